@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from register import views as register_views
+
+urlpatterns = [
+    path("", register_views.home, name="home"),
+    path("healthz", register_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("register.urls")),
+    path("events/", include("events.urls")),
+    # Photos are re-encoded by the server under generated names, so serving them
+    # from MEDIA_ROOT is safe; SecurityMiddleware adds nosniff.
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]

@@ -1,0 +1,208 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from register.models import Car
+
+
+class EventQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(roster_published=True)
+
+    def upcoming(self, today=None):
+        today = today or timezone.localdate()
+        return self.filter(ends_on__gte=today).order_by("starts_on")
+
+    def past(self, today=None):
+        today = today or timezone.localdate()
+        return self.filter(ends_on__lt=today).order_by("-starts_on")
+
+
+class Event(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), unique=True)
+    venue = models.CharField(_("venue"), max_length=120)
+    starts_on = models.DateField(_("first day"))
+    ends_on = models.DateField(_("last day"))
+    description = models.TextField(_("description"), blank=True)
+    registration_opens = models.DateTimeField(_("registration opens"))
+    registration_closes = models.DateTimeField(_("registration closes"))
+    roster_published = models.BooleanField(_("roster published"), default=False)
+    roster_published_at = models.DateTimeField(_("roster published at"), null=True, blank=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="event_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(registration_closes__gte=F("registration_opens")),
+                name="event_registration_window_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("events:detail", args=[self.slug])
+
+    def registration_is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.registration_opens <= now < self.registration_closes
+
+
+class SessionQuerySet(models.QuerySet):
+    def with_counts(self):
+        return self.annotate(
+            confirmed_count=Count("entries", filter=Q(entries__status=Entry.Status.CONFIRMED)),
+            waitlist_count=Count("entries", filter=Q(entries__status=Entry.Status.WAITLISTED)),
+        )
+
+
+class Session(models.Model):
+    class Kind(models.TextChoices):
+        CONVOY = "convoy", _("Convoy")
+        TRACK = "track", _("Track session")
+        OTHER = "other", _("Other")
+
+    class Track(models.TextChoices):
+        NORDSCHLEIFE = "nordschleife", _("Nordschleife")
+        GP = "gp", _("GP circuit")
+        OTHER = "other", _("Other")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("event"))
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind, default=Kind.CONVOY)
+    track = models.CharField(_("track"), max_length=15, choices=Track, default=Track.NORDSCHLEIFE)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    laps = models.PositiveSmallIntegerField(_("laps"), null=True, blank=True)
+    pace_car = models.CharField(_("pace car"), max_length=80, blank=True)
+    requirements = models.TextField(
+        _("requirements"),
+        blank=True,
+        help_text=_("What a driver must confirm at sign-up, e.g. helmet and licence. Leave empty for none."),
+    )
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["event", "starts_at", "pk"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "slug"], name="session_slug_unique_per_event"),
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="session_capacity_not_negative"),
+            models.CheckConstraint(condition=Q(ends_at__gte=F("starts_at")), name="session_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.event.name} — {self.name}"
+
+
+class EntryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=[Entry.Status.CONFIRMED, Entry.Status.WAITLISTED])
+
+    def confirmed(self):
+        return self.filter(status=Entry.Status.CONFIRMED)
+
+    def waitlisted(self):
+        return self.filter(status=Entry.Status.WAITLISTED).order_by("created", "pk")
+
+    def in_slot_order(self):
+        return self.order_by(F("slot").asc(nulls_last=True), "created", "pk")
+
+    def for_roster(self):
+        return self.confirmed().select_related("car__colour", "driver").in_slot_order()
+
+
+class Entry(models.Model):
+    """A car signed up for a session. Never deleted: cancelled instead."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="entries", verbose_name=_("session"))
+    car = models.ForeignKey(Car, on_delete=models.PROTECT, related_name="entries", verbose_name=_("car"))
+    driver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="entries",
+        verbose_name=_("driver"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status)
+    slot = models.PositiveIntegerField(_("slot"), null=True, blank=True)
+    requirements_confirmed = models.BooleanField(_("requirements confirmed"), default=False)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    created = models.DateTimeField(_("signed up"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["session", "slot", "created", "pk"]
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "car"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="entry_one_active_per_car_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "driver"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="entry_one_active_per_driver_per_session",
+            ),
+            # Deferred so that a reorder can move many slots in one transaction.
+            models.UniqueConstraint(
+                fields=["session", "slot"],
+                name="entry_slot_unique_per_session",
+                deferrable=models.Deferrable.DEFERRED,
+            ),
+            models.CheckConstraint(condition=Q(slot__isnull=True) | Q(slot__gte=1), name="entry_slot_positive"),
+            models.CheckConstraint(
+                condition=Q(status="confirmed") | Q(slot__isnull=True),
+                name="entry_only_confirmed_have_slots",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.session} — {self.car}"
+
+
+class EntryChange(models.Model):
+    """Audit trail: every change of an entry's status or slot."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="changes", verbose_name=_("entry"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("when"), default=timezone.now)
+    field = models.CharField(_("field"), max_length=10)
+    old_value = models.CharField(_("from"), max_length=20, blank=True)
+    new_value = models.CharField(_("to"), max_length=20, blank=True)
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        verbose_name = _("entry change")
+        verbose_name_plural = _("entry changes")
+
+    def __str__(self):
+        return f"{self.field}: {self.old_value} → {self.new_value}"

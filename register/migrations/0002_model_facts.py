@@ -1,0 +1,66 @@
+"""Facts about the 1M from DOMAIN.md, kept in data so registrars can correct them."""
+
+import datetime
+
+from django.db import migrations
+
+MODEL = {
+    "name": "BMW 1 Series M Coupé",
+    "chassis": "E82",
+    "wmi": "WBS",
+    "vds_prefix": "UR9",
+    "model_year_codes": "BC0",
+    "built_for_customers": 6309,
+    "built_internal": 33,
+    "production_start": datetime.date(2011, 3, 1),
+    "production_end": datetime.date(2012, 6, 30),
+    "source": "bimmertoday.de 2025-04-03; bmwblog.com 2025-12-09 (older articles say 6,331 or 6,339). "
+    "Built at BMW plant Leipzig, March 2011 to June 2012.",
+}
+
+COLOURS = [
+    # name, paint code, swatch, kind, order, note
+    ("Valencia Orange Metallic", "", "#E2611B", "factory", 10, "The launch colour; paint code not reliably published."),
+    ("Alpine White", "300", "#F3F3EF", "factory", 20, ""),
+    ("Black Sapphire Metallic", "475", "#0D1117", "factory", 30, "Sometimes called “Sapphire Black”."),
+    ("Monte Carlo Blue", "", "#1E4D8C", "individual", 40, "BMW Individual: reportedly two cars."),
+    ("Java Green", "", "#3DAA35", "individual", 50, "BMW Individual: reportedly one car, the “Green Mamba”."),
+    ("Atacama Yellow", "", "#E8B10E", "individual", 60, "BMW Individual: reportedly one car."),
+    ("Other", "", "#8A8D91", "other", 90, "A repaint or a colour not listed: say which in the colour note."),
+]
+
+MARKETS = [
+    # country, delivered, approximate, source
+    ("US", 740, False, "739 customer cars + 1 Daytona pace car (bmwblog.com 2012-01-10)"),
+    ("CA", 220, False, ""),
+    ("GB", 450, True, "About 450; another source says 400"),
+    ("AU", 301, True, "Unofficial tally"),
+    ("ZA", 71, False, ""),
+]
+
+
+def seed(apps, schema_editor):
+    RegisteredModel = apps.get_model("register", "RegisteredModel")
+    Colour = apps.get_model("register", "Colour")
+    Market = apps.get_model("register", "Market")
+    RegisteredModel.objects.get_or_create(name=MODEL["name"], defaults=MODEL)
+    for name, code, swatch, kind, order, note in COLOURS:
+        Colour.objects.get_or_create(
+            name=name, defaults={"paint_code": code, "hex": swatch, "kind": kind, "sort_order": order, "note": note}
+        )
+    for country, delivered, approximate, source in MARKETS:
+        Market.objects.get_or_create(
+            country=country, defaults={"delivered": delivered, "approximate": approximate, "source": source}
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("register", "0001_initial")]
+
+    operations = [
+        migrations.RunSQL(
+            "CREATE SEQUENCE IF NOT EXISTS register_car_register_number_seq START 1",
+            "DROP SEQUENCE IF EXISTS register_car_register_number_seq",
+        ),
+        migrations.RunPython(seed, migrations.RunPython.noop),
+    ]

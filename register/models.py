@@ -1,0 +1,322 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models import Prefetch, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An owner, organiser or registrar. Email is the login."""
+
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=80, blank=True)
+    country = CountryField(_("country"), blank=True)
+    show_name_publicly = models.BooleanField(
+        _("show my name on public pages"),
+        default=False,
+        help_text=_("Off by default: public pages say “Registered owner” instead."),
+    )
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    @property
+    def public_name(self) -> str:
+        """The name the public may see: only with the owner's consent."""
+        if self.show_name_publicly and self.display_name:
+            return self.display_name
+        return ""
+
+
+class RegisteredModel(models.Model):
+    """Facts about the car the register is for, editable by registrars."""
+
+    name = models.CharField(_("name"), max_length=100)
+    chassis = models.CharField(_("chassis"), max_length=20, blank=True)
+    wmi = models.CharField(_("WMI (positions 1–3)"), max_length=3)
+    vds_prefix = models.CharField(_("VDS prefix (positions 4–)"), max_length=5)
+    model_year_codes = models.CharField(_("model-year codes (position 10)"), max_length=10, help_text=_("e.g. BC0"))
+    built_for_customers = models.PositiveIntegerField(_("built for customers"))
+    built_internal = models.PositiveIntegerField(_("built for internal use"))
+    production_start = models.DateField(_("production start"), null=True, blank=True)
+    production_end = models.DateField(_("production end"), null=True, blank=True)
+    source = models.TextField(_("sources"), blank=True)
+
+    class Meta:
+        verbose_name = _("registered model")
+        verbose_name_plural = _("registered models")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def built_total(self) -> int:
+        return self.built_for_customers + self.built_internal
+
+    @classmethod
+    def current(cls) -> RegisteredModel:
+        return cls.objects.order_by("pk").first()
+
+
+class Colour(models.Model):
+    class Kind(models.TextChoices):
+        FACTORY = "factory", _("Factory")
+        INDIVIDUAL = "individual", _("BMW Individual")
+        OTHER = "other", _("Other / repaint")
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    paint_code = models.CharField(_("BMW paint code"), max_length=10, blank=True)
+    hex = models.CharField(_("swatch"), max_length=7, default="#888888")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.FACTORY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("colour")
+        verbose_name_plural = _("colours")
+
+    def __str__(self):
+        return self.name
+
+
+class Market(models.Model):
+    """Known first-delivery figures for a country. Unknown markets have no row."""
+
+    country = CountryField(_("country"), unique=True)
+    delivered = models.PositiveIntegerField(_("cars delivered"), null=True, blank=True)
+    approximate = models.BooleanField(_("approximate figure"), default=False)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["country"]
+        verbose_name = _("market figure")
+        verbose_name_plural = _("market figures")
+
+    def __str__(self):
+        return str(self.country.name)
+
+
+class CarQuerySet(models.QuerySet):
+    def verified(self):
+        return self.filter(status=Car.Status.VERIFIED)
+
+    def publicly_listed(self):
+        """Verified cars with what a public list shows, in register order."""
+        return (
+            self.verified()
+            .select_related("colour", "owner")
+            .prefetch_related(
+                Prefetch("photos", queryset=CarPhoto.objects.filter(is_main=True), to_attr="main_photos")
+            )
+            .order_by("register_number")
+        )
+
+    def owned_by(self, user):
+        return self.filter(owner=user)
+
+
+class Car(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending verification")
+        VERIFIED = "verified", _("Verified")
+
+    vin = models.CharField(_("VIN"), max_length=17, unique=True)
+    colour = models.ForeignKey(Colour, on_delete=models.PROTECT, verbose_name=_("colour"))
+    colour_note = models.CharField(
+        _("colour note"),
+        max_length=100,
+        blank=True,
+        help_text=_("A repaint or a BMW Individual name, e.g. “Java Green”."),
+    )
+    market = CountryField(_("market"), help_text=_("Country of first delivery."))
+    production_month = models.DateField(_("production month"), null=True, blank=True)
+    nickname = models.CharField(_("nickname"), max_length=60, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cars",
+        verbose_name=_("owner"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    register_number = models.PositiveIntegerField(_("register number"), null=True, blank=True, unique=True)
+    check_digit_flag = models.CharField(
+        _("check-digit flag"),
+        max_length=200,
+        blank=True,
+        help_text=_("Set when the check digit does not match outside North America."),
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = CarQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["register_number", "pk"]
+        verbose_name = _("car")
+        verbose_name_plural = _("cars")
+        constraints = [
+            models.CheckConstraint(condition=Q(vin__regex=r"^[A-HJ-NPR-Z0-9]{17}$"), name="car_vin_well_formed"),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(register_number__isnull=False),
+                name="car_verified_has_register_number",
+            ),
+        ]
+
+    def __str__(self):
+        label = f"#{self.register_number}" if self.register_number else self.vin_masked
+        return f"{label} {self.nickname}".strip()
+
+    @property
+    def vin_masked(self) -> str:
+        """First 6 and last 4 characters: enough to recognise, not to clone."""
+        return f"{self.vin[:6]}•••••••{self.vin[-4:]}"
+
+    @property
+    def colour_label(self) -> str:
+        return f"{self.colour.name} ({self.colour_note})" if self.colour_note else self.colour.name
+
+    def get_absolute_url(self):
+        return reverse("register:car_detail", args=[self.register_number])
+
+    @property
+    def main_photo(self):
+        photos = getattr(self, "main_photos", None)
+        if photos is not None:
+            return photos[0] if photos else None
+        return self.photos.filter(is_main=True).first()
+
+
+def photo_path(instance, filename):
+    # Names are chosen by the server (see register.photos); never the uploader's.
+    return f"cars/{filename}"
+
+
+class CarPhoto(models.Model):
+    car = models.ForeignKey(Car, on_delete=models.CASCADE, related_name="photos", verbose_name=_("car"))
+    image = models.ImageField(_("photo"), upload_to=photo_path)
+    display = models.ImageField(_("display size"), upload_to=photo_path)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=photo_path)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    caption = models.CharField(_("caption"), max_length=120, blank=True)
+    is_main = models.BooleanField(_("main photo"), default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_main", "created", "pk"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        constraints = [
+            models.UniqueConstraint(fields=["car"], condition=Q(is_main=True), name="one_main_photo_per_car"),
+        ]
+
+    def __str__(self):
+        return self.image.name
+
+
+class Ownership(models.Model):
+    """Who owned a car when. The current owner has an open period (``ended`` empty)."""
+
+    car = models.ForeignKey(Car, on_delete=models.CASCADE, related_name="ownerships")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="ownerships"
+    )
+    started = models.DateTimeField(_("from"))
+    ended = models.DateTimeField(_("to"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["car", "started"]
+        verbose_name = _("ownership")
+        verbose_name_plural = _("ownership history")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["car"], condition=Q(ended__isnull=True), name="one_open_ownership_per_car"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.car} — {self.owner or _('deleted account')}"
+
+
+class ClaimQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=Claim.Status.PENDING)
+
+
+class Claim(models.Model):
+    """A user says an already registered car is now theirs; a registrar decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    car = models.ForeignKey(Car, on_delete=models.CASCADE, related_name="claims", verbose_name=_("car"))
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims", verbose_name=_("claimant")
+    )
+    message = models.TextField(_("message to the registrar"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("ownership claim")
+        verbose_name_plural = _("ownership claims")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["car", "claimant"], condition=Q(status="pending"), name="one_pending_claim_per_claimant"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.claimant} → {self.car}"

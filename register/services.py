@@ -1,0 +1,154 @@
+"""State changes of the register. Views, admin actions, the import and tests call these."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from register import emails
+from register.models import Car, Claim, Ownership, RegisteredModel, User
+from register.vin import VinResult, validate_vin
+
+
+class RegisterError(Exception):
+    """A rule of the register was broken; the message is for the user."""
+
+
+def vin_check(raw: str, *, market: str | None = None) -> VinResult:
+    """Validate a VIN against the registered model's facts (kept in the database)."""
+    model = RegisteredModel.current()
+    if model is None:
+        return validate_vin(raw, market=market)
+    return validate_vin(
+        raw,
+        market=market,
+        wmi=model.wmi,
+        vds_prefix=model.vds_prefix,
+        year_codes=model.model_year_codes,
+    )
+
+
+@transaction.atomic
+def car_register(*, owner: User, vin: str, colour, market: str, **fields) -> Car:
+    """Register a car as pending; the VIN must pass validation and not be registered yet."""
+    result = vin_check(vin, market=str(market))
+    if not result.is_valid:
+        raise ValidationError({"vin": result.errors})
+    if Car.objects.filter(vin=result.vin).exists():
+        raise RegisterError(_("This car is already registered."))
+    car = Car.objects.create(
+        vin=result.vin,
+        colour=colour,
+        market=market,
+        owner=owner,
+        check_digit_flag=result.check_digit_flag,
+        **fields,
+    )
+    Ownership.objects.create(car=car, owner=owner, started=car.created)
+    return car
+
+
+@transaction.atomic
+def car_update(*, car: Car, **fields) -> Car:
+    """Change what an owner may change. The VIN is fixed once registered."""
+    fields.pop("vin", None)
+    for name, value in fields.items():
+        setattr(car, name, value)
+    car.save()
+    return car
+
+
+def _next_register_number() -> int:
+    # A database sequence: concurrent verifications never share a number and a
+    # number is never handed out twice, even if its car is later unverified.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('register_car_register_number_seq')")
+        return cursor.fetchone()[0]
+
+
+@transaction.atomic
+def car_verify(*, car: Car, by: User | None = None) -> Car:
+    """Mark a car verified; its register number is given on first verification and kept."""
+    car = Car.objects.select_for_update().get(pk=car.pk)
+    if car.status == Car.Status.VERIFIED:
+        return car
+    if car.register_number is None:
+        car.register_number = _next_register_number()
+    car.status = Car.Status.VERIFIED
+    car.verified_at = timezone.now()
+    car._change_reason = f"verified by {by}" if by else "verified"
+    car.save()
+    return car
+
+
+@transaction.atomic
+def car_unverify(*, car: Car, by: User | None = None) -> Car:
+    """Back to pending. The register number stays with the car and is never reused."""
+    car = Car.objects.select_for_update().get(pk=car.pk)
+    car.status = Car.Status.PENDING
+    car.verified_at = None
+    car.save()
+    return car
+
+
+@transaction.atomic
+def claim_create(*, car: Car, claimant: User, message: str = "") -> Claim:
+    """Ask the registrars to move an already registered car to ``claimant``."""
+    if car.owner_id == claimant.pk:
+        raise RegisterError(_("This car is already in your garage."))
+    if Claim.objects.pending().filter(car=car, claimant=claimant).exists():
+        raise RegisterError(_("You have already claimed this car; a registrar will decide soon."))
+    claim = Claim.objects.create(car=car, claimant=claimant, message=message)
+    transaction.on_commit(lambda: emails.claim_received(claim))
+    return claim
+
+
+@transaction.atomic
+def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
+    """Move the car to the claimant, close the old ownership and open a new one."""
+    claim = Claim.objects.select_for_update().select_related("car", "claimant").get(pk=claim.pk)
+    if claim.status != Claim.Status.PENDING:
+        raise RegisterError(_("This claim has already been decided."))
+    car = Car.objects.select_for_update().get(pk=claim.car_id)
+    previous_owner = car.owner
+    now = timezone.now()
+    Ownership.objects.filter(car=car, ended__isnull=True).update(ended=now)
+    Ownership.objects.create(car=car, owner=claim.claimant, started=now, note=_("Claim approved"))
+    car.owner = claim.claimant
+    car.save()
+    claim.status = Claim.Status.APPROVED
+    claim.decided_at = now
+    claim.decided_by = by
+    claim.save()
+    # Any other pending claim on this car is now moot.
+    others = list(Claim.objects.pending().filter(car=car).exclude(pk=claim.pk))
+    Claim.objects.filter(pk__in=[c.pk for c in others]).update(
+        status=Claim.Status.REJECTED, decided_at=now, decided_by=by
+    )
+    transaction.on_commit(lambda: emails.claim_approved(claim, previous_owner))
+    for other in others:
+        transaction.on_commit(lambda other=other: emails.claim_rejected(other))
+    return claim
+
+
+@transaction.atomic
+def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
+    claim = Claim.objects.select_for_update().select_related("car", "claimant").get(pk=claim.pk)
+    if claim.status != Claim.Status.PENDING:
+        raise RegisterError(_("This claim has already been decided."))
+    claim.status = Claim.Status.REJECTED
+    claim.decided_at = timezone.now()
+    claim.decided_by = by
+    claim.save()
+    transaction.on_commit(lambda: emails.claim_rejected(claim))
+    return claim
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account; its cars stay in the register without an owner."""
+    now = timezone.now()
+    Ownership.objects.filter(owner=user, ended__isnull=True).update(ended=now, note=_("Account deleted"))
+    user.delete()

@@ -1,0 +1,118 @@
+"""VIN validation for the registered model: one pure function used everywhere.
+
+Rules from ISO 3779 and 49 CFR 565 (see DOMAIN.md). The model's own facts (WMI,
+VDS prefix, model-year codes) come from the ``RegisteredModel`` row and are
+passed in, so nothing about the car is hard-coded here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+VIN_LENGTH = 17
+FORBIDDEN = "IOQ"
+NORTH_AMERICAN_MARKETS = frozenset({"US", "CA"})
+WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_LETTER_VALUES = dict(
+    zip(
+        "ABCDEFGHJKLMNPRSTUVWXYZ",
+        (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9),
+        strict=True,
+    )
+)
+
+
+@dataclass(frozen=True)
+class VinResult:
+    vin: str
+    errors: list[str] = field(default_factory=list)
+    check_digit_flag: str = ""
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+
+def normalise_vin(raw: str) -> str:
+    return "".join(ch for ch in str(raw or "") if ch not in " -\t\r\n").upper()
+
+
+def check_digit(vin: str) -> str:
+    """The check digit (position 9) that 49 CFR 565.25 gives for a 17-character VIN."""
+    total = 0
+    for ch, weight in zip(vin, WEIGHTS, strict=True):
+        value = int(ch) if ch.isdigit() else _LETTER_VALUES[ch]
+        total += value * weight
+    remainder = total % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
+def is_north_american(vin: str, market: str | None) -> bool:
+    return (market or "").upper() in NORTH_AMERICAN_MARKETS or vin[6:7] in {"3", "C"}
+
+
+def validate_vin(
+    raw: str,
+    *,
+    market: str | None = None,
+    wmi: str | None = "WBS",
+    vds_prefix: str | None = "UR9",
+    year_codes: str = "BC0",
+) -> VinResult:
+    """Normalise and check a VIN.
+
+    Errors block saving. A check-digit mismatch is an error for North American
+    VINs and only a flag for the registrar elsewhere, where BMW's use of the
+    check digit is not reliable.
+    """
+    vin = normalise_vin(raw)
+    errors: list[str] = []
+    if not vin:
+        return VinResult(vin, [_("Enter the 17-character VIN.")])
+    if len(vin) != VIN_LENGTH:
+        errors.append(_("A VIN has 17 characters; this one has %(count)d.") % {"count": len(vin)})
+    for pos, ch in enumerate(vin, start=1):
+        if ch in FORBIDDEN:
+            errors.append(
+                _("Position %(pos)d: the letter %(ch)s is never used in a VIN (I, O and Q are not allowed).")
+                % {"pos": pos, "ch": ch}
+            )
+        elif not (ch.isdigit() or ("A" <= ch <= "Z")):
+            errors.append(
+                _("Position %(pos)d: “%(ch)s” is not allowed; use digits and capital letters.")
+                % {"pos": pos, "ch": ch}
+            )
+    if errors:
+        return VinResult(vin, errors)
+
+    if wmi and vin[:3] != wmi:
+        errors.append(
+            _("Positions 1–3: expected the manufacturer code %(expected)s, found %(found)s.")
+            % {"expected": wmi, "found": vin[:3]}
+        )
+    if vds_prefix and vin[3 : 3 + len(vds_prefix)] != vds_prefix:
+        end = 3 + len(vds_prefix)
+        errors.append(
+            _("Positions 4–%(end)d: expected %(expected)s for this model, found %(found)s.")
+            % {"end": end, "expected": vds_prefix, "found": vin[3:end]}
+        )
+    if year_codes and vin[9] not in year_codes:
+        errors.append(
+            _("Position 10: expected a model-year code (%(codes)s), found %(found)s.")
+            % {"codes": ", ".join(year_codes), "found": vin[9]}
+        )
+
+    flag = ""
+    expected = check_digit(vin)
+    if vin[8] != expected:
+        message = _("Position 9: the check digit should be %(expected)s, found %(found)s.") % {
+            "expected": expected,
+            "found": vin[8],
+        }
+        if is_north_american(vin, market):
+            errors.append(message)
+        else:
+            flag = message
+    return VinResult(vin, errors, flag)

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(email="owner@example.org", display_name="Olga Owner")
+
+
+@pytest.fixture
+def other_owner(db):
+    return UserFactory(email="other@example.org", display_name="Otto Other")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner)
+    return client
