@@ -110,6 +110,11 @@ class Session(models.Model):
     def __str__(self):
         return f"{self.event.name} — {self.name}"
 
+    @property
+    def places_left(self) -> int:
+        """Needs ``with_counts()``."""
+        return max(self.capacity - self.confirmed_count, 0)
+
 
 class EntryQuerySet(models.QuerySet):
     def active(self):
@@ -123,6 +128,10 @@ class EntryQuerySet(models.QuerySet):
 
     def in_slot_order(self):
         return self.order_by(F("slot").asc(nulls_last=True), "created", "pk")
+
+    def car_history(self, car):
+        """The sessions a car took part in, newest first; kept across changes of owner."""
+        return self.filter(car=car).confirmed().select_related("session__event").order_by("-session__starts_at")
 
     def for_roster(self):
         return self.confirmed().select_related("car__colour", "driver").in_slot_order()
@@ -184,6 +193,23 @@ class Entry(models.Model):
 
     def __str__(self):
         return f"{self.session} — {self.car}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.CONFIRMED, self.Status.WAITLISTED)
+
+    @property
+    def waitlist_position(self) -> int | None:
+        """1-based place in the session's waitlist (by sign-up time, then id)."""
+        if self.status != self.Status.WAITLISTED:
+            return None
+        ahead = (
+            Entry.objects.waitlisted()
+            .filter(session_id=self.session_id)
+            .filter(Q(created__lt=self.created) | Q(created=self.created, pk__lt=self.pk))
+            .count()
+        )
+        return ahead + 1
 
 
 class EntryChange(models.Model):
