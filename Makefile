@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test serve lint format db-stop clean
+.PHONY: run test setup serve lint format db-stop clean
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -35,3 +35,10 @@ db-stop: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) var
+
+# Production-shaped server: gunicorn + whitenoise, DEBUG off. Needs SECRET_KEY and ALLOWED_HOSTS
+# (see README, "Production"); behind a TLS proxy that sets X-Forwarded-Proto.
+serve: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v 0
+	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -

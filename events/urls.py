@@ -1,3 +1,17 @@
+from django.urls import path
+
+from events import views
+
 app_name = "events"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("my-entries/", views.my_entries, name="my_entries"),
+    path("my-entries/<int:pk>/cancel/", views.entry_cancel, name="entry_cancel"),
+    path("<slug:slug>/", views.event_detail, name="detail"),
+    path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),
+    path("<slug:slug>/roster/", views.roster, name="roster"),
+    path("<slug:slug>/roster.json", views.roster_json, name="roster_json"),
+    path("<slug:slug>/roster.csv", views.roster_csv, name="roster_csv"),
+    path("<slug:slug>/calendar.ics", views.calendar_ics, name="calendar"),
+]

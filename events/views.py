@@ -1,0 +1,224 @@
+"""Event pages for owners and the public roster with its exports. Rules live in events.services."""
+
+from __future__ import annotations
+
+import csv
+
+import icalendar
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from events import roster as roster_data
+from events import services
+from events.forms import RosterFilterForm, SignupForm
+from events.models import Entry, Event, Session
+from register.models import Car
+
+
+def event_list(request):
+    return render(
+        request,
+        "events/event_list.html",
+        {"upcoming": list(Event.objects.upcoming()), "past": list(Event.objects.past()), "now": timezone.now()},
+    )
+
+
+def _render_event(request, event: Event, *, bound_forms: dict | None = None):
+    sessions = list(event.sessions.with_counts().order_by("starts_at", "pk"))
+    registration_open = event.registration_is_open()
+    has_cars = False
+    my_entries: dict[int, Entry] = {}
+    if request.user.is_authenticated:
+        has_cars = Car.objects.owned_by(request.user).exists()
+        my_entries = {
+            e.session_id: e
+            for e in Entry.objects.active()
+            .filter(driver=request.user, session__event=event)
+            .select_related("car")
+            .annotate(waitlist_pos=_waitlist_position())
+        }
+    bound_forms = bound_forms or {}
+    for session in sessions:
+        session.my_entry = my_entries.get(session.pk)
+        session.signup_form = None
+        if session.pk in bound_forms:
+            # A rejected POST: show its errors next to the fields, whatever else the page would show.
+            session.signup_form = bound_forms[session.pk]
+        elif registration_open and has_cars and session.my_entry is None:
+            session.signup_form = SignupForm(user=request.user, session=session)
+    return render(
+        request,
+        "events/event_detail.html",
+        {
+            "event": event,
+            "sessions": sessions,
+            "registration_open": registration_open,
+            "now": timezone.now(),
+            "has_cars": has_cars,
+            "login_url": f"{reverse('account_login')}?next={event.get_absolute_url()}",
+        },
+    )
+
+
+def event_detail(request, slug):
+    event = get_object_or_404(Event, slug=slug)
+    return _render_event(request, event)
+
+
+@login_required
+def signup(request, slug, session_slug):
+    """POST only; a GET (e.g. coming back from the login page) goes to the event page."""
+    session = get_object_or_404(Session.objects.select_related("event"), event__slug=slug, slug=session_slug)
+    event = session.event
+    if request.method != "POST":
+        return redirect(event)
+    form = SignupForm(request.POST, user=request.user, session=session)
+    if not form.is_valid():
+        return _render_event(request, event, bound_forms={session.pk: form})
+    try:
+        entry = services.entry_create(
+            session=session,
+            car=form.cleaned_data["car"],
+            driver=request.user,
+            requirements_confirmed=form.requirements_confirmed,
+        )
+    except services.EntryError as exc:
+        messages.error(request, str(exc))
+        return redirect(event)
+    if entry.status == Entry.Status.CONFIRMED:
+        if entry.slot:
+            messages.success(request, _("Confirmed: slot %(slot)s.") % {"slot": entry.slot})
+        else:
+            messages.success(request, _("Confirmed."))
+    else:
+        messages.info(
+            request, _("You are on the waitlist, position %(position)s.") % {"position": entry.waitlist_position}
+        )
+    return redirect("events:my_entries")
+
+
+def _waitlist_position():
+    """1-based place in the session's waitlist (same order as Entry.waitlist_position), in one query."""
+    ahead = (
+        Entry.objects.filter(session=OuterRef("session"), status=Entry.Status.WAITLISTED)
+        .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
+        .order_by()
+        .values("session")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1
+
+
+@login_required
+def my_entries(request):
+    entries = (
+        Entry.objects.filter(driver=request.user)
+        .select_related("session__event", "car__colour")
+        .annotate(waitlist_pos=_waitlist_position())
+        .order_by("-session__starts_at", "session__pk", "pk")
+    )
+    return render(request, "events/my_entries.html", {"entries": entries})
+
+
+@login_required
+def entry_cancel(request, pk):
+    entry = get_object_or_404(
+        Entry.objects.select_related("session__event", "car__colour"), pk=pk, driver=request.user
+    )
+    if request.method == "POST":
+        try:
+            services.entry_cancel(entry=entry, by=request.user)
+        except services.EntryError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your entry for %(session)s is cancelled.") % {"session": entry.session.name})
+        return redirect("events:my_entries")
+    return render(request, "events/entry_cancel.html", {"entry": entry})
+
+
+def _roster_event(request, slug) -> Event:
+    """The roster is public once published; organisers (staff) may preview it before."""
+    event = get_object_or_404(Event, slug=slug)
+    if not event.roster_published and not request.user.is_staff:
+        raise Http404
+    return event
+
+
+def roster(request, slug):
+    event = _roster_event(request, slug)
+    # Colours are fetched once by the roster and reused by the filter form.
+    data = roster_data.build_roster(event)
+    form = RosterFilterForm(request.GET or None, colours=data.colours)
+    colour_id = form.colour_id() if request.GET else None
+    if colour_id is not None:
+        for session_roster in data.sessions:
+            session_roster.shown = [e for e in session_roster.entries if e.car.colour_id == colour_id]
+    return render(
+        request,
+        "events/roster.html",
+        {
+            "event": event,
+            "roster": data,
+            "filter_form": form,
+            "colour_id": colour_id,
+            "preview": not event.roster_published,
+        },
+    )
+
+
+def roster_json(request, slug):
+    event = _roster_event(request, slug)
+    return JsonResponse(roster_data.roster_json(event), json_dumps_params={"ensure_ascii": False})
+
+
+def roster_csv(request, slug):
+    event = _roster_event(request, slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}-roster.csv"'
+    writer = csv.writer(response)
+    writer.writerow(roster_data.CSV_COLUMNS)
+    writer.writerows(roster_data.roster_csv_rows(event))
+    return response
+
+
+def calendar_ics(request, slug):
+    """The event's sessions as a calendar. Times and venue are public on the event page, so is this."""
+    event = get_object_or_404(Event, slug=slug)
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//1M Register//Events//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", event.name)
+    stamp = timezone.now()
+    url = request.build_absolute_uri(event.get_absolute_url())
+    for session in event.sessions.order_by("starts_at", "pk"):
+        vevent = icalendar.Event()
+        # Stable across edits of names, times and slugs: calendar apps update instead of duplicating.
+        vevent.add("uid", f"event-{event.pk}-session-{session.pk}@1m-register")
+        vevent.add("dtstamp", stamp)
+        vevent.add("dtstart", timezone.localtime(session.starts_at))
+        vevent.add("dtend", timezone.localtime(session.ends_at))
+        vevent.add("summary", f"{event.name}: {session.name}")
+        vevent.add("location", event.venue)
+        description = [session.get_kind_display(), session.get_track_display()]
+        if session.laps:
+            description.append(_("Laps: %(laps)s") % {"laps": session.laps})
+        if session.pace_car:
+            description.append(_("Pace car: %(car)s") % {"car": session.pace_car})
+        if session.requirements:
+            description.append(_("Requirements: %(text)s") % {"text": session.requirements})
+        description.append(url)
+        vevent.add("description", "\n".join(str(d) for d in description))
+        vevent.add("url", url)
+        cal.add_component(vevent)
+    cal.add_missing_timezones()
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response

@@ -146,6 +146,15 @@ def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
     return claim
 
 
+def user_profile_update(*, user: User, display_name: str, country: str, show_name_publicly: bool) -> User:
+    """Change the owner's profile. The name appears on public pages only with ``show_name_publicly``."""
+    user.display_name = display_name
+    user.country = country
+    user.show_name_publicly = show_name_publicly
+    user.save(update_fields=["display_name", "country", "show_name_publicly"])
+    return user
+
+
 @transaction.atomic
 def user_delete(*, user: User) -> None:
     """Delete an account; its cars stay in the register without an owner."""

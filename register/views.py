@@ -1,8 +1,25 @@
+"""Pages of the register. Thin: a form validates, one service changes state, a message, a redirect."""
+
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from events.models import Entry
+from register import services
+from register.forms import CarEditForm, CarFilter, CarForm, ClaimForm, DeleteAccountForm, PhotoForm, ProfileForm
+from register.models import Car, CarPhoto, Claim
+from register.stats import register_stats
+
+PAGE_SIZE = 25
 
 
 def home(request):
@@ -14,3 +31,182 @@ def healthz(request):
         cursor.execute("SELECT 1")
         cursor.fetchone()
     return HttpResponse("ok", content_type="text/plain")
+
+
+# Public pages -------------------------------------------------------------------------------------------------
+
+
+def car_list(request):
+    car_filter = CarFilter(request.GET or None, queryset=Car.objects.publicly_listed())
+    page = Paginator(car_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "register/car_list.html",
+        {"filter": car_filter, "page_obj": page, "cars": page.object_list, "query": query.urlencode()},
+    )
+
+
+def car_detail(request, number: int):
+    car = get_object_or_404(Car.objects.verified().select_related("colour", "owner"), register_number=number)
+    return render(
+        request,
+        "register/car_detail.html",
+        {
+            "car": car,
+            "photos": list(car.photos.all()),
+            "event_history": Entry.objects.car_history(car),
+        },
+    )
+
+
+def stats(request):
+    return render(request, "register/stats.html", {"stats": register_stats()})
+
+
+# Garage (the owner's own cars) -------------------------------------------------------------------------------
+
+
+def _my_car(request, pk: int) -> Car:
+    """The signed-in owner's car; anyone else's is a 404, not a 403, so nothing leaks."""
+    return get_object_or_404(Car.objects.owned_by(request.user).select_related("colour"), pk=pk)
+
+
+@login_required
+def garage(request):
+    cars = (
+        Car.objects.owned_by(request.user)
+        .select_related("colour")
+        .prefetch_related("photos")
+        .order_by("register_number", "created", "pk")
+    )
+    claims = Claim.objects.pending().filter(claimant=request.user).select_related("car__colour")
+    return render(request, "register/garage.html", {"cars": cars, "claims": claims})
+
+
+@login_required
+def car_add(request):
+    form = CarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            car = services.car_register(
+                owner=request.user,
+                vin=data["vin"],
+                colour=data["colour"],
+                market=data["market"],
+                colour_note=data["colour_note"],
+                production_month=data["production_month"],
+                nickname=data["nickname"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except services.RegisterError:
+            form.mark_duplicate(data["vin"])
+        else:
+            messages.success(request, _("Your car is registered. A registrar will verify it and give it a number."))
+            if car.check_digit_flag:
+                messages.warning(
+                    request,
+                    _("%(flag)s This is common outside North America. A registrar will check the VIN.")
+                    % {"flag": car.check_digit_flag},
+                )
+            return redirect("register:garage")
+    return render(request, "register/car_form.html", {"form": form})
+
+
+@login_required
+def car_edit(request, pk: int):
+    car = _my_car(request, pk)
+    form = CarEditForm(request.POST or None, instance=car)
+    if request.method == "POST" and form.is_valid():
+        services.car_update(car=car, **form.cleaned_data)
+        messages.success(request, _("Your changes are saved."))
+        return redirect("register:garage")
+    return render(request, "register/car_edit.html", {"form": form, "car": car})
+
+
+@login_required
+def car_photos(request, pk: int):
+    from register.photos import photo_add
+
+    car = _my_car(request, pk)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            photo_add(car=car, upload=form.cleaned_data["image"], caption=form.cleaned_data["caption"])
+        except ValidationError as error:
+            form.add_error("image", error)
+        else:
+            messages.success(request, _("Photo added."))
+            return redirect("register:car_photos", pk=car.pk)
+    return render(request, "register/car_photos.html", {"car": car, "form": form, "photos": car.photos.all()})
+
+
+def _my_photo(request, pk: int) -> CarPhoto:
+    return get_object_or_404(CarPhoto.objects.select_related("car").filter(car__owner=request.user), pk=pk)
+
+
+@login_required
+@require_POST
+def photo_main(request, pk: int):
+    from register.photos import photo_set_main
+
+    photo = _my_photo(request, pk)
+    photo_set_main(photo=photo)
+    messages.success(request, _("Main photo changed."))
+    return redirect("register:car_photos", pk=photo.car_id)
+
+
+@login_required
+@require_POST
+def photo_delete(request, pk: int):
+    from register.photos import photo_delete as delete
+
+    photo = _my_photo(request, pk)
+    car_pk = photo.car_id
+    delete(photo=photo)
+    messages.success(request, _("Photo deleted."))
+    return redirect("register:car_photos", pk=car_pk)
+
+
+@login_required
+def claim(request):
+    form = ClaimForm(request.POST or None, initial={"vin": request.GET.get("vin", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.claim_create(car=form.car, claimant=request.user, message=form.cleaned_data["message"])
+        except services.RegisterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Your claim is sent. A registrar will check it and tell you by email what they decided.")
+            )
+            return redirect("register:garage")
+    return render(request, "register/claim_form.html", {"form": form})
+
+
+# Profile and account -----------------------------------------------------------------------------------------
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.user_profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your profile is saved."))
+        return redirect("register:profile")
+    return render(request, "register/profile.html", {"form": form})
+
+
+@login_required
+def account_delete(request):
+    form = DeleteAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = request.user
+        logout(request)
+        services.user_delete(user=user)
+        messages.success(request, _("Your account is deleted. Your cars stay in the register."))
+        return redirect("home")
+    return render(request, "register/account_delete.html", {"form": form})

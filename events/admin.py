@@ -1,0 +1,528 @@
+"""Events admin for organisers: events, sessions, entries, convoy order. Every state change calls a service."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
+
+from events import services
+from events.models import Entry, EntryChange, Event, Session
+from events.services import EntryError
+
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# Spreadsheet programs run cells starting with these as formulas.
+CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(CSV_FORMULA_PREFIXES) else text
+
+
+def _swatch(colour) -> str:
+    """Only a plain #rrggbb from the registrar-edited colour reaches a style attribute."""
+    return colour.hex if HEX_COLOUR.match(colour.hex) else "#888888"
+
+
+def _report(modeladmin, request, done: int, done_message: str, errors: list[str]) -> None:
+    """One success message with the count, one error message per refusal."""
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+    for error in errors:
+        modeladmin.message_user(request, error, messages.ERROR)
+    if not done and not errors:
+        modeladmin.message_user(request, gettext("Nothing to do."), messages.WARNING)
+
+
+# --- Events -----------------------------------------------------------------------------------------------
+
+
+class SessionInlineForm(forms.ModelForm):
+    """Capacity of an existing session is changed on the session's own page, through the capacity service."""
+
+    class Meta:
+        model = Session
+        fields = ["name", "slug", "kind", "track", "starts_at", "ends_at", "capacity", "laps", "pace_car"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["capacity"].disabled = True
+            self.fields["capacity"].help_text = _("Change it on the session page: the waitlist moves up.")
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    form = SessionInlineForm
+    extra = 0
+    show_change_link = True
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["name", "venue", "starts_on", "ends_on", "registration_opens", "roster_published"]
+    list_filter = ["roster_published"]
+    search_fields = ["name", "venue"]
+    date_hierarchy = "starts_on"
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["roster_published", "roster_published_at"]
+    inlines = [SessionInline]
+    actions = ["publish_roster", "unpublish_roster"]
+
+    @admin.action(description=_("Publish the roster"), permissions=["change"])
+    def publish_roster(self, request, queryset):
+        self._per_event(request, queryset, services.roster_publish, _("Roster published for %(count)d event(s)."))
+
+    @admin.action(description=_("Unpublish the roster"), permissions=["change"])
+    def unpublish_roster(self, request, queryset):
+        self._per_event(request, queryset, services.roster_unpublish, _("Roster unpublished for %(count)d event(s)."))
+
+    def _per_event(self, request, queryset, service, done_message):
+        done, errors = 0, []
+        for event in queryset:
+            try:
+                service(event=event, by=request.user)
+            except EntryError as exc:
+                errors.append(f"{event}: {exc}")
+            else:
+                done += 1
+        _report(self, request, done, str(done_message), errors)
+
+
+# --- Sessions ---------------------------------------------------------------------------------------------
+
+
+class SessionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = [
+            "event",
+            "name",
+            "slug",
+            "kind",
+            "track",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "laps",
+            "pace_car",
+            "requirements",
+        ]
+
+    def clean_capacity(self):
+        # The service re-checks under a row lock; this check puts the message next to the field.
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity is not None:
+            confirmed = Entry.objects.confirmed().filter(session_id=self.instance.pk).count()
+            if capacity < confirmed:
+                raise ValidationError(
+                    ngettext(
+                        "%(count)d car is already confirmed: cancel or move entries to the waitlist first.",
+                        "%(count)d cars are already confirmed: cancel or move entries to the waitlist first.",
+                        confirmed,
+                    ),
+                    code="below_confirmed",
+                    params={"count": confirmed},
+                )
+        return capacity
+
+
+class ConvoyActionsMixin:
+    """Session-level convoy actions, shared by the session admin and (via the entries' sessions) the entry admin."""
+
+    def _per_session(self, request, sessions, service, done_message):
+        done, errors = 0, []
+        for session in sessions:
+            try:
+                service(session=session, by=request.user)
+            except EntryError as exc:
+                errors.append(f"{session}: {exc}")
+            else:
+                done += 1
+        _report(self, request, done, str(done_message), errors)
+
+
+@admin.register(Session)
+class SessionAdmin(ConvoyActionsMixin, admin.ModelAdmin):
+    form = SessionAdminForm
+    list_display = ["name", "event", "kind", "track", "starts_at", "confirmed_of_capacity", "waitlist", "convoy_link"]
+    list_filter = ["event", "kind", "track"]
+    list_select_related = ["event"]
+    search_fields = ["name", "event__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    actions = ["assign_by_signup", "assign_by_colour", "renumber"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event").with_counts()
+
+    @admin.display(description=_("confirmed / capacity"), ordering="confirmed_count")
+    def confirmed_of_capacity(self, obj):
+        return f"{obj.confirmed_count} / {obj.capacity}"
+
+    @admin.display(description=_("waitlist"), ordering="waitlist_count")
+    def waitlist(self, obj):
+        return obj.waitlist_count
+
+    @admin.display(description=_("convoy order"))
+    def convoy_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("admin:events_session_convoy", args=[obj.pk]), _("Order"))
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "capacity" in form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        # Save the other fields, then let the service change capacity and promote from the waitlist.
+        new_capacity = obj.capacity
+        obj.capacity = form.initial["capacity"]
+        super().save_model(request, obj, form, change)
+        try:
+            services.session_set_capacity(session=obj, capacity=new_capacity, by=request.user)
+        except EntryError as exc:
+            self.message_user(request, gettext("Capacity not changed: %(error)s") % {"error": exc}, messages.ERROR)
+        else:
+            obj.capacity = new_capacity
+
+    @admin.action(description=_("Auto-assign slots by sign-up order"), permissions=["change_entries"])
+    def assign_by_signup(self, request, queryset):
+        self._per_session(
+            request, queryset, services.convoy_assign_by_signup, _("Slots assigned in %(count)d session(s).")
+        )
+
+    @admin.action(description=_("Auto-assign slots grouped by colour"), permissions=["change_entries"])
+    def assign_by_colour(self, request, queryset):
+        self._per_session(
+            request, queryset, services.convoy_assign_by_colour, _("Slots assigned in %(count)d session(s).")
+        )
+
+    @admin.action(description=_("Renumber slots 1…N"), permissions=["change_entries"])
+    def renumber(self, request, queryset):
+        self._per_session(request, queryset, services.convoy_renumber, _("Slots renumbered in %(count)d session(s)."))
+
+    def has_change_entries_permission(self, request):
+        return request.user.has_perm("events.change_entry")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/convoy/",
+                self.admin_site.admin_view(self.convoy_view),
+                name="events_session_convoy",
+            ),
+            *super().get_urls(),
+        ]
+
+    def convoy_view(self, request, object_id):
+        """Drag-and-drop order of the confirmed cars; POST saves the whole order through ``convoy_reorder``."""
+        if not (self.has_view_permission(request) and self.has_change_entries_permission(request)):
+            raise PermissionDenied
+        session = get_object_or_404(Session.objects.select_related("event"), pk=object_id)
+        if request.method == "POST":
+            try:
+                entry_ids = [int(value) for value in request.POST.getlist("entry")]
+            except ValueError:
+                self.message_user(request, gettext("The order sent was not understood."), messages.ERROR)
+            else:
+                try:
+                    services.convoy_reorder(session=session, entry_ids=entry_ids, by=request.user)
+                except EntryError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    self.message_user(request, gettext("Convoy order saved."), messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        entries = list(Entry.objects.filter(session=session).for_roster())
+        for entry in entries:
+            entry.swatch = _swatch(entry.car.colour)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Convoy order: %(session)s") % {"session": session},
+            "session": session,
+            "entries": entries,
+        }
+        return TemplateResponse(request, "admin/events/session/convoy_order.html", context)
+
+
+# --- Entries ----------------------------------------------------------------------------------------------
+
+
+class EntryAdminForm(forms.ModelForm):
+    class Meta:
+        model = Entry
+        fields = ["slot"]
+
+    def clean_slot(self):
+        # ``self.instance`` still holds the saved values here: the form copies its data onto it after cleaning.
+        slot = self.cleaned_data["slot"]
+        if slot is not None and self.instance.status != Entry.Status.CONFIRMED:
+            raise ValidationError(_("Only confirmed entries have a slot."), code="not_confirmed")
+        if slot is None and self.instance.slot is not None:
+            raise ValidationError(
+                _("A confirmed car keeps a slot: move it to the waitlist or cancel it instead."), code="required"
+            )
+        return slot
+
+
+class SessionListFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        # One query: a session's label needs its event.
+        sessions = Session.objects.select_related("event").order_by("-event__starts_on", "starts_at", "pk")
+        return [(session.pk, str(session)) for session in sessions]
+
+
+class EntryChangeInline(admin.TabularInline):
+    model = EntryChange
+    fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("audit trail")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Entry)
+class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
+    """Entries are created by sign-up and never deleted; only the slot is edited here, through the service."""
+
+    form = EntryAdminForm
+    list_display = [
+        "session",
+        "slot",
+        "colour_swatch",
+        "market",
+        "car_label",
+        "driver_label",
+        "status",
+        "checked_in",
+    ]
+    list_display_links = ["car_label"]
+    list_editable = ["slot"]
+    list_filter = [
+        ("session", SessionListFilter),
+        "status",
+        "car__colour",
+        ("car__market", CountryFilter),
+    ]
+    list_select_related = ["session__event", "car__colour", "driver"]
+    search_fields = ["car__vin", "car__nickname", "driver__email", "driver__display_name"]
+    ordering = [
+        "-session__event__starts_on",
+        "session__starts_at",
+        "session__pk",
+        F("slot").asc(nulls_last=True),
+        "created",
+    ]
+    list_per_page = 200
+    readonly_fields = [
+        "session",
+        "car",
+        "driver",
+        "status",
+        "requirements_confirmed",
+        "checked_in_at",
+        "created",
+        "cancelled_at",
+    ]
+    fields = [*readonly_fields[:4], "slot", *readonly_fields[4:]]
+    inlines = [EntryChangeInline]
+    actions = [
+        "confirm_from_waitlist",
+        "move_to_waitlist",
+        "cancel",
+        "check_in",
+        "assign_by_signup",
+        "assign_by_colour",
+        "renumber",
+        "export_csv",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=EntryAdminForm, **kwargs)
+
+    @admin.display(description=_("colour"), ordering="car__colour__sort_order")
+    def colour_swatch(self, obj):
+        return format_html(
+            '<span style="display:inline-block;width:1em;height:1em;border-radius:50%;'
+            'border:1px solid #6c757d;vertical-align:middle;background:{}" aria-hidden="true"></span> {}',
+            _swatch(obj.car.colour),
+            obj.car.colour_label,
+        )
+
+    @admin.display(description=_("market"), ordering="car__market")
+    def market(self, obj):
+        return obj.car.market.name
+
+    @admin.display(description=_("car"), ordering="car__register_number")
+    def car_label(self, obj):
+        return str(obj.car)
+
+    @admin.display(description=_("driver"), ordering="driver__display_name")
+    def driver_label(self, obj):
+        return str(obj.driver) if obj.driver else "—"
+
+    @admin.display(description=_("checked in"), boolean=True, ordering="checked_in_at")
+    def checked_in(self, obj):
+        return obj.checked_in_at is not None
+
+    def save_model(self, request, obj, form, change):
+        if not (change and "slot" in form.changed_data):
+            return
+        # The service re-reads the entry under the session lock (earlier rows of the list may have been swapped).
+        try:
+            services.entry_set_slot(entry=obj, slot=obj.slot, by=request.user)
+        except EntryError as exc:
+            self.message_user(request, f"{obj.car}: {exc}", messages.ERROR)
+
+    def _per_entry(self, request, queryset, service, done_message):
+        done, errors = 0, []
+        for entry in queryset.select_related("car", "session").order_by("session", "created", "pk"):
+            try:
+                service(entry=entry, by=request.user)
+            except EntryError as exc:
+                errors.append(f"{entry.car}: {exc}")
+            else:
+                done += 1
+        _report(self, request, done, str(done_message), errors)
+
+    @admin.action(description=_("Confirm from the waitlist"), permissions=["change"])
+    def confirm_from_waitlist(self, request, queryset):
+        self._per_entry(request, queryset, services.entry_confirm_from_waitlist, _("%(count)d entries confirmed."))
+
+    @admin.action(description=_("Move to the waitlist"), permissions=["change"])
+    def move_to_waitlist(self, request, queryset):
+        self._per_entry(
+            request, queryset, services.entry_move_to_waitlist, _("%(count)d entries moved to the waitlist.")
+        )
+
+    @admin.action(description=_("Cancel"), permissions=["change"])
+    def cancel(self, request, queryset):
+        self._per_entry(request, queryset, services.entry_cancel, _("%(count)d entries cancelled."))
+
+    @admin.action(description=_("Check in"), permissions=["change"])
+    def check_in(self, request, queryset):
+        self._per_entry(request, queryset, services.entry_check_in, _("%(count)d entries checked in."))
+
+    def _sessions_of(self, queryset):
+        return Session.objects.filter(pk__in=queryset.values("session_id")).select_related("event")
+
+    @admin.action(description=_("Auto-assign slots by sign-up order (whole sessions)"), permissions=["change"])
+    def assign_by_signup(self, request, queryset):
+        self._per_session(
+            request,
+            self._sessions_of(queryset),
+            services.convoy_assign_by_signup,
+            _("Slots assigned in %(count)d session(s)."),
+        )
+
+    @admin.action(description=_("Auto-assign slots grouped by colour (whole sessions)"), permissions=["change"])
+    def assign_by_colour(self, request, queryset):
+        self._per_session(
+            request,
+            self._sessions_of(queryset),
+            services.convoy_assign_by_colour,
+            _("Slots assigned in %(count)d session(s)."),
+        )
+
+    @admin.action(description=_("Renumber slots 1…N (whole sessions)"), permissions=["change"])
+    def renumber(self, request, queryset):
+        self._per_session(
+            request,
+            self._sessions_of(queryset),
+            services.convoy_renumber,
+            _("Slots renumbered in %(count)d session(s)."),
+        )
+
+    @admin.action(description=_("Export the selected entries as CSV (slot order)"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        entries = queryset.select_related("session__event", "car__colour", "driver").order_by(
+            "session__starts_at", "session", F("slot").asc(nulls_last=True), "created", "pk"
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="entries.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                gettext("Session"),
+                gettext("Slot"),
+                gettext("Register number"),
+                gettext("Nickname"),
+                gettext("Colour"),
+                gettext("Market"),
+                gettext("Driver"),
+                gettext("Status"),
+                gettext("Checked in"),
+            ]
+        )
+        for entry in entries:
+            writer.writerow(
+                [
+                    _csv_cell(value)
+                    for value in (
+                        entry.session,
+                        entry.slot,
+                        entry.car.register_number,
+                        entry.car.nickname,
+                        entry.car.colour_label,
+                        entry.car.market.code,
+                        entry.driver or "",
+                        entry.get_status_display(),
+                        gettext("yes") if entry.checked_in_at else gettext("no"),
+                    )
+                ]
+            )
+        return response
+
+
+@admin.register(EntryChange)
+class EntryChangeAdmin(admin.ModelAdmin):
+    """The audit trail, read-only: rows are written by the services."""
+
+    list_display = ["changed_at", "entry", "field", "old_value", "new_value", "changed_by", "reason"]
+    list_filter = ["field", ("entry__session", SessionListFilter)]
+    list_select_related = ["entry__session__event", "entry__car", "changed_by"]
+    search_fields = ["entry__car__vin", "entry__car__nickname", "reason"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from events.models import Session
+from register.models import Car
+
+
+class CarChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Car) -> str:
+        label = f"#{obj.register_number}" if obj.register_number else obj.vin_masked
+        parts = [label, obj.nickname, obj.colour.name]
+        if obj.status == Car.Status.PENDING:
+            parts.append(str(_("awaiting verification")))
+        return " · ".join(p for p in parts if p)
+
+
+class SignupForm(forms.Form):
+    """Sign one of the user's own cars up for a session.
+
+    The car list is limited to the user's cars, so a tampered id (someone else's car)
+    fails validation like any other invalid choice.
+    """
+
+    car = CarChoiceField(
+        label=_("Car"),
+        queryset=Car.objects.none(),
+        empty_label=_("Choose one of your cars"),
+        error_messages={"invalid_choice": _("Choose one of your own cars.")},
+    )
+
+    def __init__(self, *args, user, session: Session, **kwargs):
+        # Several sessions' forms share one page: keep their ids apart.
+        kwargs.setdefault("auto_id", f"id_{session.slug}_%s")
+        super().__init__(*args, **kwargs)
+        self.session = session
+        self.fields["car"].queryset = Car.objects.owned_by(user).select_related("colour").order_by("created", "pk")
+        if session.requirements:
+            self.fields["requirements_confirmed"] = forms.BooleanField(
+                label=_("I confirm: %(requirements)s") % {"requirements": session.requirements},
+                required=True,
+                error_messages={"required": _("Please confirm the requirements to sign up.")},
+            )
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("events:signup", args=[session.event.slug, session.slug])
+        self.helper.attrs = {"aria-label": _("Sign up for %(session)s") % {"session": session.name}}
+        self.helper.add_input(Submit("submit", _("Sign up"), css_id=f"submit-{session.slug}"))
+
+    @property
+    def requirements_confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("requirements_confirmed", False))
+
+
+class RosterFilterForm(forms.Form):
+    """GET filter of the roster by paint colour; the choices come from colours already fetched."""
+
+    colour = forms.TypedChoiceField(label=_("Colour"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, colours, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["colour"].choices = [("", _("All colours")), *((c.pk, c.name) for c in colours)]
+
+    def colour_id(self) -> int | None:
+        return self.cleaned_data.get("colour") if self.is_valid() else None

@@ -1,0 +1,269 @@
+"""Read-only roster data for the HTML page and the JSON / CSV / ICS exports.
+
+Everything is fetched in a fixed number of queries, however many entries there are:
+sessions with counts, entries with car, colour and driver, main photos, colours,
+the register's colour counts and the model facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from events.models import Entry, Event, Session
+from register.models import Car, CarPhoto, Colour, RegisteredModel
+
+FALLBACK_HEX = "#888888"
+_HEX = re.compile(r"^#(?:[0-9A-Fa-f]{3}){1,2}$")
+
+# Convoy strip geometry (SVG user units).
+CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS = 28, 16, 4, 20, 4
+
+
+def safe_hex(value: str) -> str:
+    """A registrar edits the swatch; only a plain #rgb / #rrggbb ever reaches a style or SVG attribute."""
+    return value if value and _HEX.match(value) else FALLBACK_HEX
+
+
+def driver_public_name(entry: Entry) -> str:
+    return entry.driver.public_name if entry.driver_id and entry.driver else ""
+
+
+@dataclass
+class ColourCount:
+    colour: Colour
+    count: int
+    percent: float
+    hex: str
+
+
+@dataclass
+class SessionRoster:
+    session: Session
+    entries: list[Entry]
+    shown: list[Entry]
+    breakdown: list[ColourCount]
+    convoy: dict = field(default_factory=dict)
+
+
+@dataclass
+class ColourComparison:
+    colour: Colour
+    hex: str
+    event_count: int
+    event_percent: float
+    register_count: int
+    register_percent: float
+
+
+@dataclass
+class Roster:
+    event: Event
+    sessions: list[SessionRoster]
+    colours: list[Colour]
+    distinct_cars: int
+    built_total: int | None
+    share_percent: float | None
+    comparison: list[ColourComparison]
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 1) if whole else 0.0
+
+
+def _breakdown(entries: list[Entry], colours: list[Colour]) -> list[ColourCount]:
+    counts = Counter(e.car.colour_id for e in entries)
+    total = len(entries)
+    return [
+        ColourCount(colour=c, count=counts[c.pk], percent=_percent(counts[c.pk], total), hex=safe_hex(c.hex))
+        for c in colours
+        if counts[c.pk]
+    ]
+
+
+def convoy_layout(session: Session, entries: list[Entry]) -> dict:
+    """Positions of the pace car and each car in slot order, wrapped into rows."""
+    items = []
+    index = 0
+    pace = None
+    if session.pace_car:
+        pace = {"x": 0, "y": 0, "width": PACE_CELLS * (CELL_W + GAP) - GAP, "height": CELL_H}
+        index = PACE_CELLS
+    for entry in entries:
+        row, col = divmod(index, PER_ROW)
+        items.append(
+            {
+                "entry": entry,
+                "x": col * (CELL_W + GAP),
+                "y": row * (CELL_H + GAP),
+                "fill": safe_hex(entry.car.colour.hex),
+            }
+        )
+        index += 1
+    rows = max(1, -(-index // PER_ROW))
+    return {
+        "pace": pace,
+        "cars": items,
+        "width": PER_ROW * (CELL_W + GAP) - GAP,
+        "height": rows * (CELL_H + GAP) - GAP,
+        "cell_w": CELL_W,
+        "cell_h": CELL_H,
+    }
+
+
+def roster_entries(event: Event, *, photos: bool = False) -> list[Entry]:
+    qs = Entry.objects.for_roster().filter(session__event=event)
+    if photos:
+        # Car.main_photo reads ``main_photos`` when it was prefetched: one query for all cars.
+        qs = qs.prefetch_related(
+            Prefetch("car__photos", queryset=CarPhoto.objects.filter(is_main=True), to_attr="main_photos")
+        )
+    return list(qs)
+
+
+def roster_sessions(event: Event) -> list[Session]:
+    return list(event.sessions.with_counts().order_by("starts_at", "pk"))
+
+
+def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
+    sessions = roster_sessions(event)
+    entries = roster_entries(event, photos=True)
+    colours = list(Colour.objects.all())
+    register_counts = dict(
+        Car.objects.verified().order_by().values("colour").annotate(n=Count("pk")).values_list("colour", "n")
+    )
+    model = RegisteredModel.current()
+
+    by_session: dict[int, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        entry.swatch = safe_hex(entry.car.colour.hex)
+        by_session[entry.session_id].append(entry)
+
+    session_rosters = []
+    for session in sessions:
+        rows = by_session.get(session.pk, [])
+        shown = [e for e in rows if colour_id is None or e.car.colour_id == colour_id]
+        session_rosters.append(
+            SessionRoster(
+                session=session,
+                entries=rows,
+                shown=shown,
+                breakdown=_breakdown(rows, colours),
+                convoy=convoy_layout(session, rows),
+            )
+        )
+
+    # A car in two sessions is one car present.
+    cars = {e.car_id: e.car for e in entries}
+    event_counts = Counter(car.colour_id for car in cars.values())
+    register_total = sum(register_counts.values())
+    comparison = [
+        ColourComparison(
+            colour=c,
+            hex=safe_hex(c.hex),
+            event_count=event_counts[c.pk],
+            event_percent=_percent(event_counts[c.pk], len(cars)),
+            register_count=register_counts.get(c.pk, 0),
+            register_percent=_percent(register_counts.get(c.pk, 0), register_total),
+        )
+        for c in colours
+        if event_counts[c.pk] or register_counts.get(c.pk)
+    ]
+    built_total = model.built_total if model else None
+    return Roster(
+        event=event,
+        sessions=session_rosters,
+        colours=colours,
+        distinct_cars=len(cars),
+        built_total=built_total,
+        share_percent=_percent(len(cars), built_total) if built_total else None,
+        comparison=comparison,
+    )
+
+
+def entry_row(entry: Entry) -> dict:
+    """One entry as the public exports show it: masked VIN, a name only with consent."""
+    car = entry.car
+    return {
+        "slot": entry.slot,
+        "register_number": car.register_number,
+        "vin_masked": car.vin_masked,
+        "colour": car.colour.name,
+        "paint_code": car.colour.paint_code,
+        "market": car.market.code,
+        "nickname": car.nickname,
+        "driver": driver_public_name(entry) or None,
+        "checked_in": entry.checked_in_at is not None,
+    }
+
+
+def roster_json(event: Event) -> dict:
+    sessions = roster_sessions(event)
+    by_session: dict[int, list[Entry]] = defaultdict(list)
+    for entry in roster_entries(event):
+        by_session[entry.session_id].append(entry)
+    return {
+        "event": {
+            "name": event.name,
+            "slug": event.slug,
+            "venue": event.venue,
+            "starts_on": event.starts_on.isoformat(),
+            "ends_on": event.ends_on.isoformat(),
+        },
+        "sessions": [
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "kind": s.kind,
+                "track": s.track,
+                "starts_at": timezone.localtime(s.starts_at).isoformat(),
+                "capacity": s.capacity,
+                "confirmed": s.confirmed_count,
+                "waitlisted": s.waitlist_count,
+                "entries": [entry_row(e) for e in by_session.get(s.pk, [])],
+            }
+            for s in sessions
+        ],
+    }
+
+
+CSV_COLUMNS = [
+    "session_slug",
+    "session_name",
+    "slot",
+    "register_number",
+    "vin_masked",
+    "colour",
+    "paint_code",
+    "market",
+    "nickname",
+    "driver",
+    "checked_in",
+]
+
+
+def _csv_safe(value) -> str:
+    # Owners type nicknames; a cell starting with = + - @ would run as a formula in a spreadsheet.
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def roster_csv_rows(event: Event) -> list[list[str]]:
+    """One row per confirmed entry: sessions in time order, entries in slot order."""
+    by_session: dict[int, list[Entry]] = defaultdict(list)
+    for entry in roster_entries(event):
+        by_session[entry.session_id].append(entry)
+    rows = []
+    for session in roster_sessions(event):
+        for entry in by_session.get(session.pk, []):
+            data = {"session_slug": session.slug, "session_name": session.name, **entry_row(entry)}
+            rows.append([_csv_safe(data[c]) for c in CSV_COLUMNS])
+    return rows

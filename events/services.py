@@ -1,0 +1,474 @@
+"""State changes of events: sign-ups, cancellations, the waitlist, convoy slots and the roster.
+
+Views, admin actions and tests call these; none of them re-implements a rule.
+
+Locking: every function that changes who is confirmed, or which slot a car has, locks the session row
+(``SELECT … FOR UPDATE``) inside one transaction before it counts or numbers anything, so two requests for
+the same session are serialised and capacity can never be overshot (the pretalx way; READ COMMITTED).
+
+Slot numbers: a new confirmed entry (a sign-up or a promotion from the waitlist) takes ``max(slot) + 1``
+over the session's confirmed entries, never a gap left by a cancellation. That keeps the convoy order of
+everyone already confirmed stable and puts late arrivals at the back; the gaps stay until an organiser
+renumbers (``convoy_renumber``) or reassigns (``convoy_assign_by_*``, ``convoy_reorder``).
+
+Waitlist order: by sign-up time (``Entry.created``), then id. An entry moved back to the waitlist keeps its
+original sign-up time, so it returns to the place its sign-up earned.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from events import emails
+from events.models import Entry, EntryChange, Event, Session
+from register.models import Car, User
+
+
+class EntryError(Exception):
+    """A rule of the events was broken; the message is for the user."""
+
+
+# --- locking ---------------------------------------------------------------------------------------------
+
+
+def _lock_session(session_id: int) -> Session:
+    """Lock the session row until the end of the transaction: the one lock every capacity rule relies on."""
+    return Session.objects.select_for_update().get(pk=session_id)
+
+
+def _read_session(session_id: int) -> Session:
+    """The same read without the lock. Only the race test uses it, to prove the lock is what makes it safe."""
+    return Session.objects.get(pk=session_id)
+
+
+def _confirmed_stats(session: Session) -> tuple[int, int]:
+    """(number of confirmed entries, highest slot number in use) in one query."""
+    stats = Entry.objects.confirmed().filter(session=session).aggregate(count=Count("pk"), top=Max("slot"))
+    return stats["count"], stats["top"] or 0
+
+
+# --- audit -----------------------------------------------------------------------------------------------
+
+
+def _change(entry: Entry, field: str, old, new, *, by: User | None, reason: str, at: datetime.datetime):
+    return EntryChange(
+        entry=entry,
+        changed_by=by,
+        changed_at=at,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        reason=reason[:100],
+    )
+
+
+def _is_organiser(user: User | None) -> bool:
+    return bool(user and user.is_active and user.is_staff and user.has_perm("events.change_entry"))
+
+
+def _constraint_name(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
+# --- sign-up and cancellation ------------------------------------------------------------------------------
+
+
+def entry_create(
+    *,
+    session: Session,
+    car: Car,
+    driver: User,
+    requirements_confirmed: bool = False,
+    now: datetime.datetime | None = None,
+    lock: bool = True,
+) -> Entry:
+    """Sign ``car`` up for ``session``, driven by its owner.
+
+    Rules: registration of the event is open at ``now``; only the car's owner signs it up; the session's
+    requirements are confirmed when it has any; a car and a driver have at most one active entry per
+    session. Under the session lock: below capacity the entry is confirmed with the next slot number
+    (max + 1), otherwise it joins the end of the waitlist. Pending (unverified) cars may sign up:
+    registrars verify them before the event.
+
+    ``now`` is only the moment the registration window is checked against; the sign-up time is the real
+    time the entry is written. ``lock`` is private: ``lock=False`` exists only so the race test can show
+    that the lock is what keeps capacity (never pass it anywhere else).
+    """
+    event = session.event
+    now = now or timezone.now()
+    if now < event.registration_opens:
+        raise EntryError(
+            _("Registration for this event opens on %(date)s.")
+            % {"date": formats.date_format(timezone.localtime(event.registration_opens), "DATETIME_FORMAT")}
+        )
+    if not event.registration_is_open(now):
+        raise EntryError(_("Registration for this event has closed."))
+    if driver is None or car.owner_id is None or car.owner_id != driver.pk:
+        raise EntryError(_("You can only sign up your own car."))
+    if session.requirements.strip() and not requirements_confirmed:
+        raise EntryError(_("Please confirm that you meet the requirements of this session."))
+    # Cheap checks before the lock; the partial unique constraints catch the race below.
+    active = Entry.objects.active().filter(session=session)
+    if active.filter(car=car).exists():
+        raise EntryError(_("This car is already signed up for this session."))
+    if active.filter(driver=driver).exists():
+        raise EntryError(_("You already have a car signed up for this session."))
+
+    read_session = _lock_session if lock else _read_session
+    try:
+        with transaction.atomic():
+            locked = read_session(session.pk)
+            locked.event = event
+            confirmed, top_slot = _confirmed_stats(locked)
+            created = timezone.now()
+            entry = Entry(
+                session=locked,
+                car=car,
+                driver=driver,
+                requirements_confirmed=requirements_confirmed,
+                created=created,
+            )
+            if confirmed < locked.capacity:
+                entry.status = Entry.Status.CONFIRMED
+                entry.slot = top_slot + 1
+            else:
+                entry.status = Entry.Status.WAITLISTED
+            with transaction.atomic():
+                entry.save(force_insert=True)
+            reason = _("sign-up")
+            changes = [_change(entry, "status", "", entry.status, by=driver, reason=reason, at=created)]
+            if entry.slot is not None:
+                changes.append(_change(entry, "slot", None, entry.slot, by=driver, reason=reason, at=created))
+            EntryChange.objects.bulk_create(changes)
+            if entry.status == Entry.Status.CONFIRMED:
+                transaction.on_commit(lambda: emails.entry_confirmed(entry), robust=True)
+            else:
+                position = entry.waitlist_position
+                transaction.on_commit(lambda: emails.entry_waitlisted(entry, position=position), robust=True)
+    except IntegrityError as error:
+        constraint = _constraint_name(error)
+        if constraint == "entry_one_active_per_car_per_session":
+            raise EntryError(_("This car is already signed up for this session.")) from error
+        if constraint == "entry_one_active_per_driver_per_session":
+            raise EntryError(_("You already have a car signed up for this session.")) from error
+        # Anything else (e.g. two equal slot numbers) is a bug, not a user error: let it surface.
+        raise
+    return entry
+
+
+@transaction.atomic
+def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
+    """Cancel an entry; the entry is kept, its slot freed, and the first waitlisted car promoted.
+
+    Rules: only the driver, the car's owner or an organiser (staff with the change-entry permission) may
+    cancel; an entry is cancelled once. In the same locked transaction the freed place goes to the head
+    of the waitlist with the next slot number; the other slots stay as they are until an organiser
+    renumbers.
+    """
+    if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or _is_organiser(by)):
+        raise EntryError(_("You can only cancel your own entries."))
+    session = _lock_session(entry.session_id)
+    entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
+    if entry.status == Entry.Status.CANCELLED:
+        raise EntryError(_("This entry is already cancelled."))
+    now = timezone.now()
+    reason = (
+        _("cancelled by the driver")
+        if by.pk in (entry.driver_id, entry.car.owner_id)
+        else _("cancelled by an organiser")
+    )
+    changes = [_change(entry, "status", entry.status, Entry.Status.CANCELLED, by=by, reason=reason, at=now)]
+    if entry.slot is not None:
+        changes.append(_change(entry, "slot", entry.slot, None, by=by, reason=reason, at=now))
+    entry.status = Entry.Status.CANCELLED
+    entry.slot = None
+    entry.cancelled_at = now
+    entry.save(update_fields=["status", "slot", "cancelled_at"])
+    EntryChange.objects.bulk_create(changes)
+    transaction.on_commit(lambda: emails.entry_cancelled(entry), robust=True)
+    _promote(session, by=by, reason=_("promoted from the waitlist after a cancellation"))
+    return entry
+
+
+def _promote(session: Session, *, by: User | None, reason: str) -> list[Entry]:
+    """Fill the free places of a locked session from the head of the waitlist."""
+    confirmed, top_slot = _confirmed_stats(session)
+    free = session.capacity - confirmed
+    if free <= 0:
+        return []
+    promoted = list(
+        Entry.objects.waitlisted().filter(session=session).select_related("car", "driver", "session__event")[:free]
+    )
+    if not promoted:
+        return []
+    now = timezone.now()
+    changes = []
+    for offset, entry in enumerate(promoted, start=1):
+        changes.append(_change(entry, "status", entry.status, Entry.Status.CONFIRMED, by=by, reason=reason, at=now))
+        changes.append(_change(entry, "slot", None, top_slot + offset, by=by, reason=reason, at=now))
+        entry.status = Entry.Status.CONFIRMED
+        entry.slot = top_slot + offset
+    Entry.objects.bulk_update(promoted, ["status", "slot"])
+    EntryChange.objects.bulk_create(changes)
+    for entry in promoted:
+        transaction.on_commit(lambda entry=entry: emails.entry_promoted(entry), robust=True)
+    return promoted
+
+
+@transaction.atomic
+def waitlist_promote(*, session: Session, by: User | None = None) -> list[Entry]:
+    """Fill every free place (capacity − confirmed) from the waitlist, in sign-up order; returns the promoted."""
+    locked = _lock_session(session.pk)
+    return _promote(locked, by=by, reason=_("promoted from the waitlist"))
+
+
+@transaction.atomic
+def session_set_capacity(*, session: Session, capacity: int, by: User | None = None) -> Session:
+    """Change a session's number of places.
+
+    Never below the number of confirmed cars (no silent bump, no silent removal): the organiser cancels or
+    moves entries to the waitlist first. Raising it promotes from the waitlist straight away.
+    """
+    if capacity is None or capacity < 0:
+        raise EntryError(_("The capacity cannot be negative."))
+    locked = _lock_session(session.pk)
+    confirmed, _top = _confirmed_stats(locked)
+    if capacity < confirmed:
+        raise EntryError(
+            ngettext(
+                "%(count)d car is confirmed; cancel or move entries to the waitlist first.",
+                "%(count)d cars are confirmed; cancel or move entries to the waitlist first.",
+                confirmed,
+            )
+            % {"count": confirmed}
+        )
+    raised = capacity > locked.capacity
+    locked.capacity = capacity
+    locked.save(update_fields=["capacity"])
+    if raised:
+        _promote(locked, by=by, reason=_("promoted: capacity raised"))
+    session.capacity = capacity
+    return locked
+
+
+# --- organiser actions on one entry ------------------------------------------------------------------------
+
+
+def _locked_entry(entry: Entry) -> tuple[Session, Entry]:
+    session = _lock_session(entry.session_id)
+    return session, Entry.objects.select_related("car", "driver", "session__event").get(pk=entry.pk)
+
+
+@transaction.atomic
+def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
+    """Confirm a waitlisted entry out of turn (an organiser's decision), only if a place is free."""
+    session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.WAITLISTED:
+        raise EntryError(_("Only a waitlisted entry can be confirmed from the waitlist."))
+    confirmed, top_slot = _confirmed_stats(session)
+    if confirmed >= session.capacity:
+        raise EntryError(
+            _("No place is free in this session: raise its capacity or move a car to the waitlist first.")
+        )
+    now = timezone.now()
+    reason = _("confirmed from the waitlist by an organiser")
+    changes = [
+        _change(entry, "status", entry.status, Entry.Status.CONFIRMED, by=by, reason=reason, at=now),
+        _change(entry, "slot", None, top_slot + 1, by=by, reason=reason, at=now),
+    ]
+    entry.status = Entry.Status.CONFIRMED
+    entry.slot = top_slot + 1
+    entry.save(update_fields=["status", "slot"])
+    EntryChange.objects.bulk_create(changes)
+    transaction.on_commit(lambda: emails.entry_promoted(entry), robust=True)
+    return entry
+
+
+@transaction.atomic
+def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
+    """Move a confirmed entry back to the waitlist, freeing its slot.
+
+    It rejoins the waitlist at the place its original sign-up time gives it (usually near the head). The
+    freed place is not filled automatically: that would often promote this very entry again; the organiser
+    lowers the capacity, confirms someone or calls ``waitlist_promote``.
+    """
+    session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.CONFIRMED:
+        raise EntryError(_("Only a confirmed entry can be moved to the waitlist."))
+    now = timezone.now()
+    reason = _("moved to the waitlist by an organiser")
+    changes = [_change(entry, "status", entry.status, Entry.Status.WAITLISTED, by=by, reason=reason, at=now)]
+    if entry.slot is not None:
+        changes.append(_change(entry, "slot", entry.slot, None, by=by, reason=reason, at=now))
+    entry.status = Entry.Status.WAITLISTED
+    entry.slot = None
+    entry.save(update_fields=["status", "slot"])
+    EntryChange.objects.bulk_create(changes)
+    position = entry.waitlist_position
+    transaction.on_commit(lambda: emails.entry_waitlisted(entry, position=position), robust=True)
+    return entry
+
+
+@transaction.atomic
+def entry_check_in(*, entry: Entry, by: User | None) -> Entry:
+    """Check a confirmed car in on the day (once)."""
+    _session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.CONFIRMED:
+        raise EntryError(_("Only a confirmed entry can be checked in."))
+    if entry.checked_in_at is not None:
+        raise EntryError(_("This car is already checked in."))
+    entry.checked_in_at = timezone.now()
+    entry.save(update_fields=["checked_in_at"])
+    EntryChange.objects.create(
+        entry=entry,
+        changed_by=by,
+        changed_at=entry.checked_in_at,
+        field="checked_in",
+        old_value="",
+        new_value="yes",
+        reason=_("checked in"),
+    )
+    return entry
+
+
+@transaction.atomic
+def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry:
+    """Give one confirmed car a slot number; if another car holds it, the two swap.
+
+    The unique constraint on (session, slot) is deferred to the commit, so the swap is one transaction.
+    """
+    try:
+        slot = int(slot)
+    except (TypeError, ValueError):
+        raise EntryError(_("A slot number is a whole number from 1.")) from None
+    if slot < 1:
+        raise EntryError(_("A slot number is a whole number from 1."))
+    session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.CONFIRMED:
+        raise EntryError(_("Only a confirmed entry has a slot."))
+    if entry.slot == slot:
+        return entry
+    now = timezone.now()
+    reason = _("slot set by an organiser")
+    old_slot = entry.slot
+    changed = [entry]
+    changes = [_change(entry, "slot", old_slot, slot, by=by, reason=reason, at=now)]
+    occupant = Entry.objects.confirmed().filter(session=session, slot=slot).exclude(pk=entry.pk).first()
+    if occupant is not None:
+        swap_reason = _("slot swapped with %(car)s") % {"car": entry.car}
+        changes.append(_change(occupant, "slot", slot, old_slot, by=by, reason=swap_reason, at=now))
+        occupant.slot = old_slot
+        changed.append(occupant)
+    entry.slot = slot
+    Entry.objects.bulk_update(changed, ["slot"])
+    EntryChange.objects.bulk_create(changes)
+    return entry
+
+
+# --- organiser actions on a whole convoy ---------------------------------------------------------------------
+
+
+def _apply_order(entries: Sequence[Entry], *, by: User | None, reason: str) -> list[Entry]:
+    """Number ``entries`` 1..N in the given order; write only what changed, audit every change."""
+    now = timezone.now()
+    changed, changes = [], []
+    for number, entry in enumerate(entries, start=1):
+        if entry.slot != number:
+            changes.append(_change(entry, "slot", entry.slot, number, by=by, reason=reason, at=now))
+            entry.slot = number
+            changed.append(entry)
+    # Intermediate duplicates are fine: the unique constraint is checked at commit.
+    Entry.objects.bulk_update(changed, ["slot"])
+    EntryChange.objects.bulk_create(changes)
+    return list(entries)
+
+
+def _confirmed_in_signup_order(session: Session) -> list[Entry]:
+    return list(
+        Entry.objects.confirmed().filter(session=session).select_related("car__colour").order_by("created", "pk")
+    )
+
+
+@transaction.atomic
+def convoy_assign_by_signup(*, session: Session, by: User | None) -> list[Entry]:
+    """Slots 1..N in sign-up order (created, then id): first come, first behind the pace car."""
+    locked = _lock_session(session.pk)
+    return _apply_order(_confirmed_in_signup_order(locked), by=by, reason=_("auto-assign by sign-up"))
+
+
+@transaction.atomic
+def convoy_assign_by_colour(*, session: Session, by: User | None) -> list[Entry]:
+    """Slots 1..N grouped by colour, for the photo convoy.
+
+    The largest colour group drives first; groups of equal size follow the colours' order (sort_order, then
+    name); within a group, sign-up order.
+    """
+    locked = _lock_session(session.pk)
+    entries = _confirmed_in_signup_order(locked)
+    sizes: dict[int, int] = {}
+    for entry in entries:
+        sizes[entry.car.colour_id] = sizes.get(entry.car.colour_id, 0) + 1
+
+    def group_key(entry: Entry):
+        colour = entry.car.colour
+        return (-sizes[colour.pk], colour.sort_order, colour.name, colour.pk)
+
+    # sorted() is stable, so sign-up order is kept inside each colour group.
+    ordered = sorted(entries, key=group_key)
+    return _apply_order(ordered, by=by, reason=_("auto-assign by colour"))
+
+
+@transaction.atomic
+def convoy_renumber(*, session: Session, by: User | None) -> list[Entry]:
+    """Close the gaps: slots 1..N keeping the current order (entries without a slot go last, by sign-up)."""
+    locked = _lock_session(session.pk)
+    entries = list(Entry.objects.confirmed().filter(session=locked).in_slot_order())
+    return _apply_order(entries, by=by, reason=_("renumbered"))
+
+
+@transaction.atomic
+def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) -> list[Entry]:
+    """Slots 1..N in the order given; ``entry_ids`` must be exactly the session's confirmed entries."""
+    try:
+        ids = [int(pk) for pk in entry_ids]
+    except (TypeError, ValueError):
+        raise EntryError(_("The new order must list every confirmed car of this session exactly once.")) from None
+    locked = _lock_session(session.pk)
+    by_id = {entry.pk: entry for entry in Entry.objects.confirmed().filter(session=locked)}
+    if len(ids) != len(set(ids)) or set(ids) != set(by_id):
+        raise EntryError(_("The new order must list every confirmed car of this session exactly once."))
+    return _apply_order([by_id[pk] for pk in ids], by=by, reason=_("convoy reordered"))
+
+
+# --- roster ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def roster_publish(*, event: Event, by: User | None) -> Event:
+    """Make the event's roster public; publishing again keeps the first publication time."""
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    if not locked.roster_published:
+        locked.roster_published = True
+        locked.roster_published_at = timezone.now()
+        locked.save(update_fields=["roster_published", "roster_published_at"])
+    event.roster_published, event.roster_published_at = locked.roster_published, locked.roster_published_at
+    return locked
+
+
+@transaction.atomic
+def roster_unpublish(*, event: Event, by: User | None) -> Event:
+    """Take the roster off the public pages (e.g. to fix the order); the publication time is cleared."""
+    locked = Event.objects.select_for_update().get(pk=event.pk)
+    locked.roster_published = False
+    locked.roster_published_at = None
+    locked.save(update_fields=["roster_published", "roster_published_at"])
+    event.roster_published, event.roster_published_at = False, None
+    return locked

@@ -1,0 +1,516 @@
+"""Admin for registrars: verify cars, decide claims, keep the model facts, import the register.
+
+State changes go through ``register.services`` (and ``register.photos``); the admin
+only calls them. Registrars are staff in the "Registrars" group, not superusers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import Case, IntegerField, Value, When
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_countries.filters import CountryFilter
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
+
+from register.models import Car, CarPhoto, Claim, Colour, Market, Ownership, RegisteredModel, User
+from register.photos import photo_delete
+from register.resources import CarResource
+from register.services import (
+    RegisterError,
+    car_unverify,
+    car_verify,
+    claim_approve,
+    claim_reject,
+    user_delete,
+    vin_check,
+)
+
+HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
+
+
+def swatch(hex_value: str, label: str):
+    # Only a validated #RRGGBB reaches the style attribute.
+    colour = hex_value if HEX_COLOUR.match(hex_value or "") else "#888888"
+    return format_html(
+        '<span style="display:inline-block;width:1em;height:1em;vertical-align:middle;'
+        'border:1px solid #6c757d;border-radius:2px;background-color:{}" aria-hidden="true"></span> {}',
+        colour,
+        label,
+    )
+
+
+# Users ---------------------------------------------------------------------------------------
+
+
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self):
+        email = User.objects.normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email address already exists."))
+        return email
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (_("Profile"), {"fields": ("display_name", "country", "show_name_publicly", "first_name", "last_name")}),
+        (
+            _("Permissions"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    list_display = ("email", "display_name", "country", "show_name_publicly", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "display_name", "first_name", "last_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+
+    def delete_model(self, request, obj):
+        # Cars stay in the register; their ownership periods are closed.
+        user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_delete(user=user)
+
+
+# Model facts, colours, markets ---------------------------------------------------------------
+
+
+class ColourAdminForm(forms.ModelForm):
+    class Meta:
+        model = Colour
+        fields = ("name", "paint_code", "hex", "kind", "note", "sort_order")
+
+    def clean_hex(self):
+        value = self.cleaned_data["hex"].strip()
+        if not HEX_COLOUR.match(value):
+            raise forms.ValidationError(_("Enter the swatch as #RRGGBB, e.g. #E2611B."))
+        return value.upper()
+
+
+@admin.register(Colour)
+class ColourAdmin(admin.ModelAdmin):
+    form = ColourAdminForm
+    list_display = ("name", "colour_swatch", "paint_code", "kind", "sort_order")
+    list_filter = ("kind",)
+    search_fields = ("name", "paint_code")
+    list_editable = ("sort_order",)
+
+    @admin.display(description=_("swatch"))
+    def colour_swatch(self, obj):
+        return swatch(obj.hex, obj.hex)
+
+
+@admin.register(Market)
+class MarketAdmin(admin.ModelAdmin):
+    list_display = ("country", "delivered", "approximate", "source")
+    list_filter = ("approximate",)
+    search_fields = ("country", "source")
+
+
+class RegisteredModelAdminForm(forms.ModelForm):
+    """The VIN check reads these facts, so a typo here would block every registration."""
+
+    class Meta:
+        model = RegisteredModel
+        fields = (
+            "name",
+            "chassis",
+            "wmi",
+            "vds_prefix",
+            "model_year_codes",
+            "built_for_customers",
+            "built_internal",
+            "production_start",
+            "production_end",
+            "source",
+        )
+
+    def _vin_part(self, name: str, length: int | None = None):
+        value = self.cleaned_data[name].strip().upper()
+        if not VIN_CHARS.match(value) or (length and len(value) != length):
+            raise forms.ValidationError(
+                _("Use only VIN characters (digits and capital letters except I, O, Q)%(length)s.")
+                % {"length": gettext("; exactly %(n)d of them") % {"n": length} if length else ""}
+            )
+        return value
+
+    def clean_wmi(self):
+        return self._vin_part("wmi", 3)
+
+    def clean_vds_prefix(self):
+        return self._vin_part("vds_prefix")
+
+    def clean_model_year_codes(self):
+        return self._vin_part("model_year_codes")
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("production_start"), cleaned.get("production_end")
+        if start and end and end < start:
+            self.add_error("production_end", _("Production cannot end before it starts."))
+        return cleaned
+
+
+@admin.register(RegisteredModel)
+class RegisteredModelAdmin(admin.ModelAdmin):
+    form = RegisteredModelAdminForm
+    list_display = ("name", "chassis", "wmi", "vds_prefix", "model_year_codes", "built_total")
+
+
+# Cars ----------------------------------------------------------------------------------------
+
+
+class CheckDigitFlagFilter(admin.SimpleListFilter):
+    title = _("check-digit flag")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged")), ("no", _("Not flagged"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(check_digit_flag="")
+        if self.value() == "no":
+            return queryset.filter(check_digit_flag="")
+        return queryset
+
+
+class CarAdminForm(forms.ModelForm):
+    # Longer than 17 so a VIN pasted with spaces or dashes reaches the normaliser.
+    vin = forms.CharField(label=_("VIN"), max_length=40)
+
+    class Meta:
+        model = Car
+        fields = ("vin", "colour", "colour_note", "market", "production_month", "nickname")
+
+    def clean_vin(self):
+        # The same check as the owners' form; the market decides whether a wrong
+        # check digit is an error (North America) or only a flag.
+        market = self.data.get(self.add_prefix("market")) or getattr(self.instance.market, "code", "")
+        result = vin_check(self.cleaned_data["vin"], market=market or None)
+        if not result.is_valid:
+            raise forms.ValidationError(result.errors)
+        self.instance.check_digit_flag = result.check_digit_flag
+        return result.vin
+
+
+class PhotoFormSet(BaseInlineFormSet):
+    def save_existing(self, form, obj, commit=True):
+        # Only the caption is edited here. Saving every field would write back a stale
+        # is_main after photo_delete promoted another photo in the same request.
+        photo = form.save(commit=False)
+        if commit:
+            photo.save(update_fields=["caption"])
+        return photo
+
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            photo_delete(photo=obj)
+
+
+class CarPhotoInline(admin.TabularInline):
+    model = CarPhoto
+    formset = PhotoFormSet
+    fields = ("preview", "caption", "is_main", "created")
+    readonly_fields = ("preview", "is_main", "created")
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        # Photos are uploaded by owners and re-encoded by register.photos.
+        return False
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        return photo_preview(obj)
+
+
+def photo_preview(photo: CarPhoto):
+    if not photo.thumbnail:
+        return "—"
+    return format_html(
+        '<img src="{}" alt="{}" style="max-width:160px;height:auto" loading="lazy">',
+        photo.thumbnail.url,
+        photo.caption or gettext("Photo of %(car)s") % {"car": photo.car},
+    )
+
+
+class OwnershipInline(admin.TabularInline):
+    model = Ownership
+    fields = ("owner", "started", "ended", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = _("ownership period")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Car)
+class CarAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    form = CarAdminForm
+    resource_classes = [CarResource]
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
+    list_display = (
+        "number",
+        "vin_masked",
+        "vin",
+        "colour_swatch",
+        "market",
+        "owner_email",
+        "status",
+        "flagged",
+    )
+    list_display_links = ("number", "vin_masked")
+    list_filter = ("status", "colour", ("market", CountryFilter), CheckDigitFlagFilter)
+    list_select_related = ("colour", "owner")
+    search_fields = ("vin", "nickname", "owner__email")
+    readonly_fields = (
+        "owner",
+        "status",
+        "register_number",
+        "verified_at",
+        "check_digit_flag",
+        "created",
+        "updated",
+    )
+    fieldsets = (
+        (None, {"fields": ("vin", "check_digit_flag", "colour", "colour_note", "market", "production_month")}),
+        (_("Owner"), {"fields": ("nickname", "owner")}),
+        (_("Register"), {"fields": ("status", "register_number", "verified_at", "created", "updated")}),
+    )
+    inlines = [CarPhotoInline, OwnershipInline]
+    actions = ["verify", "unverify"]
+    ordering = ("register_number", "pk")
+
+    @admin.display(description=_("register number"), ordering="register_number")
+    def number(self, obj):
+        return f"#{obj.register_number}" if obj.register_number else "—"
+
+    @admin.display(description=_("masked VIN"))
+    def vin_masked(self, obj):
+        return obj.vin_masked
+
+    @admin.display(description=_("colour"), ordering="colour__sort_order")
+    def colour_swatch(self, obj):
+        return swatch(obj.colour.hex, obj.colour_label)
+
+    @admin.display(description=_("owner"), ordering="owner__email")
+    def owner_email(self, obj):
+        return obj.owner.email if obj.owner else "—"
+
+    @admin.display(description=_("check-digit flag"), boolean=True)
+    def flagged(self, obj):
+        return bool(obj.check_digit_flag)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Write only what the form edits: status and number belong to car_verify and
+        # may have changed since this car was loaded.
+        obj._history_user = request.user
+        obj.save(update_fields=[*CarAdminForm.Meta.fields, "check_digit_flag", "updated"])
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = search_term.strip().lstrip("#")
+        if number.isdigit():
+            queryset |= self.model.objects.filter(register_number=int(number))
+        return queryset, may_have_duplicates
+
+    def has_import_permission(self, request):
+        return request.user.has_perm("register.import_car")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("register.export_car")
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        # A file with any bad row writes nothing, in the preview and on confirm.
+        kwargs["rollback_on_validation_errors"] = True
+        return kwargs
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # Only reachable if the data changed between preview and confirm.
+            rows = sorted({row.number for row in result.invalid_rows} | {line for line, _e in result.row_errors()})
+            self.message_user(
+                request,
+                gettext("Nothing was imported: rows %(rows)s no longer pass the checks. Upload the file again.")
+                % {"rows": ", ".join(str(r) for r in rows) or "—"},
+                level=messages.ERROR,
+            )
+            url = reverse("admin:register_car_import", current_app=self.admin_site.name)
+            return HttpResponseRedirect(url)
+        return super().process_result(result, request)
+
+    @admin.action(description=_("Verify selected cars"), permissions=["change"])
+    def verify(self, request, queryset):
+        changed = 0
+        for car in queryset.order_by("created", "pk"):
+            if car.status != Car.Status.VERIFIED:
+                car_verify(car=car, by=request.user)
+                changed += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d car verified.", "%(count)d cars verified.", changed) % {"count": changed},
+            level=messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Unverify selected cars (back to pending)"), permissions=["change"])
+    def unverify(self, request, queryset):
+        changed = 0
+        for car in queryset:
+            if car.status == Car.Status.VERIFIED:
+                car_unverify(car=car, by=request.user)
+                changed += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d car set back to pending.", "%(count)d cars set back to pending.", changed)
+            % {"count": changed},
+            level=messages.SUCCESS,
+        )
+
+
+@admin.register(CarPhoto)
+class CarPhotoAdmin(admin.ModelAdmin):
+    list_display = ("preview", "car", "caption", "is_main", "created")
+    list_select_related = ("car",)
+    list_filter = ("is_main",)
+    search_fields = ("car__vin", "caption")
+    fields = ("preview", "car", "caption", "is_main", "width", "height", "created")
+    readonly_fields = ("preview", "car", "is_main", "width", "height", "created")
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        return photo_preview(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.save(update_fields=["caption"])
+
+    def delete_model(self, request, obj):
+        photo_delete(photo=obj)
+
+    def delete_queryset(self, request, queryset):
+        for photo in queryset:
+            photo_delete(photo=photo)
+
+
+@admin.register(Ownership)
+class OwnershipAdmin(admin.ModelAdmin):
+    list_display = ("car", "owner", "started", "ended", "note")
+    list_select_related = ("car", "owner")
+    search_fields = ("car__vin", "owner__email")
+    readonly_fields = ("car", "owner", "started", "ended", "note")
+
+    def has_add_permission(self, request):
+        return False
+
+
+# Claims --------------------------------------------------------------------------------------
+
+
+@admin.register(Claim)
+class ClaimAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "car_vin", "claimant_email", "status", "created", "decided_at", "decided_by")
+    list_filter = ("status",)
+    list_select_related = ("car", "claimant", "decided_by")
+    search_fields = ("car__vin", "claimant__email", "car__nickname")
+    readonly_fields = ("car", "claimant", "message", "status", "created", "decided_at", "decided_by")
+    fields = readonly_fields
+    # Pending claims first, newest first within each group.
+    ordering = (
+        Case(When(status=Claim.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        "-created",
+    )
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("VIN"), ordering="car__vin")
+    def car_vin(self, obj):
+        return obj.car.vin
+
+    @admin.display(description=_("claimant"), ordering="claimant__email")
+    def claimant_email(self, obj):
+        return obj.claimant.email
+
+    def has_add_permission(self, request):
+        return False
+
+    def _decide(self, request, queryset, service, done_message):
+        done = 0
+        for claim in queryset.select_related("car", "claimant"):
+            try:
+                service(claim=claim, by=request.user)
+            except RegisterError as error:
+                self.message_user(request, f"{claim}: {error}", level=messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message(done), level=messages.SUCCESS)
+
+    @admin.action(description=_("Approve selected claims (move the car to the claimant)"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            claim_approve,
+            lambda n: ngettext("%(count)d claim approved.", "%(count)d claims approved.", n) % {"count": n},
+        )
+
+    @admin.action(description=_("Reject selected claims"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            claim_reject,
+            lambda n: ngettext("%(count)d claim rejected.", "%(count)d claims rejected.", n) % {"count": n},
+        )

@@ -1,0 +1,745 @@
+"""The events admin as organisers use it: real HTTP through the admin's own URLs, real services, PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages import get_messages
+from django.utils import timezone
+
+from events import services
+from events.models import Entry, EntryChange, Event, Session
+from tests.factories import (
+    EntryFactory,
+    EventFactory,
+    SessionFactory,
+    UserFactory,
+    VerifiedCarFactory,
+    colour,
+)
+
+ENTRY_LIST = "/admin/events/entry/"
+SESSION_LIST = "/admin/events/session/"
+EVENT_LIST = "/admin/events/event/"
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def confirmed(session, slot, **kwargs):
+    return EntryFactory(session=session, status=Entry.Status.CONFIRMED, slot=slot, **kwargs)
+
+
+def waitlisted(session, **kwargs):
+    return EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None, **kwargs)
+
+
+def action(client, name, entries, url=ENTRY_LIST):
+    return client.post(url, {"action": name, "_selected_action": [entry.pk for entry in entries]})
+
+
+def slots(session):
+    return list(Entry.objects.confirmed().filter(session=session).order_by("slot").values_list("pk", "slot"))
+
+
+@pytest.fixture
+def organiser(db):
+    user = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
+    user.groups.add(Group.objects.get(name="Organisers"))
+    return user
+
+
+@pytest.fixture
+def organiser_client(client, organiser):
+    client.force_login(organiser)
+    return client
+
+
+@pytest.fixture
+def session(db):
+    event = EventFactory(name="Gathering 2031", slug="gathering-2031")
+    return SessionFactory(event=event, name="Nordschleife convoy", slug="convoy", capacity=3)
+
+
+# --- the group ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_organisers_group_has_exactly_the_needed_permissions():
+    group = Group.objects.get(name="Organisers")
+
+    granted = set(group.permissions.values_list("content_type__app_label", "codename"))
+
+    assert granted == {
+        ("events", "add_event"),
+        ("events", "change_event"),
+        ("events", "view_event"),
+        ("events", "add_session"),
+        ("events", "change_session"),
+        ("events", "view_session"),
+        ("events", "change_entry"),
+        ("events", "view_entry"),
+        ("events", "view_entrychange"),
+        ("register", "view_car"),
+        ("register", "view_user"),
+        ("register", "view_colour"),
+    }
+    assert not Permission.objects.filter(group=group, codename__startswith="delete_").exists()
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+def admin_urls(session, entry):
+    return [
+        ENTRY_LIST,
+        f"{ENTRY_LIST}{entry.pk}/change/",
+        SESSION_LIST,
+        f"{SESSION_LIST}{session.pk}/change/",
+        f"{SESSION_LIST}{session.pk}/convoy/",
+        EVENT_LIST,
+    ]
+
+
+@pytest.mark.django_db
+def test_admin_urls_for_plain_owner_redirect_to_admin_login(owner_client, session):
+    entry = confirmed(session, 1)
+
+    responses = {url: owner_client.get(url) for url in admin_urls(session, entry)}
+
+    for url, response in responses.items():
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/?next="), url
+
+
+@pytest.mark.django_db
+def test_admin_urls_for_staff_without_group_are_forbidden(client, session):
+    entry = confirmed(session, 1)
+    client.force_login(UserFactory(is_staff=True))
+
+    responses = {url: client.get(url) for url in admin_urls(session, entry)}
+
+    assert {url: response.status_code for url, response in responses.items()} == dict.fromkeys(responses, 403)
+
+
+@pytest.mark.django_db
+def test_admin_action_post_for_staff_without_group_is_forbidden_and_changes_nothing(client, session):
+    entry = waitlisted(session)
+    client.force_login(UserFactory(is_staff=True))
+
+    response = action(client, "confirm_from_waitlist", [entry])
+
+    assert response.status_code == 403
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.WAITLISTED
+
+
+# --- entry list -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_entry_changelist_shows_slot_order_with_swatch_market_and_driver(organiser_client, session):
+    white = VerifiedCarFactory(colour=colour("Alpine White"), market="GB", nickname="Snowy", register_number=7)
+    orange = VerifiedCarFactory(register_number=3, nickname="Tango")
+    second = confirmed(session, 2, car=white)
+    first = confirmed(session, 1, car=orange)
+    waiting = waitlisted(session)
+
+    response = organiser_client.get(ENTRY_LIST)
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [first, second, waiting]
+    html = response.content.decode()
+    assert "background:#F3F3EF" in html
+    assert "#7 Snowy" in html
+    assert "United Kingdom" in html
+    assert str(white.owner) in html
+
+
+@pytest.mark.django_db
+def test_entry_changelist_query_count_is_independent_of_rows(organiser_client, session, django_assert_num_queries):
+    for slot in (1, 2):
+        confirmed(session, slot)
+    organiser_client.get(ENTRY_LIST)  # warm caches (content types, site)
+
+    with django_assert_num_queries(10):
+        organiser_client.get(ENTRY_LIST)
+    for slot in range(3, 12):
+        confirmed(session, slot)
+    with django_assert_num_queries(10):
+        response = organiser_client.get(ENTRY_LIST)
+
+    assert len(response.context["cl"].result_list) == 11
+
+
+@pytest.mark.django_db
+def test_entry_changelist_offers_no_delete_action(organiser_client, session):
+    confirmed(session, 1)
+
+    response = organiser_client.get(ENTRY_LIST)
+
+    choices = [name for name, _label in response.context["action_form"].fields["action"].choices]
+    assert "delete_selected" not in choices
+    assert "confirm_from_waitlist" in choices
+
+
+@pytest.mark.django_db
+def test_entry_delete_view_is_forbidden_and_entry_kept(organiser_client, session):
+    entry = confirmed(session, 1)
+
+    response = organiser_client.post(f"{ENTRY_LIST}{entry.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Entry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_entry_delete_selected_action_posted_anyway_deletes_nothing(organiser_client, session):
+    entry = confirmed(session, 1)
+
+    response = action(organiser_client, "delete_selected", [entry])
+
+    assert response.status_code == 302
+    assert Entry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db
+def test_entry_add_view_is_forbidden(organiser_client):
+    response = organiser_client.get(f"{ENTRY_LIST}add/")
+
+    assert response.status_code == 403
+
+
+# --- entry actions --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_confirm_from_waitlist_with_a_free_place_confirms_with_next_slot(organiser_client, organiser, session):
+    confirmed(session, 1)
+    entry = waitlisted(session)
+
+    response = action(organiser_client, "confirm_from_waitlist", [entry])
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.status, entry.slot) == (Entry.Status.CONFIRMED, 2)
+    assert messages_of(response) == ["1 entries confirmed."]
+    assert list(EntryChange.objects.filter(entry=entry).values_list("field", "new_value", "changed_by")) == [
+        ("status", "confirmed", organiser.pk),
+        ("slot", "2", organiser.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_confirm_from_waitlist_when_full_shows_error_and_changes_nothing(organiser_client, session):
+    for slot in (1, 2, 3):
+        confirmed(session, slot)
+    entry = waitlisted(session)
+
+    response = action(organiser_client, "confirm_from_waitlist", [entry])
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.status, entry.slot) == (Entry.Status.WAITLISTED, None)
+    assert messages_of(response) == [
+        f"{entry.car}: No place is free in this session: raise its capacity or move a car to the waitlist first."
+    ]
+    assert not EntryChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_move_to_waitlist_frees_the_slot(organiser_client, session):
+    entry = confirmed(session, 1)
+
+    response = action(organiser_client, "move_to_waitlist", [entry])
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.slot) == (Entry.Status.WAITLISTED, None)
+    assert messages_of(response) == ["1 entries moved to the waitlist."]
+
+
+@pytest.mark.django_db
+def test_cancel_action_cancels_and_promotes_head_of_waitlist(organiser_client, session):
+    leaving = confirmed(session, 1)
+    confirmed(session, 2)
+    confirmed(session, 3)
+    head = waitlisted(session)
+
+    response = action(organiser_client, "cancel", [leaving])
+
+    leaving.refresh_from_db()
+    head.refresh_from_db()
+    assert (leaving.status, leaving.slot) == (Entry.Status.CANCELLED, None)
+    assert (head.status, head.slot) == (Entry.Status.CONFIRMED, 4)
+    assert messages_of(response) == ["1 entries cancelled."]
+
+
+@pytest.mark.django_db
+def test_cancel_action_on_cancelled_entry_reports_error(organiser_client, session):
+    entry = EntryFactory(session=session, status=Entry.Status.CANCELLED, slot=None)
+
+    response = action(organiser_client, "cancel", [entry])
+
+    assert response.status_code == 302
+    assert messages_of(response) == [f"{entry.car}: This entry is already cancelled."]
+
+
+@pytest.mark.django_db
+def test_check_in_action_sets_check_in_time(organiser_client, session):
+    entry = confirmed(session, 1)
+
+    response = action(organiser_client, "check_in", [entry])
+
+    entry.refresh_from_db()
+    assert entry.checked_in_at is not None
+    assert messages_of(response) == ["1 entries checked in."]
+    assert EntryChange.objects.get(entry=entry).field == "checked_in"
+
+
+@pytest.mark.django_db
+def test_check_in_action_twice_reports_error_and_keeps_first_time(organiser_client, organiser, session):
+    entry = services.entry_check_in(entry=confirmed(session, 1), by=organiser)
+    first_time = entry.checked_in_at
+
+    response = action(organiser_client, "check_in", [entry])
+
+    entry.refresh_from_db()
+    assert entry.checked_in_at == first_time
+    assert messages_of(response) == [f"{entry.car}: This car is already checked in."]
+
+
+@pytest.mark.django_db
+def test_assign_by_signup_action_numbers_whole_session_in_signup_order(organiser_client, session):
+    now = timezone.now()
+    a = confirmed(session, 3, created=now - datetime.timedelta(hours=3))
+    b = confirmed(session, 1, created=now - datetime.timedelta(hours=2))
+    c = confirmed(session, 2, created=now - datetime.timedelta(hours=1))
+
+    response = action(organiser_client, "assign_by_signup", [b])
+
+    assert slots(session) == [(a.pk, 1), (b.pk, 2), (c.pk, 3)]
+    assert messages_of(response) == ["Slots assigned in 1 session(s)."]
+
+
+@pytest.mark.django_db
+def test_assign_by_colour_action_groups_largest_colour_first(organiser_client, session):
+    now = timezone.now()
+    white = confirmed(session, 1, car=VerifiedCarFactory(colour=colour("Alpine White")), created=now)
+    orange_1 = confirmed(session, 2, created=now + datetime.timedelta(minutes=1))
+    orange_2 = confirmed(session, 3, created=now + datetime.timedelta(minutes=2))
+
+    action(organiser_client, "assign_by_colour", [white])
+
+    assert slots(session) == [(orange_1.pk, 1), (orange_2.pk, 2), (white.pk, 3)]
+
+
+@pytest.mark.django_db
+def test_renumber_action_closes_gaps_keeping_order(organiser_client, session):
+    a = confirmed(session, 4)
+    b = confirmed(session, 9)
+
+    action(organiser_client, "renumber", [a])
+
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+    assert EntryChange.objects.filter(reason="renumbered").count() == 2
+
+
+@pytest.mark.django_db
+def test_export_csv_lists_selected_entries_in_slot_order(organiser_client, session):
+    car_b = VerifiedCarFactory(register_number=12, nickname="=cmd", market="AU")
+    car_a = VerifiedCarFactory(register_number=5, nickname="Tango")
+    b = confirmed(session, 2, car=car_b)
+    a = confirmed(session, 1, car=car_a)
+    confirmed(session, 3)  # not selected
+
+    response = action(organiser_client, "export_csv", [b, a])
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="entries.csv"'
+    assert response.content.decode().splitlines() == [
+        "Session,Slot,Register number,Nickname,Colour,Market,Driver,Status,Checked in",
+        f"Gathering 2031 — Nordschleife convoy,1,5,Tango,Valencia Orange Metallic,DE,{car_a.owner},Confirmed,no",
+        f"Gathering 2031 — Nordschleife convoy,2,12,'=cmd,Valencia Orange Metallic,AU,{car_b.owner},Confirmed,no",
+    ]
+
+
+# --- list_editable slot -----------------------------------------------------------------------------------
+
+
+def slot_formset(entries, new_slots):
+    data = {
+        "form-TOTAL_FORMS": str(len(entries)),
+        "form-INITIAL_FORMS": str(len(entries)),
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+    for index, (entry, slot) in enumerate(zip(entries, new_slots, strict=True)):
+        data[f"form-{index}-id"] = str(entry.pk)
+        data[f"form-{index}-slot"] = "" if slot is None else str(slot)
+    return data
+
+
+@pytest.mark.django_db
+def test_list_editable_slot_change_goes_through_service_and_swaps(organiser_client, organiser, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+
+    response = organiser_client.post(ENTRY_LIST, slot_formset([a, b], [2, 2]))
+
+    assert response.status_code == 302
+    assert slots(session) == [(b.pk, 1), (a.pk, 2)]
+    assert list(EntryChange.objects.order_by("pk").values_list("entry", "old_value", "new_value", "changed_by")) == [
+        (a.pk, "1", "2", organiser.pk),
+        (b.pk, "2", "1", organiser.pk),
+    ]
+
+
+@pytest.mark.django_db
+def test_list_editable_slot_to_free_number_writes_audit_row(organiser_client, session):
+    a = confirmed(session, 1)
+
+    organiser_client.post(ENTRY_LIST, slot_formset([a], [7]))
+
+    assert slots(session) == [(a.pk, 7)]
+    change = EntryChange.objects.get()
+    assert (change.field, change.old_value, change.new_value, change.reason) == (
+        "slot",
+        "1",
+        "7",
+        "slot set by an organiser",
+    )
+
+
+@pytest.mark.django_db
+def test_list_editable_slot_on_waitlisted_entry_shows_field_error(organiser_client, session):
+    entry = waitlisted(session)
+
+    response = organiser_client.post(ENTRY_LIST, slot_formset([entry], [1]))
+
+    assert response.status_code == 200
+    assert response.context["cl"].formset.errors == [{"slot": ["Only confirmed entries have a slot."]}]
+    entry.refresh_from_db()
+    assert entry.slot is None
+    assert not EntryChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_list_editable_clearing_a_confirmed_slot_shows_field_error(organiser_client, session):
+    entry = confirmed(session, 1)
+
+    response = organiser_client.post(ENTRY_LIST, slot_formset([entry], [None]))
+
+    assert response.status_code == 200
+    assert response.context["cl"].formset.errors == [
+        {"slot": ["A confirmed car keeps a slot: move it to the waitlist or cancel it instead."]}
+    ]
+    entry.refresh_from_db()
+    assert entry.slot == 1
+
+
+@pytest.mark.django_db
+def test_entry_change_view_shows_audit_trail_and_only_slot_editable(organiser_client, organiser, session):
+    entry = waitlisted(session)
+    action(organiser_client, "confirm_from_waitlist", [entry])
+
+    response = organiser_client.get(f"{ENTRY_LIST}{entry.pk}/change/")
+
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.fields) == ["slot"]
+    trail = response.context["inline_admin_formsets"][0]
+    assert [form.original.new_value for form in trail] == ["confirmed", "1"]
+    assert "confirmed from the waitlist by an organiser" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_entry_change_view_slot_post_goes_through_service(organiser_client, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+
+    response = organiser_client.post(
+        f"{ENTRY_LIST}{a.pk}/change/", {"slot": "2", "changes-TOTAL_FORMS": "0", "changes-INITIAL_FORMS": "0"}
+    )
+
+    assert response.status_code == 302
+    assert slots(session) == [(b.pk, 1), (a.pk, 2)]
+
+
+# --- sessions ----------------------------------------------------------------------------------------------
+
+
+def session_form(session, **overrides):
+    local = timezone.localtime
+    data = {
+        "event": session.event_id,
+        "name": session.name,
+        "slug": session.slug,
+        "kind": session.kind,
+        "track": session.track,
+        "starts_at_0": local(session.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": local(session.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": local(session.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": local(session.ends_at).strftime("%H:%M:%S"),
+        "capacity": session.capacity,
+        "laps": session.laps or "",
+        "pace_car": session.pace_car,
+        "requirements": session.requirements,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+def test_session_capacity_below_confirmed_shows_error_on_capacity(organiser_client, session):
+    confirmed(session, 1)
+    confirmed(session, 2)
+
+    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/change/", session_form(session, capacity=1))
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "capacity": ["2 cars are already confirmed: cancel or move entries to the waitlist first."]
+    }
+    session.refresh_from_db()
+    assert session.capacity == 3
+
+
+@pytest.mark.django_db
+def test_session_capacity_raised_promotes_from_waitlist(organiser_client, organiser, session):
+    for slot in (1, 2, 3):
+        confirmed(session, slot)
+    head = waitlisted(session)
+    second = waitlisted(session)
+
+    response = organiser_client.post(
+        f"{SESSION_LIST}{session.pk}/change/", session_form(session, capacity=4, pace_car="BMW 2002 turbo (red)")
+    )
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    head.refresh_from_db()
+    second.refresh_from_db()
+    assert (session.capacity, session.pace_car) == (4, "BMW 2002 turbo (red)")
+    assert (head.status, head.slot) == (Entry.Status.CONFIRMED, 4)
+    assert second.status == Entry.Status.WAITLISTED
+    assert EntryChange.objects.filter(entry=head, reason="promoted: capacity raised").count() == 2
+
+
+@pytest.mark.django_db
+def test_session_changelist_shows_counts_with_constant_queries(organiser_client, session, django_assert_num_queries):
+    confirmed(session, 1)
+    waitlisted(session)
+    organiser_client.get(SESSION_LIST)
+
+    with django_assert_num_queries(8):
+        response = organiser_client.get(SESSION_LIST)
+    for _index in range(4):
+        other = SessionFactory(event=session.event, capacity=5)
+        confirmed(other, 1)
+    with django_assert_num_queries(8):
+        organiser_client.get(SESSION_LIST)
+
+    html = response.content.decode()
+    assert "1 / 3" in html
+    assert f'href="/admin/events/session/{session.pk}/convoy/"' in html
+
+
+@pytest.mark.django_db
+def test_session_renumber_action(organiser_client, session):
+    a = confirmed(session, 5)
+
+    response = organiser_client.post(SESSION_LIST, {"action": "renumber", "_selected_action": [session.pk]})
+
+    assert response.status_code == 302
+    assert slots(session) == [(a.pk, 1)]
+    assert messages_of(response) == ["Slots renumbered in 1 session(s)."]
+
+
+@pytest.mark.django_db
+def test_event_inline_does_not_change_capacity_of_existing_session(organiser_client, session):
+    event = session.event
+    local = timezone.localtime
+    data = {
+        "name": event.name,
+        "slug": event.slug,
+        "venue": event.venue,
+        "starts_on": event.starts_on.isoformat(),
+        "ends_on": event.ends_on.isoformat(),
+        "description": "",
+        "registration_opens_0": local(event.registration_opens).strftime("%Y-%m-%d"),
+        "registration_opens_1": local(event.registration_opens).strftime("%H:%M:%S"),
+        "registration_closes_0": local(event.registration_closes).strftime("%Y-%m-%d"),
+        "registration_closes_1": local(event.registration_closes).strftime("%H:%M:%S"),
+        "sessions-TOTAL_FORMS": "1",
+        "sessions-INITIAL_FORMS": "1",
+        "sessions-MIN_NUM_FORMS": "0",
+        "sessions-MAX_NUM_FORMS": "1000",
+        "sessions-0-id": session.pk,
+        "sessions-0-event": event.pk,
+    }
+    for key, value in session_form(session, capacity=0, name="Renamed convoy").items():
+        if key not in ("event", "requirements"):
+            data[f"sessions-0-{key}"] = value
+
+    response = organiser_client.post(f"{EVENT_LIST}{event.pk}/change/", data)
+
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert (session.name, session.capacity) == ("Renamed convoy", 3)
+
+
+# --- convoy order view ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_convoy_view_lists_confirmed_in_slot_order(organiser_client, session):
+    second = confirmed(session, 2, car=VerifiedCarFactory(register_number=22, nickname="Second"))
+    first = confirmed(session, 1, car=VerifiedCarFactory(register_number=11, nickname="First"))
+    waitlisted(session, car=VerifiedCarFactory(register_number=33, nickname="Waiting"))
+
+    response = organiser_client.get(f"{SESSION_LIST}{session.pk}/convoy/")
+
+    assert response.status_code == 200
+    assert response.context["entries"] == [first, second]
+    html = response.content.decode()
+    assert html.index("#11 First") < html.index("#22 Second")
+    assert "Waiting" not in html
+    assert "js/admin-convoy.js" in html
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_saves_new_order_with_audit(organiser_client, organiser, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+    c = confirmed(session, 3)
+    url = f"{SESSION_LIST}{session.pk}/convoy/"
+
+    response = organiser_client.post(url, {"entry": [c.pk, a.pk, b.pk]})
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert slots(session) == [(c.pk, 1), (a.pk, 2), (b.pk, 3)]
+    assert sorted(
+        EntryChange.objects.filter(reason="convoy reordered").values_list("entry", "old_value", "new_value")
+    ) == sorted([(c.pk, "3", "1"), (a.pk, "1", "2"), (b.pk, "2", "3")])
+    assert messages_of(response) == ["Convoy order saved."]
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_with_missing_car_changes_nothing(organiser_client, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+
+    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk]})
+
+    assert response.status_code == 302
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+    assert messages_of(response) == ["The new order must list every confirmed car of this session exactly once."]
+    assert not EntryChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_with_garbage_ids_changes_nothing(organiser_client, session):
+    a = confirmed(session, 1)
+
+    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": ["1; DROP", a.pk]})
+
+    assert response.status_code == 302
+    assert slots(session) == [(a.pk, 1)]
+    assert messages_of(response) == ["The order sent was not understood."]
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_requires_csrf_token(client, organiser, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    csrf_client.force_login(organiser)
+
+    response = csrf_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk, a.pk]})
+
+    assert response.status_code == 403
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+
+
+@pytest.mark.django_db
+def test_convoy_view_needs_change_entry_permission(client, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(
+        Permission.objects.get(content_type__app_label="events", codename="view_session"),
+        Permission.objects.get(content_type__app_label="events", codename="view_entry"),
+    )
+    client.force_login(viewer)
+
+    get = client.get(f"{SESSION_LIST}{session.pk}/convoy/")
+    post = client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk, a.pk]})
+
+    assert (get.status_code, post.status_code) == (403, 403)
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+
+
+@pytest.mark.django_db
+def test_session_change_page_links_to_convoy_order(organiser_client, session):
+    response = organiser_client.get(f"{SESSION_LIST}{session.pk}/change/")
+
+    assert f'href="/admin/events/session/{session.pk}/convoy/"' in response.content.decode()
+
+
+# --- events -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_publish_roster_action_publishes(organiser_client, session):
+    event = session.event
+
+    response = organiser_client.post(EVENT_LIST, {"action": "publish_roster", "_selected_action": [event.pk]})
+
+    event.refresh_from_db()
+    assert event.roster_published is True
+    assert event.roster_published_at is not None
+    assert messages_of(response) == ["Roster published for 1 event(s)."]
+
+
+@pytest.mark.django_db
+def test_unpublish_roster_action_unpublishes(organiser_client, organiser, session):
+    event = services.roster_publish(event=session.event, by=organiser)
+
+    response = organiser_client.post(EVENT_LIST, {"action": "unpublish_roster", "_selected_action": [event.pk]})
+
+    event.refresh_from_db()
+    assert (event.roster_published, event.roster_published_at) == (False, None)
+    assert messages_of(response) == ["Roster unpublished for 1 event(s)."]
+
+
+@pytest.mark.django_db
+def test_organiser_cannot_delete_events_or_sessions(organiser_client, session):
+    event_delete = organiser_client.post(f"{EVENT_LIST}{session.event_id}/delete/", {"post": "yes"})
+    session_delete = organiser_client.post(f"{SESSION_LIST}{session.pk}/delete/", {"post": "yes"})
+
+    assert (event_delete.status_code, session_delete.status_code) == (403, 403)
+    assert Event.objects.count() == 1
+    assert Session.objects.count() == 1
+
+
+# --- cars are read-only for organisers --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_organiser_can_view_but_not_change_a_car(organiser_client):
+    car = VerifiedCarFactory(nickname="Tango")
+    url = f"/admin/register/car/{car.pk}/change/"
+
+    view = organiser_client.get(url)
+    post = organiser_client.post(url, {"nickname": "Hacked"})
+
+    assert view.status_code == 200
+    assert view.context["has_change_permission"] is False
+    assert post.status_code == 403
+    car.refresh_from_db()
+    assert car.nickname == "Tango"

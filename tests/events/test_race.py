@@ -1,0 +1,144 @@
+"""Many drivers at once: the session lock keeps capacity, slots and the waitlist right.
+
+Each thread has its own database connection and transaction (as real requests do) and closes it at the end.
+The last test is the companion proof: the same race without the lock breaks the invariant, so the first
+tests would notice if the lock went missing.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import IntegrityError, connection
+
+from events import services
+from events.models import Entry, EntryChange
+from events.services import EntryError, entry_cancel, entry_create
+from tests.events.factories_e1 import owners_with_cars
+from tests.factories import CarFactory, SessionFactory
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+DRIVERS = 40
+PLACES = 10
+
+
+def run_at_once(count: int, work: Callable[[int], object]) -> list:
+    """Run ``work(0..count-1)`` in ``count`` threads released together; each result or raised exception."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(index: int) -> None:
+        try:
+            connection.ensure_connection()  # connect before the start line, so the calls really overlap
+            barrier.wait(timeout=30)
+            results[index] = work(index)
+        except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+def sign_up_all_at_once(session, cars, *, lock: bool = True) -> list:
+    return run_at_once(
+        len(cars), lambda i: entry_create(session=session, car=cars[i], driver=cars[i].owner, lock=lock)
+    )
+
+
+def test_simultaneous_signups_fill_capacity_exactly_and_queue_the_rest(mailoutbox):
+    session = SessionFactory(capacity=PLACES)
+    cars = owners_with_cars(DRIVERS)
+
+    results = sign_up_all_at_once(session, cars)
+
+    assert [r for r in results if not isinstance(r, Entry)] == []
+    confirmed = list(Entry.objects.confirmed().filter(session=session))
+    waitlisted = list(Entry.objects.waitlisted().filter(session=session))
+    assert len(confirmed) == PLACES
+    assert sorted(e.slot for e in confirmed) == list(range(1, PLACES + 1))
+    assert len(waitlisted) == DRIVERS - PLACES
+    assert [e.waitlist_position for e in waitlisted] == list(range(1, DRIVERS - PLACES + 1))
+    # The position each driver was told (by email) was exact at the time: all different, none skipped.
+    told = sorted(
+        int(re.search(r"Waitlist position (\d+):", m.subject).group(1)) for m in mailoutbox if "Waitlist" in m.subject
+    )
+    assert told == list(range(1, DRIVERS - PLACES + 1))
+    assert sum("Confirmed:" in m.subject for m in mailoutbox) == PLACES
+    assert EntryChange.objects.filter(entry__session=session, field="status").count() == DRIVERS
+
+
+def test_simultaneous_cancellations_promote_each_waitlisted_entry_once():
+    session = SessionFactory(capacity=PLACES)
+    entries = [entry_create(session=session, car=car, driver=car.owner) for car in owners_with_cars(DRIVERS)]
+    confirmed, waiting = entries[:PLACES], entries[PLACES:]
+    assert all(e.status == Entry.Status.CONFIRMED for e in confirmed)
+
+    results = run_at_once(PLACES, lambda i: entry_cancel(entry=confirmed[i], by=confirmed[i].driver))
+
+    assert [r for r in results if not isinstance(r, Entry)] == []
+    now_confirmed = list(Entry.objects.confirmed().filter(session=session))
+    assert sorted(e.pk for e in now_confirmed) == sorted(e.pk for e in waiting[:PLACES])
+    assert len({e.slot for e in now_confirmed}) == PLACES
+    assert Entry.objects.filter(session=session, status=Entry.Status.CANCELLED).count() == PLACES
+    assert [e.pk for e in Entry.objects.waitlisted().filter(session=session)] == [e.pk for e in waiting[PLACES:]]
+    promotions = EntryChange.objects.filter(entry__session=session, old_value="waitlisted", new_value="confirmed")
+    assert sorted(promotions.values_list("entry", flat=True)) == sorted(e.pk for e in waiting[:PLACES])
+
+
+def test_simultaneous_signups_of_one_car_create_one_entry():
+    session = SessionFactory(capacity=PLACES)
+    [car] = owners_with_cars(1)
+
+    results = run_at_once(6, lambda i: entry_create(session=session, car=car, driver=car.owner))
+
+    assert sum(isinstance(r, Entry) for r in results) == 1
+    refused = [r for r in results if not isinstance(r, Entry)]
+    assert {type(r) for r in refused} == {EntryError}
+    assert {str(r) for r in refused} == {"This car is already signed up for this session."}
+    assert Entry.objects.filter(session=session).count() == 1
+
+
+def test_simultaneous_signups_of_one_driver_with_two_cars_create_one_entry():
+    session = SessionFactory(capacity=PLACES)
+    [first] = owners_with_cars(1)
+    second = CarFactory(owner=first.owner)
+    cars = [first, second]
+
+    results = run_at_once(2, lambda i: entry_create(session=session, car=cars[i], driver=first.owner))
+
+    assert sum(isinstance(r, Entry) for r in results) == 1
+    [refused] = [r for r in results if not isinstance(r, Entry)]
+    assert (type(refused), str(refused)) == (EntryError, "You already have a car signed up for this session.")
+    assert Entry.objects.filter(session=session).count() == 1
+
+
+def test_race_without_the_lock_breaks_capacity_or_slots():
+    """Companion proof: the same race through ``_read_session`` instead of ``_lock_session`` goes wrong."""
+    assert services._read_session is not services._lock_session
+    broken = []
+    for _attempt in range(5):
+        session = SessionFactory(capacity=PLACES)
+        results = sign_up_all_at_once(session, owners_with_cars(DRIVERS), lock=False)
+
+        slot_clashes = [
+            r
+            for r in results
+            if isinstance(r, IntegrityError) and r.__cause__.diag.constraint_name == "entry_slot_unique_per_session"
+        ]
+        over_capacity = Entry.objects.confirmed().filter(session=session).count() - PLACES
+        if slot_clashes or over_capacity > 0:
+            broken.append((len(slot_clashes), over_capacity))
+            break
+
+    assert broken, "40 unlocked sign-ups never broke the invariant: the race test could not catch a missing lock"

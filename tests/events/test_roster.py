@@ -1,0 +1,501 @@
+"""The published roster: HTML page, JSON, CSV and the calendar."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import icalendar
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from events.models import Entry
+from register.models import Car, CarPhoto, RegisteredModel, User
+from tests.factories import (
+    EntryFactory,
+    EventFactory,
+    SessionFactory,
+    UserFactory,
+    VerifiedCarFactory,
+    colour,
+    make_vin,
+)
+
+pytestmark = pytest.mark.django_db
+
+BERLIN = datetime.timezone(datetime.timedelta(hours=2))
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(email="organiser@example.org", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def roster_event():
+    """A published event: one convoy with three cars in a known slot order."""
+    event = EventFactory(
+        name="Ring 2031",
+        slug="ring-2031",
+        venue="Nürburgring",
+        starts_on=datetime.date(2031, 9, 19),
+        ends_on=datetime.date(2031, 9, 21),
+        roster_published=True,
+    )
+    session = SessionFactory(
+        event=event,
+        name="Saturday convoy",
+        slug="saturday-convoy",
+        starts_at=datetime.datetime(2031, 9, 20, 9, 0, tzinfo=BERLIN),
+        ends_at=datetime.datetime(2031, 9, 20, 10, 0, tzinfo=BERLIN),
+        capacity=105,
+        pace_car="BMW 2002 turbo",
+    )
+    shy = UserFactory(email="shy@example.org", display_name="Silent Sam", show_name_publicly=False)
+    open_ = UserFactory(email="open@example.org", display_name="Anna Open", show_name_publicly=True)
+    third = UserFactory(email="third@example.org", display_name="Tina Third", show_name_publicly=True)
+    white = VerifiedCarFactory(
+        owner=shy, vin=make_vin(900001), colour=colour("Alpine White"), market="GB", register_number=12
+    )
+    orange = VerifiedCarFactory(owner=open_, vin=make_vin(900002), market="DE", register_number=7, nickname="Kürbis")
+    pending = Car.objects.create(
+        owner=third, vin=make_vin(900003), colour=colour("Black Sapphire Metallic"), market="US"
+    )
+    first = EntryFactory(session=session, car=orange, slot=1, checked_in_at=timezone.now())
+    second = EntryFactory(session=session, car=white, slot=2)
+    third_entry = EntryFactory(session=session, car=pending, slot=3)
+    EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None)
+    EntryFactory(session=session, status=Entry.Status.CANCELLED, slot=None, car__nickname="Gone Car")
+    return {
+        "event": event,
+        "session": session,
+        "entries": [first, second, third_entry],
+        "cars": [orange, white, pending],
+    }
+
+
+def roster_url(event, name="events:roster"):
+    return reverse(name, args=[event.slug])
+
+
+# --- access -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["events:roster", "events:roster_json", "events:roster_csv"])
+def test_roster_unpublished_is_404_for_anonymous_and_owners(client, owner, name):
+    event = EventFactory(roster_published=False)
+    EntryFactory(session__event=event)
+
+    anonymous = client.get(roster_url(event, name))
+    client.force_login(owner)
+    logged_in = client.get(roster_url(event, name))
+
+    assert (anonymous.status_code, logged_in.status_code) == (404, 404)
+
+
+def test_calendar_is_public_before_the_roster_is_published(client):
+    session = SessionFactory(event__roster_published=False)
+
+    response = client.get(roster_url(session.event, "events:calendar"))
+
+    assert response.status_code == 200
+
+
+def test_calendar_unknown_event_is_404(client):
+    assert client.get(reverse("events:calendar", args=["nope"])).status_code == 404
+
+
+def test_roster_staff_preview_has_banner(staff_client):
+    session = SessionFactory(event__roster_published=False)
+    EntryFactory(session=session)
+
+    response = staff_client.get(roster_url(session.event))
+
+    assert response.status_code == 200
+    assert "Preview — not published" in response.content.decode()
+
+
+def test_roster_staff_preview_of_json(staff_client):
+    session = SessionFactory(event__roster_published=False)
+
+    response = staff_client.get(roster_url(session.event, "events:roster_json"))
+
+    assert response.status_code == 200
+
+
+def test_roster_published_has_no_preview_banner(client, roster_event):
+    response = client.get(roster_url(roster_event["event"]))
+
+    assert response.status_code == 200
+    assert "Preview — not published" not in response.content.decode()
+
+
+# --- HTML content -----------------------------------------------------------------------------------------------
+
+
+def test_roster_lists_cars_in_slot_order_with_masked_vins(client, roster_event):
+    orange, white, pending = roster_event["cars"]
+
+    response = client.get(roster_url(roster_event["event"]))
+
+    html = response.content.decode()
+    shown = response.context["roster"].sessions[0].shown
+    assert [e.car for e in shown] == [orange, white, pending]
+    assert html.index(orange.vin_masked) < html.index(white.vin_masked) < html.index(pending.vin_masked)
+    for car in roster_event["cars"]:
+        assert car.vin not in html
+    assert "Kürbis" in html
+    assert "Gone Car" not in html
+    assert "pending" in html
+    assert reverse("register:car_detail", args=[7]) in html
+    assert "United Kingdom" in html
+
+
+def test_roster_never_shows_emails_and_names_only_with_consent(client, roster_event):
+    response = client.get(roster_url(roster_event["event"]))
+
+    html = response.content.decode()
+    assert "@example.org" not in html
+    assert "Anna Open" in html
+    assert "Tina Third" in html
+    assert "Silent Sam" not in html
+    assert html.count("Registered owner") == 1
+
+
+def test_roster_draws_the_convoy_with_pace_car_first(client, roster_event):
+    response = client.get(roster_url(roster_event["event"]))
+
+    html = response.content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert svg.index("Pace car: BMW 2002 turbo") < svg.index("Slot 1: Valencia Orange Metallic")
+    assert svg.index("Slot 1: Valencia Orange Metallic") < svg.index("Slot 2: Alpine White")
+    assert svg.index("Slot 2: Alpine White") < svg.index("Slot 3: Black Sapphire Metallic")
+    assert 'fill="#E2611B"' in svg
+    assert 'role="img"' in svg
+
+
+def test_roster_shows_colour_breakdown_share_of_built_and_register_comparison(client, roster_event):
+    VerifiedCarFactory.create_batch(2, colour=colour("Alpine White"))
+    built = RegisteredModel.current().built_total
+
+    response = client.get(roster_url(roster_event["event"]))
+
+    roster = response.context["roster"]
+    html = response.content.decode()
+    # Three confirmed cars; the waitlisted and cancelled ones are not present.
+    assert roster.distinct_cars == 3
+    assert roster.share_percent == round(3 * 100 / built, 1)
+    assert f"That is {roster.share_percent:.1f} % of the {built:,} cars built." in html
+    breakdown = {b.colour.name: (b.count, b.percent) for b in roster.sessions[0].breakdown}
+    assert breakdown == {
+        "Valencia Orange Metallic": (1, 33.3),
+        "Alpine White": (1, 33.3),
+        "Black Sapphire Metallic": (1, 33.3),
+    }
+    # Register: verified cars only, including the waitlisted and cancelled entries' verified cars.
+    verified = Car.objects.verified()
+    comparison = {c.colour.name: (c.event_count, c.register_count) for c in roster.comparison}
+    assert comparison == {
+        "Valencia Orange Metallic": (1, verified.filter(colour__name="Valencia Orange Metallic").count()),
+        "Alpine White": (1, 3),
+        "Black Sapphire Metallic": (1, 0),
+    }
+
+
+def test_roster_colour_filter_without_javascript(client, roster_event):
+    orange, white, _pending = roster_event["cars"]
+
+    response = client.get(roster_url(roster_event["event"]), {"colour": white.colour_id})
+
+    html = response.content.decode()
+    assert [e.car for e in response.context["roster"].sessions[0].shown] == [white]
+    assert white.vin_masked in html
+    assert orange.vin_masked not in html.split('<table class="table table-sm align-middle roster-table"')[1]
+
+
+@pytest.mark.parametrize("value", ["abc", "999999", "1 OR 1=1"])
+def test_roster_bad_colour_filter_shows_everything(client, roster_event, value):
+    response = client.get(roster_url(roster_event["event"]), {"colour": value})
+
+    assert response.status_code == 200
+    assert len(response.context["roster"].sessions[0].shown) == 3
+
+
+def test_roster_links_exports(client, roster_event):
+    event = roster_event["event"]
+
+    html = client.get(roster_url(event)).content.decode()
+
+    for name in ("events:roster_csv", "events:roster_json", "events:calendar"):
+        assert roster_url(event, name) in html
+
+
+def test_roster_shows_main_photo_thumbnail(client, roster_event):
+    orange = roster_event["cars"][0]
+    CarPhoto.objects.create(
+        car=orange, image="cars/a.jpg", display="cars/a-d.jpg", thumbnail="cars/a-t.jpg", is_main=True
+    )
+    CarPhoto.objects.create(car=orange, image="cars/b.jpg", display="cars/b-d.jpg", thumbnail="cars/b-t.jpg")
+
+    html = client.get(roster_url(roster_event["event"])).content.decode()
+
+    assert 'src="/media/cars/a-t.jpg"' in html
+    assert "cars/b-t.jpg" not in html
+
+
+# --- query count ----------------------------------------------------------------------------------------------------
+
+
+def build_entries(event, count: int) -> None:
+    """``count`` confirmed entries over two sessions, each car with a main photo, made in bulk."""
+    sessions = [SessionFactory(event=event, capacity=count), SessionFactory(event=event, capacity=count)]
+    users = User.objects.bulk_create(
+        User(email=f"bulk{event.pk}-{i}@example.org", display_name=f"Bulk {i}", show_name_publicly=i % 2 == 0)
+        for i in range(count)
+    )
+    colours = [colour("Valencia Orange Metallic"), colour("Alpine White"), colour("Black Sapphire Metallic")]
+    cars = Car.objects.bulk_create(
+        Car(
+            vin=make_vin(500_000 + event.pk * 1000 + i),
+            colour=colours[i % 3],
+            market="DE",
+            owner=users[i],
+            status=Car.Status.VERIFIED,
+            register_number=50_000 + event.pk * 1000 + i,
+        )
+        for i in range(count)
+    )
+    CarPhoto.objects.bulk_create(
+        CarPhoto(
+            car=car,
+            image=f"cars/{car.pk}.jpg",
+            display=f"cars/{car.pk}-d.jpg",
+            thumbnail=f"cars/{car.pk}-t.jpg",
+            is_main=True,
+        )
+        for car in cars
+    )
+    Entry.objects.bulk_create(
+        Entry(
+            session=sessions[i % 2],
+            car=car,
+            driver=car.owner,
+            status=Entry.Status.CONFIRMED,
+            slot=i // 2 + 1,
+            checked_in_at=timezone.now() if i % 5 == 0 else None,
+        )
+        for i, car in enumerate(cars)
+    )
+
+
+def roster_queries(client, count: int) -> tuple[int, int]:
+    event = EventFactory(roster_published=True)
+    build_entries(event, count)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(roster_url(event))
+    assert response.status_code == 200
+    assert sum(len(sr.shown) for sr in response.context["roster"].sessions) == count
+    return len(queries), response.content.decode().count("<tr data-colour=")
+
+
+def test_roster_query_count_is_the_same_for_10_and_200_entries(client):
+    small, small_rows = roster_queries(client, 10)
+    large, large_rows = roster_queries(client, 200)
+
+    assert (small_rows, large_rows) == (10, 200)
+    assert small == large == 7
+
+
+def test_roster_query_count_is_pinned(client, django_assert_num_queries):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 30)
+
+    # event, sessions with counts, entries, main photos, colours, register colour counts, model facts
+    with django_assert_num_queries(7):
+        client.get(roster_url(event))
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------------
+
+
+def test_roster_json_exact_structure_and_values(client, roster_event):
+    orange, white, pending = roster_event["cars"]
+
+    response = client.get(roster_url(roster_event["event"], "events:roster_json"))
+
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "event": {
+            "name": "Ring 2031",
+            "slug": "ring-2031",
+            "venue": "Nürburgring",
+            "starts_on": "2031-09-19",
+            "ends_on": "2031-09-21",
+        },
+        "sessions": [
+            {
+                "slug": "saturday-convoy",
+                "name": "Saturday convoy",
+                "kind": "convoy",
+                "track": "nordschleife",
+                "starts_at": "2031-09-20T09:00:00+02:00",
+                "capacity": 105,
+                "confirmed": 3,
+                "waitlisted": 1,
+                "entries": [
+                    {
+                        "slot": 1,
+                        "register_number": 7,
+                        "vin_masked": orange.vin_masked,
+                        "colour": "Valencia Orange Metallic",
+                        "paint_code": "",
+                        "market": "DE",
+                        "nickname": "Kürbis",
+                        "driver": "Anna Open",
+                        "checked_in": True,
+                    },
+                    {
+                        "slot": 2,
+                        "register_number": 12,
+                        "vin_masked": white.vin_masked,
+                        "colour": "Alpine White",
+                        "paint_code": "300",
+                        "market": "GB",
+                        "nickname": "",
+                        "driver": None,
+                        "checked_in": False,
+                    },
+                    {
+                        "slot": 3,
+                        "register_number": None,
+                        "vin_masked": pending.vin_masked,
+                        "colour": "Black Sapphire Metallic",
+                        "paint_code": "475",
+                        "market": "US",
+                        "nickname": "",
+                        "driver": "Tina Third",
+                        "checked_in": False,
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_roster_json_has_no_email_or_full_vin(client, roster_event):
+    body = client.get(roster_url(roster_event["event"], "events:roster_json")).content.decode()
+
+    assert "@example.org" not in body
+    for car in roster_event["cars"]:
+        assert car.vin not in body
+
+
+# --- CSV ------------------------------------------------------------------------------------------------------------
+
+
+def test_roster_csv_header_and_rows(client, roster_event):
+    orange, white, pending = roster_event["cars"]
+
+    response = client.get(roster_url(roster_event["event"], "events:roster_csv"))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="ring-2031-roster.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows == [
+        [
+            "session_slug",
+            "session_name",
+            "slot",
+            "register_number",
+            "vin_masked",
+            "colour",
+            "paint_code",
+            "market",
+            "nickname",
+            "driver",
+            "checked_in",
+        ],
+        [
+            "saturday-convoy",
+            "Saturday convoy",
+            "1",
+            "7",
+            orange.vin_masked,
+            "Valencia Orange Metallic",
+            "",
+            "DE",
+            "Kürbis",
+            "Anna Open",
+            "yes",
+        ],
+        ["saturday-convoy", "Saturday convoy", "2", "12", white.vin_masked, "Alpine White", "300", "GB", "", "", "no"],
+        [
+            "saturday-convoy",
+            "Saturday convoy",
+            "3",
+            "",
+            pending.vin_masked,
+            "Black Sapphire Metallic",
+            "475",
+            "US",
+            "",
+            "Tina Third",
+            "no",
+        ],
+    ]
+
+
+def test_roster_csv_neutralises_spreadsheet_formulas(client, roster_event):
+    orange = roster_event["cars"][0]
+    Car.objects.filter(pk=orange.pk).update(nickname="=HYPERLINK(1)")
+
+    response = client.get(roster_url(roster_event["event"], "events:roster_csv"))
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[1][8] == "'=HYPERLINK(1)"
+
+
+# --- ICS ------------------------------------------------------------------------------------------------------------
+
+
+def test_calendar_has_one_event_per_session_with_times_and_venue(client, roster_event):
+    event = roster_event["event"]
+    sunday = SessionFactory(
+        event=event,
+        name="Sunday GP",
+        slug="sunday-gp",
+        track="gp",
+        starts_at=datetime.datetime(2031, 9, 21, 14, 0, tzinfo=BERLIN),
+        ends_at=datetime.datetime(2031, 9, 21, 15, 0, tzinfo=BERLIN),
+    )
+
+    response = client.get(roster_url(event, "events:calendar"))
+    again = client.get(roster_url(event, "events:calendar"))
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    cal = icalendar.Calendar.from_ical(response.content)
+    vevents = cal.walk("VEVENT")
+    assert len(vevents) == 2
+    assert [str(v["SUMMARY"]) for v in vevents] == ["Ring 2031: Saturday convoy", "Ring 2031: Sunday GP"]
+    assert [v.decoded("DTSTART") for v in vevents] == [
+        roster_event["session"].starts_at,
+        sunday.starts_at,
+    ]
+    assert vevents[0].decoded("DTSTART").utcoffset() == datetime.timedelta(hours=2)
+    assert vevents[0]["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert {str(v["LOCATION"]) for v in vevents} == {"Nürburgring"}
+    assert "Pace car: BMW 2002 turbo" in str(vevents[0]["DESCRIPTION"])
+    assert len(cal.walk("VTIMEZONE")) == 1
+    uids = [str(v["UID"]) for v in vevents]
+    assert len(set(uids)) == 2
+    assert uids == [str(v["UID"]) for v in icalendar.Calendar.from_ical(again.content).walk("VEVENT")]

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+
+from register.models import Car, Claim, Ownership
+from register.services import car_register, claim_approve
+from tests.factories import UserFactory, colour, make_vin
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def registered_car(owner):
+    return car_register(owner=owner, vin=make_vin(701), colour=colour(), market="DE", nickname="First owner's")
+
+
+def test_duplicate_vin_shows_error_and_claim_link(client, other_owner, registered_car):
+    client.force_login(other_owner)
+
+    response = client.post(
+        "/garage/cars/add/", {"vin": registered_car.vin.lower(), "colour": colour().pk, "market": "DE"}
+    )
+
+    html = response.content.decode()
+    assert response.context["form"].errors["vin"] == ["This car is already registered."]
+    assert f'href="/garage/claim/?vin={registered_car.vin}"' in html
+    assert "Claim this car" in html
+    assert Car.objects.count() == 1
+
+
+def test_claim_page_prefills_vin_from_query(client, other_owner, registered_car):
+    client.force_login(other_owner)
+
+    response = client.get(f"/garage/claim/?vin={registered_car.vin}")
+
+    assert response.status_code == 200
+    assert f'value="{registered_car.vin}"' in response.content.decode()
+
+
+def test_claim_then_approve_moves_car_to_claimant_and_emails_both(
+    client, owner, other_owner, registered_car, django_capture_on_commit_callbacks
+):
+    registrar = UserFactory(email="registrar@example.org", is_staff=True)
+    client.force_login(other_owner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/garage/claim/", {"vin": registered_car.vin, "message": "Bought it in May."}, follow=True
+        )
+    claim = Claim.objects.get()
+    garage_html = response.content.decode()
+    received = [(m.to, m.subject) for m in mail.outbox]
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_approve(claim=claim, by=registrar)
+
+    registered_car.refresh_from_db()
+    assert response.redirect_chain == [("/garage/", 302)]
+    assert claim.claimant == other_owner
+    assert claim.message == "Bought it in May."
+    assert "My pending claims" in garage_html
+    assert registered_car.vin_masked in garage_html
+    assert received[0][0] == ["other@example.org"]
+    assert registered_car.owner == other_owner
+    history = list(Ownership.objects.filter(car=registered_car).order_by("started"))
+    assert [h.owner for h in history] == [owner, other_owner]
+    assert history[0].ended is not None
+    assert history[1].ended is None
+    assert sorted(address for m in mail.outbox for address in m.to) == ["other@example.org", "owner@example.org"]
+    garage = client.get("/garage/")
+    assert list(garage.context["cars"]) == [registered_car]
+    assert list(garage.context["claims"]) == []
+
+
+def test_claim_twice_shows_error_and_keeps_one_claim(client, other_owner, registered_car):
+    client.force_login(other_owner)
+    client.post("/garage/claim/", {"vin": registered_car.vin, "message": ""})
+
+    response = client.post("/garage/claim/", {"vin": registered_car.vin, "message": "again"})
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "You have already claimed this car; a registrar will decide soon."
+    ]
+    assert Claim.objects.count() == 1
+
+
+def test_claim_own_car_is_refused(owner_client, registered_car):
+    response = owner_client.post("/garage/claim/", {"vin": registered_car.vin, "message": ""})
+
+    assert response.context["form"].non_field_errors() == ["This car is already in your garage."]
+    assert Claim.objects.count() == 0
+
+
+def test_claim_unknown_vin_is_a_field_error(client, other_owner):
+    client.force_login(other_owner)
+
+    response = client.post("/garage/claim/", {"vin": make_vin(702), "message": ""})
+
+    assert response.context["form"].errors["vin"] == [
+        "No car with this VIN is in the register. You can register it instead."
+    ]
+    assert Claim.objects.count() == 0
+
+
+def test_claim_page_does_not_reveal_current_owner(client, other_owner, registered_car):
+    client.force_login(other_owner)
+
+    response = client.get(f"/garage/claim/?vin={registered_car.vin}")
+
+    html = response.content.decode()
+    assert "owner@example.org" not in html
+    assert "Olga Owner" not in html
