@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test setup serve lint format db-stop clean
+.PHONY: run test setup serve lint format db-stop clean backup-check
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -42,3 +42,7 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v 0
 	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+
+# Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
+backup-check: $(VENV)/.installed
+	$(BIN)/python manage.py db_backup --verify

