@@ -16,7 +16,8 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, env_overrides):
-    env = {**os.environ, **env_overrides}
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

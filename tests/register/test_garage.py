@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+
 ADD_URL = "/garage/cars/add/"
 
 
@@ -270,7 +271,10 @@ def test_other_owner_gets_404_on_photo_actions(client, owner, other_owner, media
     delete = client.post(f"/garage/photos/{first.pk}/delete/")
 
     assert (main.status_code, delete.status_code) == (404, 404)
-    assert list(CarPhoto.objects.filter(car=car).values_list("pk", "is_main")) == [(first.pk, True), (second.pk, False)]
+    assert list(CarPhoto.objects.filter(car=car).values_list("pk", "is_main")) == [
+        (first.pk, True),
+        (second.pk, False),
+    ]
 
 
 def test_anonymous_photo_actions_redirect_to_login(client, owner, media):

@@ -71,7 +71,10 @@ def test_list_market_filter_offers_only_markets_in_the_register(client):
 
     response = client.get("/register/")
 
-    assert list(response.context["filter"].form.fields["market"].choices) == [("", "All markets"), ("ZA", "South Africa")]
+    assert list(response.context["filter"].form.fields["market"].choices) == [
+        ("", "All markets"),
+        ("ZA", "South Africa"),
+    ]
 
 
 def test_list_bad_filter_value_is_not_a_500(client):
@@ -153,7 +156,7 @@ def test_car_page_shows_facts_photos_and_event_history(client, media):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<h1 class=\"h2\">#42 · Green Mamba</h1>" in html
+    assert '<h1 class="h2">#42 · Green Mamba</h1>' in html
     assert car.vin_masked in html
     assert "Java Green" in html
     assert "BMW Individual" in html
