@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "adminsortable2",
     "simple_history",
     "csp",
+    "axes",
     "register",
     "events",
 ]
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -87,6 +90,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "register.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -106,6 +110,17 @@ ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_FORMS = {"signup": "register.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[1M Register] "
+# Failed logins are throttled by django-axes (staff can unlock in the admin), not twice.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Login brute force: 5 failures for the same email from the same address lock it for an hour;
+# staff unlock by deleting the access attempt in the admin ("Axes" section) or `manage.py axes_reset`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "register.auth.login_identifier"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_RESET_ON_SUCCESS = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,14 +38,21 @@ def car_register(*, owner: User, vin: str, colour, market: str, **fields) -> Car
         raise ValidationError({"vin": result.errors})
     if Car.objects.filter(vin=result.vin).exists():
         raise RegisterError(_("This car is already registered."))
-    car = Car.objects.create(
-        vin=result.vin,
-        colour=colour,
-        market=market,
-        owner=owner,
-        check_digit_flag=result.check_digit_flag,
-        **fields,
-    )
+    try:
+        # A savepoint: two people registering the same VIN at once meet the unique constraint.
+        with transaction.atomic():
+            car = Car.objects.create(
+                vin=result.vin,
+                colour=colour,
+                market=market,
+                owner=owner,
+                check_digit_flag=result.check_digit_flag,
+                **fields,
+            )
+    except IntegrityError:
+        if Car.objects.filter(vin=result.vin).exists():
+            raise RegisterError(_("This car is already registered.")) from None
+        raise
     Ownership.objects.create(car=car, owner=owner, started=car.created)
     return car
 

@@ -749,3 +749,19 @@ def test_organiser_can_view_but_not_change_a_car(organiser_client):
     assert post.status_code == 403
     car.refresh_from_db()
     assert car.nickname == "Tango"
+
+
+@pytest.mark.django_db
+def test_audit_trail_list_is_read_only_for_organisers(organiser_client, organiser, session):
+    entry = services.entry_check_in(entry=confirmed(session, 1), by=organiser)
+    change = EntryChange.objects.get(entry=entry)
+
+    listing = organiser_client.get("/admin/events/entrychange/")
+    add = organiser_client.get("/admin/events/entrychange/add/")
+    edit = organiser_client.post(f"/admin/events/entrychange/{change.pk}/change/", {"reason": "forged"})
+
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].result_list) == [change]
+    assert (add.status_code, edit.status_code) == (403, 403)
+    change.refresh_from_db()
+    assert change.reason == "checked in"
