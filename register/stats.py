@@ -50,7 +50,10 @@ class RegisterStats:
 
     @property
     def registered_share(self) -> float:
-        return _percent(self.registered, self.model.built_total) if self.model else 0.0
+        """Per cent of all cars built; two decimals, as the register holds a small share."""
+        if not self.model or not self.model.built_total:
+            return 0.0
+        return round(100 * self.registered / self.model.built_total, 2)
 
 
 def colour_counts() -> list[tuple[Colour, int]]:

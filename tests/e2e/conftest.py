@@ -33,8 +33,11 @@ def _chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser():
+# Package scope: Playwright's event loop stops when the last browser journey is done, so the tests that
+# pytest runs after tests/e2e/ (tests/events/, tests/register/) do not see a running loop.
+# ``django_db_setup`` first: the test database is created before that loop starts.
+@pytest.fixture(scope="package")
+def browser(django_db_setup):
     path = _chromium_path()
     if path is None:
         reason = "no Chromium found (install Debian's chromium package or set CHROMIUM_PATH)"
@@ -49,11 +52,15 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
+@pytest.fixture(autouse=True, scope="package")
+def _allow_orm_beside_playwright():
     # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
     # from a thread with a running loop unless told it is safe. Only the browser tests do this.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Package scope, so it also covers the database flush that ends each transactional test
+    # (pytest-django's fixture is torn down after any function-scoped one of ours).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -68,7 +75,18 @@ def page(browser, viewport, request):
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        url = msg.location.get("url", "")
+        # Chromium asks for /favicon.ico on every page that declares no icon; that 404 is checked by
+        # test_site.py::test_favicon_declared_and_served, not reported again by every journey.
+        if url.endswith("/favicon.ico"):
+            return
+        errors.append(f"{msg.text} ({url})" if url else msg.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

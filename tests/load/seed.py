@@ -103,7 +103,11 @@ def seed_owners(args) -> dict:
     for car in cars:
         user = car.owner
         key = get_random_string(32)
-        data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: BACKEND, HASH_SESSION_KEY: user.get_session_auth_hash()}
+        data = {
+            SESSION_KEY: str(user.pk),
+            BACKEND_SESSION_KEY: BACKEND,
+            HASH_SESSION_KEY: user.get_session_auth_hash(),
+        }
         rows.append(DjangoSession(session_key=key, session_data=store.encode(data), expire_date=expire))
         owners.append({"user": user.pk, "car": car.pk, "sessionid": key})
     DjangoSession.objects.bulk_create(rows)

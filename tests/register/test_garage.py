@@ -376,3 +376,24 @@ def test_photo_actions_refuse_get(owner_client, owner, media):
 
     assert owner_client.get(f"/garage/photos/{photo.pk}/delete/").status_code == 405
     assert CarPhoto.objects.filter(pk=photo.pk).exists()
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_garage_query_count_does_not_grow_with_cars(
+    client, owner, other_owner, media, count, django_assert_num_queries
+):
+    from register.photos import photo_add
+    from register.services import claim_create
+
+    cars = [CarFactory(owner=owner) for _ in range(count)]
+    photo_add(car=cars[0], upload=SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"))
+    for _ in range(count):
+        claim_create(car=CarFactory(owner=other_owner), claimant=owner)
+    client.force_login(owner)
+
+    # session, user, cars, their photos, pending claims with their cars
+    with django_assert_num_queries(5):
+        response = client.get("/garage/")
+
+    assert len(response.context["cars"]) == count
+    assert len(response.context["claims"]) == count

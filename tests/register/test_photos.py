@@ -411,14 +411,15 @@ def test_photo_set_main_does_not_touch_other_cars():
     assert other_main.is_main is True
 
 
-@pytest.mark.django_db(transaction=True)
-def test_photo_delete_removes_row_and_files():
+@pytest.mark.django_db
+def test_photo_delete_removes_row_and_files(django_capture_on_commit_callbacks):
     car = CarFactory()
     photo = photo_add(car=car, upload=upload(image_bytes()))
     paths = stored_files(photo)
     assert all(p.exists() for p in paths)
 
-    photo_delete(photo=photo)
+    with django_capture_on_commit_callbacks(execute=True):
+        photo_delete(photo=photo)
 
     assert CarPhoto.objects.filter(car=car).count() == 0
     assert [p.exists() for p in paths] == [False, False, False]

@@ -48,7 +48,7 @@ def test_register_stats_counts_verified_cars_only(fleet):
 
     assert stats.registered == 6
     assert (stats.model.built_for_customers, stats.model.built_internal, stats.model.built_total) == (6309, 33, 6342)
-    assert stats.registered_share == 0.1
+    assert stats.registered_share == 0.09
     assert [(r.colour.name, r.registered) for r in stats.colours] == [
         ("Valencia Orange Metallic", 3),
         ("Alpine White", 2),
@@ -94,6 +94,7 @@ def test_stats_page_shows_exact_figures_as_text(client, fleet):
     assert figures(row(html, "data-market", "DE")) == ["1", "unknown"]
     assert 'data-market="JP"' not in html
     assert 'style="width: 100.0%"' in html
+    assert "0.09% of all cars built are in the register." in html
 
 
 def test_stats_follow_registrar_corrections_of_model_facts(client, fleet):

@@ -1,0 +1,90 @@
+"""Roster page throughput: the app (gunicorn + Django) vs a raw psycopg2 WSGI app, same rows, same server.
+
+    .venv/bin/python bench/roster.py [--seconds 10] [--connections 8] [--app-root DIR]
+
+Needs wrk (`apt-get install -y wrk`). Everything runs on 127.0.0.1 against a throw-away embedded
+PostgreSQL that is deleted afterwards. Both contenders run under the same gunicorn settings
+(2 workers × 4 gthread threads) with DEBUG off. ``--app-root`` points at another checkout (e.g. a scratch
+copy with a proposed change) to measure it against the same contender. Goal: app ≥ 1.0× raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import ROOT, collectstatic, harness, production_env, wrk
+
+SIZES = (105, 6342)
+COLUMNS = [("entries", 8), ("app req/s", 10), ("raw req/s", 10), ("ratio", 7)]
+COLUMNS += [("app p50", 9), ("raw p50", 9), ("app KB", 7), ("raw KB", 7)]
+HEADER = " ".join(f"{name:>{width}}" for name, width in COLUMNS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--app-root", default=str(ROOT))
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    args = parser.parse_args()
+    app_root = harness.Path(args.app_root).resolve()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    with harness.embedded_database() as db:
+        started = time.monotonic()
+        harness.migrate(db)
+        events = {}
+        for i, size in enumerate(sizes):
+            data = harness.seed(
+                db, "roster", "--event", f"roster-{size}", "--confirmed", str(size), "--offset", str(100_000 * (i + 1))
+            )
+            events[size] = data["event"]
+        collectstatic(db, app_root)
+        print(f"# setup (migrate, seed {sizes}, collectstatic): {time.monotonic() - started:.1f} s")
+        gunicorn = {"workers": args.workers, "threads": args.threads}
+        app = harness.start_gunicorn(db, root=app_root, **gunicorn, **production_env(db))
+        raw_env = {"RAW_PG_HOST": db.socket_dir, "RAW_PG_PORT": str(db.port)}
+        try:
+            raw = harness.start_gunicorn(
+                db,
+                app="bench.raw_roster:application",
+                health=f"/events/{events[sizes[0]]}/roster/",
+                **gunicorn,
+                **raw_env,
+            )
+        except BaseException:
+            app.stop()
+            raise
+        try:
+            print(
+                f"# gunicorn --workers {args.workers} --threads {args.threads} (gthread), DEBUG=0; "
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s; app root {app_root}"
+            )
+            print(HEADER)
+            for size in sizes:
+                path = f"/events/{events[size]}/roster/"
+                app_body = harness.request(app.port, "GET", path).body
+                raw_body = harness.request(raw.port, "GET", path).body
+                assert app_body.count("•••••••".encode()) >= size, "app page does not show every entry"
+                assert raw_body.count("•••••••".encode()) == size, "raw page does not show every entry"
+                wrk(f"http://127.0.0.1:{app.port}{path}", seconds=2, connections=args.connections)  # warm-up
+                a = wrk(f"http://127.0.0.1:{app.port}{path}", seconds=args.seconds, connections=args.connections)
+                wrk(f"http://127.0.0.1:{raw.port}{path}", seconds=2, connections=args.connections)
+                r = wrk(f"http://127.0.0.1:{raw.port}{path}", seconds=args.seconds, connections=args.connections)
+                for name, result in (("app", a), ("raw", r)):
+                    if result["non2xx"] or result["socket_errors"]:
+                        print(f"# {name} {size}: non-2xx {result['non2xx']}, socket errors {result['socket_errors']}")
+                print(
+                    f"{size:>8} {a['rps']:>10.1f} {r['rps']:>10.1f} {a['rps'] / r['rps']:>6.2f}x "
+                    f"{a['p50']:>9} {r['p50']:>9} {len(app_body) / 1024:>7.0f} {len(raw_body) / 1024:>7.0f}"
+                )
+        finally:
+            app.stop()
+            raw.stop()
+
+
+if __name__ == "__main__":
+    main()

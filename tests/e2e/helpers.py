@@ -1,0 +1,88 @@
+"""Shared steps of the browser journeys: reference data, logging in, a test image, layout checks."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import re
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from register.models import Colour
+
+PASSWORD = "correct-horse-battery"
+
+# Migration modules start with a digit, so they are imported by name.
+_model_facts = importlib.import_module("register.migrations.0002_model_facts")
+_organisers = importlib.import_module("events.migrations.0003_organisers_group")
+
+
+def ensure_reference_data() -> None:
+    """Colours, model facts and the Organisers group, as the migrations create them.
+
+    ``live_server`` tests are transactional: after each one the tables are flushed, so the rows the data
+    migrations wrote exist for the first such test only. The seed function is idempotent
+    (``get_or_create``) and is run with the real app registry; the group is rebuilt from the migration's
+    own permission list (permissions themselves are recreated by the flush's post_migrate signal).
+    """
+    from django.apps import apps
+
+    _model_facts.seed(apps, None)
+    group, _ = Group.objects.get_or_create(name=_organisers.GROUP_NAME)
+    wanted = Q(pk__in=[])
+    for app_label, model, actions in _organisers.PERMISSIONS:
+        codenames = [f"{action}_{model}" for action in actions]
+        wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
+    group.permissions.set(Permission.objects.filter(wanted))
+    expected = sum(len(actions) for _, _, actions in _organisers.PERMISSIONS)
+    assert group.permissions.count() == expected
+
+
+def colour(name: str) -> Colour:
+    return Colour.objects.get(name=name)
+
+
+def jpeg_bytes(width: int = 640, height: int = 400, rgb: tuple[int, int, int] = (226, 97, 27)) -> bytes:
+    """A real JPEG made with Pillow (an orange rectangle with a white stripe)."""
+    image = Image.new("RGB", (width, height), rgb)
+    for x in range(width):
+        for y in range(height // 2 - 10, height // 2 + 10):
+            image.putpixel((x, y), (255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def open_nav_if_collapsed(page: Page) -> None:
+    """At 375 px the main navigation is behind the toggler."""
+    toggler = page.get_by_role("button", name="Toggle navigation")
+    if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
+        toggler.click()
+        expect(toggler).to_have_attribute("aria-expanded", "true")
+
+
+def log_in(page: Page, base_url: str, *, email: str, password: str = PASSWORD, next_url: str = "") -> None:
+    """Log in through allauth's form, the way a person does."""
+    page.goto(f"{base_url}/accounts/login/" + (f"?next={next_url}" if next_url else ""))
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+def assert_no_horizontal_overflow(page: Page) -> None:
+    """Nothing sticks out sideways: the document is no wider than the viewport."""
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1] + 1, f"{page.url}: page is {widths[0]} px wide in a {widths[1]} px viewport"
+
+
+def path_of(page: Page, base_url: str) -> str:
+    return page.url.removeprefix(base_url)
+
+
+def exact(text: str) -> re.Pattern[str]:
+    """A pattern matching exactly ``text`` (after trimming), for get_by_text/to_have_text."""
+    return re.compile(rf"^\s*{re.escape(text)}\s*$")

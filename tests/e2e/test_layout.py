@@ -1,0 +1,49 @@
+"""At 375 px (and at desktop width) the main public pages fit the viewport: no sideways scrolling."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from events.models import Entry
+from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data
+from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def published_event(db):
+    ensure_reference_data()
+    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031", roster_published=True)
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=3)
+    colours = ["Valencia Orange Metallic", "Alpine White", "Black Sapphire Metallic"]
+    for slot, name in enumerate(colours, start=1):
+        owner = UserFactory(display_name=f"Owner with a rather long display name number {slot}")
+        car = VerifiedCarFactory(owner=owner, colour=colour(name), nickname=f"A long nickname for car {slot}")
+        EntryFactory(session=session, car=car, driver=owner, slot=slot, status=Entry.Status.CONFIRMED)
+    return event
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/", "The BMW 1 Series M Coupé register"),
+        ("/register/", None),
+        ("/register/stats/", None),
+        ("/events/", "Events"),
+        ("/events/nurburgring-2031/", "Nürburgring gathering 2031"),
+        ("/events/nurburgring-2031/roster/", "Roster: Nürburgring gathering 2031"),
+    ],
+)
+def test_main_page_fits_viewport_without_horizontal_scroll(page, live_server, shot, published_event, path, heading):
+    response = page.goto(f"{live_server.url}{path}")
+
+    assert response.status == 200
+    if heading:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    else:
+        expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.get_by_role("main")).to_be_visible()
+    shot("page")
+    assert_no_horizontal_overflow(page)

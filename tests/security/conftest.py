@@ -1,0 +1,88 @@
+"""A small world every security test can use: two owners, two staff roles, a photo, two events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from events.models import Entry, Event, Session
+from register.models import Car, CarPhoto, User
+from register.photos import photo_add
+from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+ROLES = ("anonymous", "owner", "other", "organiser", "registrar")
+
+
+def jpeg_bytes(size=(64, 48), colour=(226, 97, 27)) -> bytes:
+    buf = BytesIO()
+    Image.new("RGB", size, colour).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+@dataclass
+class World:
+    users: dict[str, User | None]
+    car: Car
+    other_car: Car
+    photo: CarPhoto
+    event: Event  # roster published, registration open
+    session: Session
+    entry: Entry  # the owner's confirmed entry in ``session``
+    hidden_event: Event  # roster not published
+    hidden_session: Session
+
+    def client(self, role: str, **kwargs) -> Client:
+        client = Client(**kwargs)
+        user = self.users[role]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+def staff_user(email: str, group: str) -> User:
+    user = UserFactory(email=email, display_name=group, is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def world(db, owner, other_owner, media_root) -> World:
+    car = VerifiedCarFactory(owner=owner, nickname="Orange one")
+    other_car = VerifiedCarFactory(owner=other_owner, nickname="Other one")
+    photo = photo_add(car=car, upload=SimpleUploadedFile("p.jpg", jpeg_bytes(), content_type="image/jpeg"))
+    event = EventFactory(slug="ring-open", roster_published=True)
+    session = SessionFactory(event=event, slug="corso")
+    entry = EntryFactory(session=session, car=car, slot=1)
+    hidden_event = EventFactory(slug="ring-hidden")
+    hidden_session = SessionFactory(event=hidden_event, slug="gp")
+    users = {
+        "anonymous": None,
+        "owner": owner,
+        "other": other_owner,
+        "organiser": staff_user("organiser@example.org", "Organisers"),
+        "registrar": staff_user("registrar@example.org", "Registrars"),
+    }
+    return World(
+        users=users,
+        car=car,
+        other_car=other_car,
+        photo=photo,
+        event=event,
+        session=session,
+        entry=entry,
+        hidden_event=hidden_event,
+        hidden_session=hidden_session,
+    )

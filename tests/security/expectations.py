@@ -1,0 +1,266 @@
+"""Who may open which URL: the expectations table the access matrix and the GET-is-safe test share.
+
+Every project URL (register:*, events:*, home, healthz, media) needs an entry in ``PROJECT``; admin URLs
+are covered per model admin (``ADMIN_MODELS``) plus ``ADMIN_OTHER``; allauth and i18n URLs by ``ACCOUNTS``.
+An outcome is ``(status, location)``; ``location`` is None unless the status is a redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from tests.security.conftest import ROLES, World
+
+Outcome = tuple[int, str | None]
+Rule = Callable[[World, str], Outcome]
+
+
+def ok(world: World, path: str) -> Outcome:
+    return (200, None)
+
+
+def not_found(world: World, path: str) -> Outcome:
+    return (404, None)
+
+
+def bad_request(world: World, path: str) -> Outcome:
+    return (400, None)
+
+
+def forbidden(world: World, path: str) -> Outcome:
+    return (403, None)
+
+
+def not_allowed(world: World, path: str) -> Outcome:
+    return (405, None)
+
+
+def login(world: World, path: str) -> Outcome:
+    return (302, "/accounts/login/?next=" + quote(path, safe="/"))
+
+
+def admin_login(world: World, path: str) -> Outcome:
+    return (302, "/admin/login/?next=" + quote(path, safe="/"))
+
+
+def to(target: str | Callable[[World], str]) -> Rule:
+    """A redirect to a URL name (no arguments) or to what ``target(world)`` returns."""
+
+    def rule(world: World, path: str) -> Outcome:
+        return (302, target(world) if callable(target) else reverse(target))
+
+    return rule
+
+
+def everyone(rule: Rule) -> dict[str, Rule]:
+    return dict.fromkeys(ROLES, rule)
+
+
+def signed_in(rule: Rule, *, anonymous: Rule = login, **others: Rule) -> dict[str, Rule]:
+    """``rule`` for every signed-in role, ``anonymous`` for the rest, ``others`` overriding single roles."""
+    return {"anonymous": anonymous, **dict.fromkeys(ROLES[1:], rule), **others}
+
+
+def only_owner(rule: Rule, *, others: Rule = not_found) -> dict[str, Rule]:
+    """The owner's own object: anyone else signed in gets ``others`` (a 404, so nothing leaks)."""
+    return {"anonymous": login, "owner": rule, "other": others, "organiser": others, "registrar": others}
+
+
+def staff_only(rule: Rule) -> dict[str, Rule]:
+    return {"anonymous": not_found, "owner": not_found, "other": not_found, "organiser": rule, "registrar": rule}
+
+
+@dataclass
+class Case:
+    kwargs: Callable[[World], dict] = field(default=lambda w: {})
+    expect: dict[str, Rule] = field(default_factory=dict)
+    label: str = ""
+
+
+def _event(w):
+    return {"slug": w.event.slug}
+
+
+def _hidden(w):
+    return {"slug": w.hidden_event.slug}
+
+
+# The project's own URLs. A new URL fails test_every_project_url_has_an_expectation until it is added here.
+PROJECT: dict[str, list[Case]] = {
+    "home": [Case(expect=everyone(ok))],
+    "healthz": [Case(expect=everyone(ok))],
+    "register:list": [Case(expect=everyone(ok))],
+    "register:stats": [Case(expect=everyone(ok))],
+    "register:car_detail": [
+        Case(lambda w: {"number": w.car.register_number}, everyone(ok), "verified car"),
+        Case(lambda w: {"number": 999_999}, everyone(not_found), "unknown number"),
+    ],
+    "register:garage": [Case(expect=signed_in(ok))],
+    "register:car_add": [Case(expect=signed_in(ok))],
+    "register:car_edit": [Case(lambda w: {"pk": w.car.pk}, only_owner(ok))],
+    "register:car_photos": [Case(lambda w: {"pk": w.car.pk}, only_owner(ok))],
+    # POST only: a GET is refused by every signed-in role; anonymous users are sent to log in first.
+    "register:photo_main": [Case(lambda w: {"pk": w.photo.pk}, signed_in(not_allowed))],
+    "register:photo_delete": [Case(lambda w: {"pk": w.photo.pk}, signed_in(not_allowed))],
+    "register:claim": [Case(expect=signed_in(ok))],
+    "register:profile": [Case(expect=signed_in(ok))],
+    "register:account_delete": [Case(expect=signed_in(ok))],
+    "events:list": [Case(expect=everyone(ok))],
+    "events:my_entries": [Case(expect=signed_in(ok))],
+    # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
+    "events:entry_cancel": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    "events:detail": [
+        Case(_event, everyone(ok), "published"),
+        Case(_hidden, everyone(ok), "roster not published"),
+        Case(lambda w: {"slug": "no-such-event"}, everyone(not_found), "unknown"),
+    ],
+    # POST only; a GET (e.g. back from the login page) goes to the event page.
+    "events:signup": [
+        Case(
+            lambda w: {"slug": w.event.slug, "session_slug": w.session.slug},
+            signed_in(to(lambda w: w.event.get_absolute_url())),
+        ),
+        Case(lambda w: {"slug": w.event.slug, "session_slug": "nope"}, signed_in(not_found), "unknown session"),
+    ],
+    # Published rosters are public; before that only staff may preview (registrars are staff too).
+    "events:roster": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
+    "events:roster_json": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
+    "events:roster_csv": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
+    "events:calendar": [Case(_event, everyone(ok), "published"), Case(_hidden, everyone(ok), "unpublished")],
+    # Photos are served from MEDIA_ROOT under server-chosen names; nothing else lives there.
+    "<^media/(?P<path>.*)$>": [
+        Case(lambda w: {"path": w.photo.thumbnail.name}, everyone(ok), "a thumbnail"),
+        Case(lambda w: {"path": "../config/settings.py"}, everyone(bad_request), "path traversal"),
+        Case(lambda w: {"path": "cars/missing.jpg"}, everyone(not_found), "missing file"),
+    ],
+}
+
+# Model admins: which views each staff role may open (l = changelist, a = add, c = change, h = history,
+# d = delete). Non-staff users are always sent to the admin login. Mirrors the group migrations and
+# each ModelAdmin's has_*_permission overrides; a new model admin fails until it is listed here.
+ADMIN_MODELS: dict[str, dict[str, str]] = {
+    "auth.group": {"organiser": "", "registrar": ""},
+    "account.emailaddress": {"organiser": "", "registrar": ""},
+    "axes.accessattempt": {"organiser": "", "registrar": ""},
+    "axes.accesslog": {"organiser": "", "registrar": ""},
+    "axes.accessfailurelog": {"organiser": "", "registrar": ""},
+    "register.user": {"organiser": "lch", "registrar": "lch"},
+    "register.colour": {"organiser": "lch", "registrar": "lachd"},
+    "register.market": {"organiser": "", "registrar": "lachd"},
+    "register.registeredmodel": {"organiser": "", "registrar": "lch"},
+    "register.car": {"organiser": "lch", "registrar": "lch"},
+    "register.carphoto": {"organiser": "", "registrar": "lchd"},
+    "register.ownership": {"organiser": "", "registrar": "lch"},
+    "register.claim": {"organiser": "", "registrar": "lch"},
+    "events.event": {"organiser": "lach", "registrar": ""},
+    "events.session": {"organiser": "lach", "registrar": ""},
+    "events.entry": {"organiser": "lch", "registrar": ""},
+    "events.entrychange": {"organiser": "lch", "registrar": ""},
+}
+ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
+
+
+def non_staff(rule: Rule) -> dict[str, Rule]:
+    return {"anonymous": admin_login, "owner": admin_login, "other": admin_login, "organiser": rule, "registrar": rule}
+
+
+def _view_on_site(w):
+    return {"content_type_id": ContentType.objects.get_for_model(w.car).pk, "object_id": w.car.pk}
+
+
+ADMIN_OTHER: dict[str, list[Case]] = {
+    "admin:index": [Case(expect=non_staff(ok))],
+    "admin:login": [
+        Case(expect={**everyone(ok), "organiser": to("admin:index"), "registrar": to("admin:index")}),
+    ],
+    # Logout is POST only; someone who is not staff is sent to the admin index (and from there to login).
+    "admin:logout": [Case(expect={**everyone(to("admin:index")), "organiser": not_allowed, "registrar": not_allowed})],
+    "admin:password_change": [Case(expect=non_staff(ok))],
+    "admin:password_change_done": [Case(expect=non_staff(ok))],
+    "admin:autocomplete": [Case(expect=non_staff(forbidden), label="no parameters")],
+    "admin:jsi18n": [Case(expect=non_staff(ok))],
+    # Setting someone's password needs change_user, which neither staff group has.
+    "admin:auth_user_password_change": [Case(lambda w: {"id": w.users["other"].pk}, non_staff(forbidden))],
+    "admin:view_on_site": [
+        Case(_view_on_site, non_staff(to(lambda w: f"http://testserver{w.car.get_absolute_url()}")), "a car"),
+    ],
+    "admin:app_list": [
+        Case(lambda w: {"app_label": "events"}, {**non_staff(ok), "registrar": not_found}, "events"),
+        Case(lambda w: {"app_label": "register"}, non_staff(ok), "register"),
+        Case(lambda w: {"app_label": "axes"}, non_staff(not_found), "axes"),
+        Case(lambda w: {"app_label": "auth"}, non_staff(not_found), "auth"),
+        Case(lambda w: {"app_label": "account"}, non_staff(not_found), "account"),
+    ],
+    # Import and export need the extra permissions only registrars have.
+    "admin:register_car_import": [Case(expect={**non_staff(forbidden), "registrar": ok})],
+    # process_import refuses a GET before it checks the permission.
+    "admin:register_car_process_import": [Case(expect=non_staff(not_allowed))],
+    "admin:register_car_export": [Case(expect={**non_staff(forbidden), "registrar": ok})],
+    "admin:register_car_simple_history": [
+        Case(
+            lambda w: {"args": [w.car.pk, w.car.history.latest().history_id]},
+            {**non_staff(ok)},
+            "latest version",
+        )
+    ],
+    "admin:events_session_convoy": [
+        Case(lambda w: {"object_id": w.session.pk}, {**non_staff(ok), "registrar": forbidden}),
+    ],
+    # Unnamed: the final catch-all. ("<model>/<id>/" redirects are covered per model admin.)
+    "<admin/(?P<url>.*)$>": [Case(lambda w: {"url": "nope/"}, non_staff(not_found))],
+}
+
+# allauth and Django's set_language: grouped by what they are. Each one is listed so that a new allauth
+# version that adds a page shows up here.
+_signed_out_only = {**everyone(to("register:garage")), "anonymous": ok}
+ACCOUNTS: dict[str, list[Case]] = {
+    "account_login": [Case(expect=_signed_out_only)],
+    "account_signup": [Case(expect=_signed_out_only)],
+    "account_logout": [Case(expect={**everyone(ok), "anonymous": to("home")})],
+    "account_inactive": [Case(expect=everyone(ok))],
+    "account_reauthenticate": [Case(expect=signed_in(ok))],
+    # Login by code is off: the code pages send a signed-in user back to password reauthentication.
+    "account_request_reauthentication_code": [Case(expect=signed_in(to("account_reauthenticate")))],
+    "account_confirm_reauthentication_code": [Case(expect=signed_in(to("account_request_reauthentication_code")))],
+    "account_email": [Case(expect=signed_in(ok))],
+    "account_email_verification_sent": [Case(expect=everyone(ok))],
+    "account_change_password": [Case(expect=signed_in(ok))],
+    "account_set_password": [Case(expect=signed_in(to("account_change_password")))],
+    "account_reset_password": [Case(expect=everyone(ok))],
+    "account_confirm_login_code": [Case(expect={**everyone(to("register:garage")), "anonymous": to("account_login")})],
+    "account_confirm_email": [Case(lambda w: {"key": "not-a-key"}, everyone(ok), "bad key")],
+    "account_reset_password_from_key_done": [Case(expect=everyone(ok))],
+    "account_reset_password_from_key": [
+        Case(lambda w: {"uidb36": "zz", "key": "not-a-key"}, everyone(ok), "bad key"),
+    ],
+    "account_reset_password_done": [Case(expect=everyone(ok))],
+    "set_language": [Case(expect=everyone(to("home")), label="GET without next")],
+}
+
+
+def reverse_case(key: str, case: Case, world: World) -> str:
+    kwargs = case.kwargs(world)
+    if key.startswith("<"):
+        return _reverse_unnamed(key, kwargs)
+    args = kwargs.pop("args", None)
+    return reverse(key, args=args) if args is not None else reverse(key, kwargs=kwargs)
+
+
+def _reverse_unnamed(key: str, kwargs: dict) -> str:
+    if key == "<^media/(?P<path>.*)$>":
+        return "/media/" + kwargs["path"]
+    if key == "<admin/(?P<url>.*)$>":
+        return "/admin/" + kwargs["url"]
+    if key.startswith("<admin/") and key.endswith("/<path:object_id>/>"):
+        return "/" + key[1:-1].replace("<path:object_id>", str(kwargs["object_id"]))
+    raise KeyError(key)
+
+
+def outcome(response) -> Outcome:
+    location = response.get("Location") if response.status_code in (301, 302, 303, 307, 308) else None
+    return (response.status_code, location)
