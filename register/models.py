@@ -203,10 +203,14 @@ class Car(models.Model):
                 name="car_verified_has_register_number",
             ),
         ]
+        permissions = [("import_car", "Can import cars"), ("export_car", "Can export cars")]
 
     def __str__(self):
         label = f"#{self.register_number}" if self.register_number else self.vin_masked
         return f"{label} {self.nickname}".strip()
+
+    def get_absolute_url(self):
+        return reverse("register:car_detail", args=[self.register_number])
 
     @property
     def vin_masked(self) -> str:
@@ -216,9 +220,6 @@ class Car(models.Model):
     @property
     def colour_label(self) -> str:
         return f"{self.colour.name} ({self.colour_note})" if self.colour_note else self.colour.name
-
-    def get_absolute_url(self):
-        return reverse("register:car_detail", args=[self.register_number])
 
     @property
     def main_photo(self):
