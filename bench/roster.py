@@ -17,8 +17,18 @@ from common import ROOT, collectstatic, harness, production_env, wrk
 
 SIZES = (105, 6342)
 COLUMNS = [("entries", 8), ("app req/s", 10), ("raw req/s", 10), ("ratio", 7)]
-COLUMNS += [("app p50", 9), ("raw p50", 9), ("app KB", 7), ("raw KB", 7)]
+COLUMNS += [("app p50", 9), ("raw p50", 9), ("app KB", 7), ("raw KB", 7), ("slot change", 13)]
 HEADER = " ".join(f"{name:>{width}}" for name, width in COLUMNS)
+
+
+def slot_change_shows(db, port: int, path: str, *, data_session: int) -> str:
+    """Move slot 1 to slot 99999 in the database; the very next request must show it (then move it back)."""
+    db.query("UPDATE events_entry SET slot = 99999 WHERE session_id = %s AND slot = 1", (data_session,))
+    try:
+        shown = b"<td>99999</td>" in harness.request(port, "GET", path).body
+    finally:
+        db.query("UPDATE events_entry SET slot = 1 WHERE session_id = %s AND slot = 99999", (data_session,))
+    return "shows at once" if shown else "STALE"
 
 
 def main() -> None:
@@ -36,12 +46,13 @@ def main() -> None:
     with harness.embedded_database() as db:
         started = time.monotonic()
         harness.migrate(db)
-        events = {}
+        events, sessions = {}, {}
         for i, size in enumerate(sizes):
             data = harness.seed(
                 db, "roster", "--event", f"roster-{size}", "--confirmed", str(size), "--offset", str(100_000 * (i + 1))
             )
             events[size] = data["event"]
+            sessions[size] = data["session"]
         collectstatic(db, app_root)
         print(f"# setup (migrate, seed {sizes}, collectstatic): {time.monotonic() - started:.1f} s")
         gunicorn = {"workers": args.workers, "threads": args.threads}
@@ -77,9 +88,11 @@ def main() -> None:
                 for name, result in (("app", a), ("raw", r)):
                     if result["non2xx"] or result["socket_errors"]:
                         print(f"# {name} {size}: non-2xx {result['non2xx']}, socket errors {result['socket_errors']}")
+                fresh = slot_change_shows(db, app.port, path, data_session=sessions[size])
                 print(
                     f"{size:>8} {a['rps']:>10.1f} {r['rps']:>10.1f} {a['rps'] / r['rps']:>6.2f}x "
                     f"{a['p50']:>9} {r['p50']:>9} {len(app_body) / 1024:>7.0f} {len(raw_body) / 1024:>7.0f}"
+                    f" {fresh:>13}"
                 )
         finally:
             app.stop()

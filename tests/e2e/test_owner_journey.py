@@ -57,7 +57,7 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     page.get_by_role("main").get_by_role("link", name="sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
     page.get_by_label("Email").fill("new.owner@example.org")
-    page.get_by_label(re.compile(r"^Password\*?$")).fill("a-long-unusual-passphrase-31")
+    page.get_by_label(re.compile(r"^\s*Password\W*$")).fill("a-long-unusual-passphrase-31")
     page.get_by_label("Password (again)").fill("a-long-unusual-passphrase-31")
     page.get_by_label("Display name").fill("Nora Newowner")
     page.get_by_label("Country").select_option(label="Germany")
@@ -72,7 +72,7 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
 
     # A US VIN with a wrong check digit: the error sits next to the VIN field and names position 9.
     page.get_by_label("VIN").fill(US_VIN_BAD)
-    page.get_by_label("Market").select_option(label="United States")
+    page.get_by_label("Market").select_option(label="United States of America")
     page.get_by_role("button", name="Register", exact=True).click()
     vin_field = page.get_by_label("VIN")
     expect(vin_field).to_have_class(re.compile(r"\bis-invalid\b"))
