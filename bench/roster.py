@@ -25,7 +25,7 @@ def slot_change_shows(db, port: int, path: str, *, data_session: int) -> str:
     """Move slot 1 to slot 99999 in the database; the very next request must show it (then move it back)."""
     db.query("UPDATE events_entry SET slot = 99999 WHERE session_id = %s AND slot = 1", (data_session,))
     try:
-        shown = b"<td>99999</td>" in harness.request(port, "GET", path).body
+        shown = b"<td>99999</td>" in harness.request(port, "GET", path, timeout=300).body
     finally:
         db.query("UPDATE events_entry SET slot = 1 WHERE session_id = %s AND slot = 99999", (data_session,))
     return "shows at once" if shown else "STALE"
@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--app-root", default=str(ROOT))
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument(
+        "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE for the app (via DATABASE_URL); default: settings"
+    )
     args = parser.parse_args()
     app_root = harness.Path(args.app_root).resolve()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -56,7 +59,10 @@ def main() -> None:
         collectstatic(db, app_root)
         print(f"# setup (migrate, seed {sizes}, collectstatic): {time.monotonic() - started:.1f} s")
         gunicorn = {"workers": args.workers, "threads": args.threads}
-        app = harness.start_gunicorn(db, root=app_root, **gunicorn, **production_env(db))
+        app_env = production_env(db)
+        if args.conn_max_age is not None:
+            app_env["DATABASE_URL"] = f"{db.url}&conn_max_age={args.conn_max_age}"
+        app = harness.start_gunicorn(db, root=app_root, timeout=300, **gunicorn, **app_env)
         raw_env = {"RAW_PG_HOST": db.socket_dir, "RAW_PG_PORT": str(db.port)}
         try:
             raw = harness.start_gunicorn(
@@ -72,13 +78,14 @@ def main() -> None:
         try:
             print(
                 f"# gunicorn --workers {args.workers} --threads {args.threads} (gthread), DEBUG=0; "
-                f"wrk -t2 -c{args.connections} -d{args.seconds}s; app root {app_root}"
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s; app root {app_root}; "
+                f"CONN_MAX_AGE {args.conn_max_age}"
             )
             print(HEADER)
             for size in sizes:
                 path = f"/events/{events[size]}/roster/"
-                app_body = harness.request(app.port, "GET", path).body
-                raw_body = harness.request(raw.port, "GET", path).body
+                app_body = harness.request(app.port, "GET", path, timeout=300).body
+                raw_body = harness.request(raw.port, "GET", path, timeout=300).body
                 assert app_body.count("•••••••".encode()) >= size, "app page does not show every entry"
                 assert raw_body.count("•••••••".encode()) == size, "raw page does not show every entry"
                 wrk(f"http://127.0.0.1:{app.port}{path}", seconds=2, connections=args.connections)  # warm-up

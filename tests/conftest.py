@@ -5,6 +5,19 @@ import pytest
 from tests.factories import UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests flush the database when they end, taking the rows that data migrations
+    made (model facts, colours, groups) with them. Serialized rollback puts those rows back at the
+    start of every transactional test, so tests never depend on their order."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        kwargs = dict(marker.kwargs) if marker else {}
+        fixtures = getattr(item, "fixturenames", ())
+        if kwargs.get("transaction") or "transactional_db" in fixtures or "live_server" in fixtures:
+            kwargs.update(transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs most of a second per user on this machine; hashing strength is not under test.

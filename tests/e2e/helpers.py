@@ -83,6 +83,6 @@ def path_of(page: Page, base_url: str) -> str:
     return page.url.removeprefix(base_url)
 
 
-def exact(text: str) -> re.Pattern[str]:
-    """A pattern matching exactly ``text`` (after trimming), for get_by_text/to_have_text."""
-    return re.compile(rf"^\s*{re.escape(text)}\s*$")
+def label(text: str) -> re.Pattern[str]:
+    """A field's label exactly, allowing crispy's required-field asterisk: ``Password`` matches "Password*"."""
+    return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")

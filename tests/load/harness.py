@@ -171,6 +171,7 @@ def start_gunicorn(
     app: str = "config.wsgi",
     root: Path = ROOT,
     health="/healthz",
+    timeout: int = 60,
     **env,
 ) -> AppServer:
     """gunicorn with gthread workers on a free loopback port; returns once ``health`` answers 200."""
@@ -192,7 +193,7 @@ def start_gunicorn(
                 "--graceful-timeout",
                 "5",
                 "--timeout",
-                "60",
+                str(timeout),
             ],
             cwd=root,
             env=app_env(db, root=root, **env),
