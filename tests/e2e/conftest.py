@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 812}}
 CHROMIUM_ARGS = [
@@ -81,7 +80,7 @@ def page(browser, viewport, request):
             return
         url = msg.location.get("url", "")
         # Chromium asks for /favicon.ico on every page that declares no icon; that 404 is checked by
-        # test_site.py::test_favicon_declared_and_served, not reported again by every journey.
+        # test_layout.py::test_favicon_declared_and_served, not reported again by every journey.
         if url.endswith("/favicon.ico"):
             return
         errors.append(f"{msg.text} ({url})" if url else msg.text)

@@ -28,12 +28,12 @@ def published_event(db):
 @pytest.mark.parametrize(
     ("path", "heading"),
     [
-        ("/", "The BMW 1 Series M Coupé register"),
-        ("/register/", None),
-        ("/register/stats/", None),
-        ("/events/", "Events"),
-        ("/events/nurburgring-2031/", "Nürburgring gathering 2031"),
-        ("/events/nurburgring-2031/roster/", "Roster: Nürburgring gathering 2031"),
+        pytest.param("/", "The BMW 1 Series M Coupé register", id="home"),
+        pytest.param("/register/", None, id="register"),
+        pytest.param("/register/stats/", None, id="stats"),
+        pytest.param("/events/", "Events", id="events"),
+        pytest.param("/events/nurburgring-2031/", "Nürburgring gathering 2031", id="event"),
+        pytest.param("/events/nurburgring-2031/roster/", "Roster: Nürburgring gathering 2031", id="roster"),
     ],
 )
 def test_main_page_fits_viewport_without_horizontal_scroll(page, live_server, shot, published_event, path, heading):
@@ -47,3 +47,15 @@ def test_main_page_fits_viewport_without_horizontal_scroll(page, live_server, sh
     expect(page.get_by_role("main")).to_be_visible()
     shot("page")
     assert_no_horizontal_overflow(page)
+
+
+def test_favicon_declared_and_served(page, live_server):
+    # Without a declared icon Chromium asks for /favicon.ico on every page, and a 404 there is a console error.
+    page.goto(f"{live_server.url}/")
+
+    href = page.evaluate("() => document.querySelector('link[rel~=icon]')?.href ?? null")
+
+    assert href is not None, "templates/base.html declares no <link rel=icon>"
+    response = page.request.get(href)
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("image/")

@@ -131,7 +131,9 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     expect(page.get_by_role("heading", level=1)).to_have_text("Nürburgring gathering 2031")
     session_card = page.get_by_role("region", name="Nordschleife convoy")
     expect(session_card.get_by_text("3 of 5 places left")).to_be_visible()
-    session_card.get_by_label("Car").select_option(label=f"{car.vin_masked} · Valencia Orange Metallic · awaiting verification")
+    session_card.get_by_label("Car").select_option(
+        label=f"{car.vin_masked} · Valencia Orange Metallic · awaiting verification"
+    )
     shot("event-signup")
     session_card.get_by_role("button", name="Sign up").click()
 
@@ -152,7 +154,9 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     assert entry.status == Entry.Status.CONFIRMED  # the GET only asks
     page.get_by_role("button", name="Yes, cancel my entry").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My entries")
-    expect(page.get_by_role("alert").filter(has_text="Your entry for Nordschleife convoy is cancelled.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(has_text="Your entry for Nordschleife convoy is cancelled.")
+    ).to_be_visible()
     expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\s*Cancelled\s*$"))
     expect(row.get_by_role("link", name=re.compile(r"^Cancel"))).to_have_count(0)
     entry.refresh_from_db()

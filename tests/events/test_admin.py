@@ -45,12 +45,6 @@ def slots(session):
     return list(Entry.objects.confirmed().filter(session=session).order_by("slot").values_list("pk", "slot"))
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # Every car's owner gets a password from the factory; the default hasher makes that slow on purpose.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def organiser(db):
     user = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)

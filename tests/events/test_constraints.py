@@ -9,11 +9,6 @@ from events.models import Entry, Session
 from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def constraint_of(error: IntegrityError) -> str:
     return error.__cause__.diag.constraint_name
 

@@ -16,11 +16,6 @@ from tests.factories import CarFactory, SessionFactory, UserFactory, VerifiedCar
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def signup(session, car, **kwargs):
     return entry_create(session=session, car=car, driver=car.owner, **kwargs)
 

@@ -30,11 +30,6 @@ pytestmark = pytest.mark.django_db
 BERLIN = datetime.timezone(datetime.timedelta(hours=2))
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff_client(client):
     client.force_login(UserFactory(email="organiser@example.org", is_staff=True))

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Nordschleife-20832"
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def link_in(body: str) -> str:
     return re.search(r"https?://testserver(/\S+)", body).group(1)
 

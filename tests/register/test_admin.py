@@ -17,12 +17,6 @@ CLAIM_LIST = reverse("admin:register_claim_changelist")
 CHANGELIST_QUERIES = 9
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    # PBKDF2 takes most of a test's time on a slow machine; hashing strength is not under test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def registrar(db):
     user = UserFactory(email="registrar@example.org", display_name="Rita Registrar", is_staff=True)

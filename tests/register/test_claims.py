@@ -10,11 +10,6 @@ from tests.factories import UserFactory, colour, make_vin
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def registered_car(owner):
     return car_register(owner=owner, vin=make_vin(701), colour=colour(), market="DE", nickname="First owner's")

@@ -13,11 +13,6 @@ from tests.factories import CarFactory, VerifiedCarFactory, colour, make_vin
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 ADD_URL = "/garage/cars/add/"
 
 

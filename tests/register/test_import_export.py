@@ -26,11 +26,6 @@ CSV_FORMAT, XLSX_FORMAT = "0", "1"
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def restore_register_number_sequence(db):
     # The import moves the sequence with setval, which no test rollback undoes; put it
     # back so other tests in the same run see the sequence they would have seen.

@@ -13,11 +13,6 @@ from tests.factories import CarFactory, EntryFactory, SessionFactory, UserFactor
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def jpeg_upload(name="car.jpg") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (160, 100), (226, 97, 27)).save(buffer, "JPEG")

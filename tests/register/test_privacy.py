@@ -10,11 +10,6 @@ from tests.factories import CarFactory, EntryFactory, SessionFactory, UserFactor
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def register_with_owners():
     consenting = UserFactory(email="cora@example.org", display_name="Cora Consent", show_name_publicly=True)

@@ -11,11 +11,6 @@ from tests.factories import CarFactory, VerifiedCarFactory, colour
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def fleet():
     orange, white, black = (
