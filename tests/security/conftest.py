@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import get_resolver
+from django.views.static import serve
 from PIL import Image
 
 from events.models import Entry, Event, Session
@@ -46,9 +48,14 @@ class World:
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
+def media_root(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
+    # config/urls.py binds document_root=settings.MEDIA_ROOT when it is imported, so overriding the
+    # setting does not move the /media/ view; point that one pattern at the test's directory too.
+    for pattern in get_resolver().url_patterns:
+        if getattr(pattern, "callback", None) is serve:
+            monkeypatch.setitem(pattern.default_args, "document_root", str(settings.MEDIA_ROOT))
     return settings.MEDIA_ROOT
 
 
