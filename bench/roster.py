@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--app-root", default=str(ROOT))
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--env", action="append", default=[], help="extra NAME=value for the app")
     parser.add_argument(
         "--conn-max-age", type=int, default=None, help="CONN_MAX_AGE for the app (via DATABASE_URL); default: settings"
     )
@@ -60,6 +61,7 @@ def main() -> None:
         print(f"# setup (migrate, seed {sizes}, collectstatic): {time.monotonic() - started:.1f} s")
         gunicorn = {"workers": args.workers, "threads": args.threads}
         app_env = production_env(db)
+        app_env.update(dict(kv.split("=", 1) for kv in args.env))
         if args.conn_max_age is not None:
             app_env["DATABASE_URL"] = f"{db.url}&conn_max_age={args.conn_max_age}"
         app = harness.start_gunicorn(db, root=app_root, timeout=300, **gunicorn, **app_env)

@@ -16,7 +16,7 @@ from events.models import Entry
 from tests.e2e.helpers import colour, ensure_reference_data
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

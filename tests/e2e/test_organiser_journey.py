@@ -10,11 +10,10 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from events.models import Entry
-from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import PASSWORD, colour, ensure_reference_data, path_of
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
@@ -47,9 +46,7 @@ def _slot_order(session) -> list[str]:
     return [e.car.nickname for e in Entry.objects.confirmed().filter(session=session).in_slot_order()]
 
 
-def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(
-    page, live_server, shot, browser, viewport, convoy
-):
+def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(page, live_server, shot, browser, convoy):
     session, cars = convoy
     event = session.event
     organiser = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
@@ -121,7 +118,7 @@ def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(
     shot("roster-published")
 
     # Anyone may now read it, in the new slot order.
-    anonymous = browser.new_context(viewport=VIEWPORTS[viewport])
+    anonymous = browser.new_context(viewport=page.viewport_size)
     try:
         public = anonymous.new_page()
         response = public.goto(roster_url)

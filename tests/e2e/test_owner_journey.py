@@ -22,7 +22,7 @@ from tests.e2e.helpers import (
 )
 from tests.factories import CarFactory, EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 # A North American 1M VIN (position 7 = C) with a correct check digit, and the same VIN with a wrong one.
 US_BODY = "WBSUR9CC0BV271828"

@@ -43,7 +43,7 @@ def _event(slug: str, *, published: bool) -> Event:
         slug=slug,
         venue="Nürburgring",
         starts_on=today + datetime.timedelta(days=60),
-        ends_on=today + datetime.timedelta(days=62),
+        ends_on=today + datetime.timedelta(days=70),
         registration_opens=now - datetime.timedelta(days=1),
         registration_closes=now + datetime.timedelta(days=30),
         roster_published=published,
@@ -52,7 +52,8 @@ def _event(slug: str, *, published: bool) -> Event:
 
 
 def _session(event: Event, slug: str, *, capacity: int, hour: int) -> Session:
-    starts = timezone.make_aware(datetime.datetime.combine(event.starts_on, datetime.time(hour, 0)))
+    day = event.starts_on + datetime.timedelta(days=hour // 24)
+    starts = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour % 24, 0)))
     return Session.objects.create(
         event=event,
         name=f"Convoy {slug}",

@@ -7,6 +7,7 @@ from io import BytesIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
@@ -45,6 +46,15 @@ class World:
         if user is not None:
             client.force_login(user)
         return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # allauth rate-limits logins per IP (30/min) in the cache, which outlives each test's transaction:
+    # without this, a run with many logins gets allauth's 429 instead of the page under test.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
