@@ -65,5 +65,7 @@ def database_config(base_dir: Path) -> dict:
             "PORT": str(info.port or 5432),
         }
         _announce(f"Database: embedded PostgreSQL (data in {base_dir / 'var' / 'pgdata'})")
+    # Persistent connections (checked before reuse, so a restarted server is survived).
+    config.setdefault("CONN_MAX_AGE", int(os.environ.get("CONN_MAX_AGE", "60")))
     config.setdefault("CONN_HEALTH_CHECKS", True)
     return config

@@ -7,10 +7,12 @@ the register's colour counts and the model facts.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Count, Prefetch
 from django.utils import timezone
 
@@ -267,3 +269,36 @@ def roster_csv_rows(event: Event) -> list[list[str]]:
             data = {"session_slug": session.slug, "session_name": session.name, **entry_row(entry)}
             rows.append([_csv_safe(data[c]) for c in CSV_COLUMNS])
     return rows
+
+
+# Everything the public roster page shows, reduced to one md5 in one query: a slot, status, check-in,
+# nickname (Car.updated), driver's public name, main photo, session, colour or register-count change
+# gives a new value, so a cached page can never outlive the data it was rendered from.
+_ROSTER_VERSION_SQL = """
+SELECT md5(concat_ws('|',
+  (SELECT string_agg(concat_ws(':', e.id, e.status, e.slot, e.checked_in_at, e.session_id, c.updated, c.status,
+                               u.display_name, u.show_name_publicly, p.id), ',' ORDER BY e.id)
+     FROM events_entry e
+     JOIN events_session s ON s.id = e.session_id
+     JOIN register_car c ON c.id = e.car_id
+     LEFT JOIN register_user u ON u.id = e.driver_id
+     LEFT JOIN register_carphoto p ON p.car_id = c.id AND p.is_main
+    WHERE s.event_id = %(event)s AND e.status = 'confirmed'),
+  (SELECT string_agg(concat_ws(':', s.id, s.name, s.kind, s.track, s.starts_at, s.capacity, s.laps, s.pace_car),
+                     ',' ORDER BY s.id)
+     FROM events_session s WHERE s.event_id = %(event)s),
+  (SELECT string_agg(concat_ws(':', id, name, hex, paint_code, sort_order), ',' ORDER BY id) FROM register_colour),
+  (SELECT concat_ws(':', count(*), max(updated)) FROM register_car WHERE status = 'verified'),
+  (SELECT string_agg(concat_ws(':', id, built_for_customers, built_internal), ',' ORDER BY id)
+     FROM register_registeredmodel)
+))
+"""
+
+
+def roster_version(event: Event) -> str:
+    """A cheap fingerprint of the published roster's content (one query, no rows sent to Python)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ROSTER_VERSION_SQL, {"event": event.pk})
+        content = cursor.fetchone()[0]
+    fields = repr((event.name, event.venue, event.starts_on, event.ends_on, event.description))
+    return f"{content}{hashlib.md5(fields.encode(), usedforsecurity=False).hexdigest()[:8]}"

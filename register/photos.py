@@ -147,7 +147,7 @@ def _encode(img: Image.Image, fmt: str, quality: int) -> bytes:
     if fmt == "JPEG":
         img.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
     else:
-        img.save(out, format="WEBP", quality=quality, method=4)
+        img.save(out, format="WEBP", quality=quality, alpha_quality=quality, method=4)
     return out.getvalue()
 
 

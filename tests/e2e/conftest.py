@@ -43,12 +43,27 @@ def browser(django_db_setup):
         if os.environ.get("REQUIRE_BROWSER") == "1":
             pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
         pytest.skip(reason)
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # With Playwright's loop running, Django's ``connections`` (an asgiref Local) hands out other
+    # connection objects than the ones setup_databases() created, and those lack the snapshot that
+    # serialized rollback restores from. Without it, each browser test would end with a flush that
+    # recreates content types under new ids, and later serialized-rollback tests (tests/events/
+    # test_race.py) would fail loading the snapshot. Hand the snapshot on.
+    snapshots = {
+        alias: connections[alias]._test_serialized_contents
+        for alias in connections
+        if hasattr(connections[alias], "_test_serialized_contents")
+    }
     with sync_playwright() as playwright:
+        for alias, contents in snapshots.items():
+            connections[alias]._test_serialized_contents = contents
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # The loop's connections are not the ones Django's test teardown closes.
+        connections.close_all()
 
 
 @pytest.fixture(autouse=True, scope="package")

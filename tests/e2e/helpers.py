@@ -23,10 +23,10 @@ _organisers = importlib.import_module("events.migrations.0003_organisers_group")
 def ensure_reference_data() -> None:
     """Colours, model facts and the Organisers group, as the migrations create them.
 
-    ``live_server`` tests are transactional: after each one the tables are flushed, so the rows the data
-    migrations wrote exist for the first such test only. The seed function is idempotent
-    (``get_or_create``) and is run with the real app registry; the group is rebuilt from the migration's
-    own permission list (permissions themselves are recreated by the flush's post_migrate signal).
+    ``live_server`` tests are transactional: each ends with a flush. Serialized rollback (tests/conftest.py)
+    normally puts the migrations' rows back; this makes each journey independent of that. The seed is
+    idempotent (``get_or_create``) and runs with the real app registry; the group is rebuilt from the
+    migration's own permission list.
     """
     from django.apps import apps
 

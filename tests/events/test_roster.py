@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 import icalendar
 import pytest
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from events import services
 from events.models import Entry
 from register.models import Car, CarPhoto, RegisteredModel, User
 from tests.factories import (
@@ -308,16 +310,60 @@ def test_roster_query_count_is_the_same_for_10_and_200_entries(client):
     large, large_rows = roster_queries(client, 200)
 
     assert (small_rows, large_rows) == (10, 200)
-    assert small == large == 7
+    assert small == large == 8
 
 
 def test_roster_query_count_is_pinned(client, django_assert_num_queries):
     event = EventFactory(roster_published=True)
     build_entries(event, 30)
 
-    # event, sessions with counts, entries, main photos, colours, register colour counts, model facts
-    with django_assert_num_queries(7):
+    # event, roster fingerprint, sessions with counts, entries, main photos, colours, register colour
+    # counts, model facts
+    with django_assert_num_queries(8):
         client.get(roster_url(event))
+
+
+def test_unchanged_roster_is_served_from_cache_with_two_queries(client, django_assert_num_queries):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 30)
+    first = client.get(roster_url(event))
+
+    # event, roster fingerprint
+    with django_assert_num_queries(2):
+        second = client.get(roster_url(event))
+
+    def without_csrf(response):
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+    assert without_csrf(second) == without_csrf(first)
+
+
+def test_slot_change_shows_on_the_next_request(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 4)
+    session = event.sessions.order_by("pk").first()
+    first, second = session.entries.in_slot_order()
+    client.get(roster_url(event))
+
+    services.entry_set_slot(entry=first, slot=second.slot, by=None)
+    html = client.get(roster_url(event)).content.decode()
+
+    assert html.index(second.car.vin_masked) < html.index(first.car.vin_masked)
+
+
+def test_roster_answers_304_to_a_matching_etag_until_the_roster_changes(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 4)
+    etag = client.get(roster_url(event))["ETag"]
+
+    unchanged = client.get(roster_url(event), HTTP_IF_NONE_MATCH=etag)
+    entry = Entry.objects.filter(session__event=event, checked_in_at__isnull=True).order_by("pk").first()
+    services.entry_check_in(entry=entry, by=None)
+    changed = client.get(roster_url(event), HTTP_IF_NONE_MATCH=etag)
+
+    assert unchanged.status_code == 304
+    assert changed.status_code == 200
+    assert changed["ETag"] != etag
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
