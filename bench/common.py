@@ -35,12 +35,13 @@ def collectstatic(db: harness.Database, root: Path = ROOT) -> None:
     harness.manage(db, "collectstatic", "--noinput", "-v", "0", root=root, **production_env(db))
 
 
-def wrk(url: str, *, seconds: int, connections: int, threads: int = 2) -> dict:
+def wrk(url: str, *, seconds: int, connections: int, threads: int = 2, headers: dict | None = None) -> dict:
     """Requests/second and errors of one wrk run (keep-alive, ``connections`` open connections)."""
+    extra = [arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")]
     if shutil.which("wrk") is None:
         raise SystemExit(WRK_HINT)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,

@@ -18,6 +18,7 @@ from common import ROOT, collectstatic, harness, production_env, wrk
 SIZES = (105, 6342)
 COLUMNS = [("entries", 8), ("app req/s", 10), ("raw req/s", 10), ("ratio", 7)]
 COLUMNS += [("app p50", 9), ("raw p50", 9), ("app KB", 7), ("raw KB", 7), ("slot change", 13)]
+COLUMNS += [("app 304 req/s", 14), ("ratio", 7)]
 HEADER = " ".join(f"{name:>{width}}" for name, width in COLUMNS)
 
 
@@ -86,7 +87,9 @@ def main() -> None:
             print(HEADER)
             for size in sizes:
                 path = f"/events/{events[size]}/roster/"
-                app_body = harness.request(app.port, "GET", path, timeout=300).body
+                app_first = harness.request(app.port, "GET", path, timeout=300)
+                app_body = app_first.body
+                etag = app_first.headers.get("etag", "")
                 raw_body = harness.request(raw.port, "GET", path, timeout=300).body
                 assert app_body.count("•••••••".encode()) >= size, "app page does not show every entry"
                 assert raw_body.count("•••••••".encode()) == size, "raw page does not show every entry"
@@ -97,11 +100,19 @@ def main() -> None:
                 for name, result in (("app", a), ("raw", r)):
                     if result["non2xx"] or result["socket_errors"]:
                         print(f"# {name} {size}: non-2xx {result['non2xx']}, socket errors {result['socket_errors']}")
+                # A browser revalidating its copy (If-None-Match): the app answers 304 after one
+                # fingerprint query while the roster is unchanged.
+                c = wrk(
+                    f"http://127.0.0.1:{app.port}{path}",
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    headers={"If-None-Match": etag},
+                )
                 fresh = slot_change_shows(db, app.port, path, data_session=sessions[size])
                 print(
                     f"{size:>8} {a['rps']:>10.1f} {r['rps']:>10.1f} {a['rps'] / r['rps']:>6.2f}x "
                     f"{a['p50']:>9} {r['p50']:>9} {len(app_body) / 1024:>7.0f} {len(raw_body) / 1024:>7.0f}"
-                    f" {fresh:>13}"
+                    f" {fresh:>13} {c['rps']:>14.1f} {c['rps'] / r['rps']:>6.2f}x"
                 )
         finally:
             app.stop()

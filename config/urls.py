@@ -5,6 +5,13 @@ from django.views.static import serve
 
 from register import views as register_views
 
+
+def media(request, path):
+    # Photos are re-encoded by the server under generated names, so serving them
+    # from MEDIA_ROOT is safe; SecurityMiddleware adds nosniff.
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 urlpatterns = [
     path("", register_views.home, name="home"),
     path("healthz", register_views.healthz, name="healthz"),
@@ -13,7 +20,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("register.urls")),
     path("events/", include("events.urls")),
-    # Photos are re-encoded by the server under generated names, so serving them
-    # from MEDIA_ROOT is safe; SecurityMiddleware adds nosniff.
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.*)$", media),
 ]

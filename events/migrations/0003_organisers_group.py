@@ -17,6 +17,8 @@ PERMISSIONS = [
     ("register", "car", ["view"]),
     ("register", "user", ["view"]),
     ("register", "colour", ["view"]),
+    # Unlock a login locked after too many failures (django-axes): delete the access attempt.
+    ("axes", "accessattempt", ["view", "delete"]),
 ]
 
 
@@ -47,6 +49,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("events", "0002_initial"),
         ("register", "0002_model_facts"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [migrations.RunPython(create_group, remove_group)]

@@ -33,6 +33,9 @@ PERMISSIONS = [
     ("register", "view_user"),
     ("register", "import_car"),
     ("register", "export_car"),
+    # Unlock a login locked after too many failures (django-axes): delete the access attempt.
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
 ]
 
 # Not default model permissions: the Car admin checks them for import and export.
@@ -74,6 +77,7 @@ class Migration(migrations.Migration):
         ("register", "0002_model_facts"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
+        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [

@@ -76,6 +76,8 @@ def test_registrars_group_has_exactly_the_agreed_permissions():
             ("register", "view_user"),
             ("register", "import_car"),
             ("register", "export_car"),
+            ("axes", "view_accessattempt"),
+            ("axes", "delete_accessattempt"),
         ]
     )
 
