@@ -94,10 +94,6 @@ def page(browser, viewport, request):
         if msg.type != "error":
             return
         url = msg.location.get("url", "")
-        # Chromium asks for /favicon.ico on every page that declares no icon; that 404 is checked by
-        # test_layout.py::test_favicon_declared_and_served, not reported again by every journey.
-        if url.endswith("/favicon.ico"):
-            return
         errors.append(f"{msg.text} ({url})" if url else msg.text)
 
     page.on("console", on_console)

@@ -59,3 +59,7 @@ def test_favicon_declared_and_served(page, live_server):
     response = page.request.get(href)
     assert response.status == 200
     assert response.headers["content-type"].startswith("image/")
+    # Pages without a declared icon (the admin's) make Chromium ask for /favicon.ico: it must resolve.
+    fallback = page.request.get(f"{live_server.url}/favicon.ico")
+    assert fallback.status == 200
+    assert fallback.headers["content-type"].startswith("image/")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.contrib.contenttypes.models import ContentType
+from django.templatetags.static import static
 from django.urls import reverse
 
 from tests.security.conftest import ROLES, World
@@ -138,6 +139,8 @@ PROJECT: dict[str, list[Case]] = {
         Case(lambda w: {"path": "../config/settings.py"}, everyone(bad_request), "path traversal"),
         Case(lambda w: {"path": "cars/missing.jpg"}, everyone(not_found), "missing file"),
     ],
+    # Browsers ask for it on pages that declare no icon (the admin's): a permanent redirect to the SVG.
+    "<favicon.ico>": [Case(expect=everyone(lambda w, path: (301, static("img/favicon.svg"))))],
 }
 
 # Model admins: which views each staff role may open (l = changelist, a = add, c = change, h = history,
@@ -256,6 +259,8 @@ def reverse_case(key: str, case: Case, world: World) -> str:
 def _reverse_unnamed(key: str, kwargs: dict) -> str:
     if key == "<^media/(?P<path>.*)$>":
         return "/media/" + kwargs["path"]
+    if key == "<favicon.ico>":
+        return "/favicon.ico"
     if key == "<admin/(?P<url>.*)$>":
         return "/admin/" + kwargs["url"]
     if key.startswith("<admin/") and key.endswith("/<path:object_id>/>"):

@@ -86,6 +86,7 @@ READ_ONLY = {
     "events:roster_csv",
     "events:calendar",
     "<^media/(?P<path>.*)$>",
+    "<favicon.ico>",
 }
 POST_KEYS = [
     "register:car_add",
