@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 
 from tests.factories import UserFactory
 
@@ -46,4 +47,32 @@ def other_owner(db):
 @pytest.fixture
 def owner_client(client, owner):
     client.force_login(owner)
+    return client
+
+
+@pytest.fixture
+def organiser(db):
+    """Staff in the "Organisers" group (made by a migration), not a superuser."""
+    user = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
+    user.groups.add(Group.objects.get(name="Organisers"))
+    return user
+
+
+@pytest.fixture
+def organiser_client(client, organiser):
+    client.force_login(organiser)
+    return client
+
+
+@pytest.fixture
+def registrar(db):
+    """Staff in the "Registrars" group (made by a migration), not a superuser."""
+    user = UserFactory(email="registrar@example.org", display_name="Rita Registrar", is_staff=True)
+    user.groups.add(Group.objects.get(name="Registrars"))
+    return user
+
+
+@pytest.fixture
+def registrar_client(client, registrar):
+    client.force_login(registrar)
     return client

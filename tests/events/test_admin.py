@@ -46,19 +46,6 @@ def slots(session):
 
 
 @pytest.fixture
-def organiser(db):
-    user = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
-    user.groups.add(Group.objects.get(name="Organisers"))
-    return user
-
-
-@pytest.fixture
-def organiser_client(client, organiser):
-    client.force_login(organiser)
-    return client
-
-
-@pytest.fixture
 def session(db):
     event = EventFactory(name="Gathering 2031", slug="gathering-2031")
     return SessionFactory(event=event, name="Nordschleife convoy", slug="convoy", capacity=3)

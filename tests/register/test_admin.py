@@ -17,19 +17,6 @@ CLAIM_LIST = reverse("admin:register_claim_changelist")
 CHANGELIST_QUERIES = 9
 
 
-@pytest.fixture
-def registrar(db):
-    user = UserFactory(email="registrar@example.org", display_name="Rita Registrar", is_staff=True)
-    user.groups.add(Group.objects.get(name="Registrars"))
-    return user
-
-
-@pytest.fixture
-def registrar_client(client, registrar):
-    client.force_login(registrar)
-    return client
-
-
 def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 

@@ -8,7 +8,6 @@ import io
 
 import openpyxl
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -35,19 +34,6 @@ def restore_register_number_sequence(db):
     yield
     with connection.cursor() as cursor:
         cursor.execute("SELECT setval('register_car_register_number_seq', %s, %s)", [last_value, is_called])
-
-
-@pytest.fixture
-def registrar(db):
-    user = UserFactory(email="registrar@example.org", is_staff=True)
-    user.groups.add(Group.objects.get(name="Registrars"))
-    return user
-
-
-@pytest.fixture
-def registrar_client(client, registrar):
-    client.force_login(registrar)
-    return client
 
 
 def wrong_check_digit(vin: str) -> str:
