@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Count, Prefetch
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
 
 from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, Colour, RegisteredModel
@@ -87,6 +90,22 @@ def _breakdown(entries: list[Entry], colours: list[Colour]) -> list[ColourCount]
     ]
 
 
+def _convoy_cars_svg(items: list[dict]) -> str:
+    """The cars of the convoy strip as SVG, built here rather than per car in the template: a convoy of
+    thousands of cars would otherwise spend most of the page's time in template tags."""
+
+    def title(entry: Entry) -> str:
+        text = _("Slot %(slot)s: %(colour)s") % {"slot": entry.slot or "–", "colour": entry.car.colour.name}
+        return f"{text} · #{entry.car.register_number}" if entry.car.register_number else text
+
+    return format_html_join(
+        "\n",
+        '<g><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}" stroke="#343a40" '
+        'stroke-width="1"/></g>',
+        ((title(i["entry"]), i["x"], i["y"], CELL_W, CELL_H, i["fill"]) for i in items),
+    )
+
+
 def convoy_layout(session: Session, entries: list[Entry]) -> dict:
     """Positions of the pace car and each car in slot order, wrapped into rows."""
     items = []
@@ -110,6 +129,7 @@ def convoy_layout(session: Session, entries: list[Entry]) -> dict:
     return {
         "pace": pace,
         "cars": items,
+        "cars_svg": _convoy_cars_svg(items),
         "width": PER_ROW * (CELL_W + GAP) - GAP,
         "height": rows * (CELL_H + GAP) - GAP,
         "cell_w": CELL_W,
@@ -140,9 +160,12 @@ def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
     )
     model = RegisteredModel.current()
 
+    # One reverse() for all rows: resolving the URL per row costs more than the rest of the row.
+    car_url = reverse("register:car_detail", args=[987654321]).replace("987654321", "{}")
     by_session: dict[int, list[Entry]] = defaultdict(list)
     for entry in entries:
         entry.swatch = safe_hex(entry.car.colour.hex)
+        entry.car_url = car_url.format(entry.car.register_number) if entry.car.register_number else ""
         by_session[entry.session_id].append(entry)
 
     session_rosters = []
