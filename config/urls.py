@@ -1,11 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from django.views.static import serve
 
 from register import views as register_views
+
+
+def favicon(request):
+    # Browsers ask for /favicon.ico on pages that declare no icon (the admin). Resolved per request:
+    # the hashed static name exists only after collectstatic.
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def media(request, path):
@@ -17,8 +23,7 @@ def media(request, path):
 urlpatterns = [
     path("", register_views.home, name="home"),
     path("healthz", register_views.healthz, name="healthz"),
-    # Browsers ask for /favicon.ico on pages that declare no icon (the admin).
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
