@@ -154,9 +154,10 @@ def entry_create(
                 transaction.on_commit(lambda: emails.entry_waitlisted(entry, position=position), robust=True)
     except IntegrityError as error:
         constraint = _constraint_name(error)
-        if constraint == "entry_one_active_per_car_per_session":
-            raise EntryError(_("This car is already signed up for this session.")) from error
-        if constraint == "entry_one_active_per_driver_per_session":
+        if constraint in ("entry_one_active_per_car_per_session", "entry_one_active_per_driver_per_session"):
+            # When the same car and driver race, either index may report first: name the car if it is in.
+            if Entry.objects.active().filter(session=session, car=car).exists():
+                raise EntryError(_("This car is already signed up for this session.")) from error
             raise EntryError(_("You already have a car signed up for this session.")) from error
         # Anything else (e.g. two equal slot numbers) is a bug, not a user error: let it surface.
         raise
