@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import re
 
 from django import forms
 from django.contrib import admin, messages
@@ -20,21 +19,9 @@ from django_countries.filters import CountryFilter
 
 from events import services
 from events.models import Entry, EntryChange, Event, Session
+from events.roster import csv_cell
 from events.services import EntryError
-
-HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-# Spreadsheet programs run cells starting with these as formulas.
-CSV_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA_PREFIXES) else text
-
-
-def _swatch(colour) -> str:
-    """Only a plain #rrggbb from the registrar-edited colour reaches a style attribute."""
-    return colour.hex if HEX_COLOUR.match(colour.hex) else "#888888"
+from register.admin import ReadOnlyTabularInline, swatch
 
 
 def _report(modeladmin, request, done: int, done_message: str, errors: list[str]) -> None:
@@ -244,8 +231,6 @@ class SessionAdmin(ConvoyActionsMixin, admin.ModelAdmin):
                     self.message_user(request, gettext("Convoy order saved."), messages.SUCCESS)
             return HttpResponseRedirect(request.path)
         entries = list(Entry.objects.filter(session=session).for_roster())
-        for entry in entries:
-            entry.swatch = _swatch(entry.car.colour)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -283,25 +268,14 @@ class SessionListFilter(admin.RelatedFieldListFilter):
         return [(session.pk, str(session)) for session in sessions]
 
 
-class EntryChangeInline(admin.TabularInline):
+class EntryChangeInline(ReadOnlyTabularInline):
     model = EntryChange
     fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "reason"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("audit trail")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Entry)
@@ -376,12 +350,7 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("colour"), ordering="car__colour__sort_order")
     def colour_swatch(self, obj):
-        return format_html(
-            '<span style="display:inline-block;width:1em;height:1em;border-radius:50%;'
-            'border:1px solid #6c757d;vertical-align:middle;background:{}" aria-hidden="true"></span> {}',
-            _swatch(obj.car.colour),
-            obj.car.colour_label,
-        )
+        return swatch(obj.car.colour.hex, obj.car.colour_label)
 
     @admin.display(description=_("market"), ordering="car__market")
     def market(self, obj):
@@ -491,7 +460,7 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
         for entry in entries:
             writer.writerow(
                 [
-                    _csv_cell(value)
+                    csv_cell(value)
                     for value in (
                         entry.session,
                         entry.slot,

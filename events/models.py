@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -129,6 +130,19 @@ class EntryQuerySet(models.QuerySet):
     def in_slot_order(self):
         return self.order_by(F("slot").asc(nulls_last=True), "created", "pk")
 
+    def with_waitlist_position(self):
+        """Annotate ``waitlist_pos``: the 1-based place in the session's waitlist (sign-up time, then id),
+        counted in the same query. Meaningful for waitlisted entries only."""
+        ahead = (
+            Entry.objects.filter(session=OuterRef("session"), status=Entry.Status.WAITLISTED)
+            .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
+            .order_by()
+            .values("session")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(waitlist_pos=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1)
+
     def car_history(self, car):
         """The sessions a car took part in, newest first; kept across changes of owner."""
         return self.filter(car=car).confirmed().select_related("session__event").order_by("-session__starts_at")
@@ -203,13 +217,7 @@ class Entry(models.Model):
         """1-based place in the session's waitlist (by sign-up time, then id)."""
         if self.status != self.Status.WAITLISTED:
             return None
-        ahead = (
-            Entry.objects.waitlisted()
-            .filter(session_id=self.session_id)
-            .filter(Q(created__lt=self.created) | Q(created=self.created, pk__lt=self.pk))
-            .count()
-        )
-        return ahead + 1
+        return Entry.objects.filter(pk=self.pk).with_waitlist_position().values_list("waitlist_pos", flat=True)[0]
 
 
 class EntryChange(models.Model):

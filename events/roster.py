@@ -8,7 +8,6 @@ the register's colour counts and the model facts.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -22,16 +21,8 @@ from django.utils.translation import gettext as _
 from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, Colour, RegisteredModel
 
-FALLBACK_HEX = "#888888"
-_HEX = re.compile(r"^#(?:[0-9A-Fa-f]{3}){1,2}$")
-
 # Convoy strip geometry (SVG user units).
 CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS = 28, 16, 4, 20, 4
-
-
-def safe_hex(value: str) -> str:
-    """A registrar edits the swatch; only a plain #rgb / #rrggbb ever reaches a style or SVG attribute."""
-    return value if value and _HEX.match(value) else FALLBACK_HEX
 
 
 def driver_public_name(entry: Entry) -> str:
@@ -84,7 +75,7 @@ def _breakdown(entries: list[Entry], colours: list[Colour]) -> list[ColourCount]
     counts = Counter(e.car.colour_id for e in entries)
     total = len(entries)
     return [
-        ColourCount(colour=c, count=counts[c.pk], percent=_percent(counts[c.pk], total), hex=safe_hex(c.hex))
+        ColourCount(colour=c, count=counts[c.pk], percent=_percent(counts[c.pk], total), hex=c.hex)
         for c in colours
         if counts[c.pk]
     ]
@@ -121,7 +112,7 @@ def convoy_layout(session: Session, entries: list[Entry]) -> dict:
                 "entry": entry,
                 "x": col * (CELL_W + GAP),
                 "y": row * (CELL_H + GAP),
-                "fill": safe_hex(entry.car.colour.hex),
+                "fill": entry.car.colour.hex,
             }
         )
         index += 1
@@ -164,7 +155,6 @@ def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
     car_url = reverse("register:car_detail", args=[987654321]).replace("987654321", "{}")
     by_session: dict[int, list[Entry]] = defaultdict(list)
     for entry in entries:
-        entry.swatch = safe_hex(entry.car.colour.hex)
         entry.car_url = car_url.format(entry.car.register_number) if entry.car.register_number else ""
         by_session[entry.session_id].append(entry)
 
@@ -189,7 +179,7 @@ def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
     comparison = [
         ColourComparison(
             colour=c,
-            hex=safe_hex(c.hex),
+            hex=c.hex,
             event_count=event_counts[c.pk],
             event_percent=_percent(event_counts[c.pk], len(cars)),
             register_count=register_counts.get(c.pk, 0),
@@ -271,7 +261,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value) -> str:
+def csv_cell(value) -> str:
     # Owners type nicknames; a cell starting with = + - @ would run as a formula in a spreadsheet.
     if value is None:
         return ""
@@ -290,7 +280,7 @@ def roster_csv_rows(event: Event) -> list[list[str]]:
     for session in roster_sessions(event):
         for entry in by_session.get(session.pk, []):
             data = {"session_slug": session.slug, "session_name": session.name, **entry_row(entry)}
-            rows.append([_csv_safe(data[c]) for c in CSV_COLUMNS])
+            rows.append([csv_cell(data[c]) for c in CSV_COLUMNS])
     return rows
 
 

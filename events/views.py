@@ -7,8 +7,6 @@ import csv
 import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,7 +44,7 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
             for e in Entry.objects.active()
             .filter(driver=request.user, session__event=event)
             .select_related("car")
-            .annotate(waitlist_pos=_waitlist_position())
+            .with_waitlist_position()
         }
     bound_forms = bound_forms or {}
     for session in sessions:
@@ -108,25 +106,12 @@ def signup(request, slug, session_slug):
     return redirect("events:my_entries")
 
 
-def _waitlist_position():
-    """1-based place in the session's waitlist (same order as Entry.waitlist_position), in one query."""
-    ahead = (
-        Entry.objects.filter(session=OuterRef("session"), status=Entry.Status.WAITLISTED)
-        .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
-        .order_by()
-        .values("session")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1
-
-
 @login_required
 def my_entries(request):
     entries = (
         Entry.objects.filter(driver=request.user)
         .select_related("session__event", "car__colour")
-        .annotate(waitlist_pos=_waitlist_position())
+        .with_waitlist_position()
         .order_by("-session__starts_at", "session__pk", "pk")
     )
     return render(request, "events/my_entries.html", {"entries": entries})

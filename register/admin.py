@@ -38,17 +38,15 @@ from register.services import (
     vin_check,
 )
 
-HEX_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
 
 
 def swatch(hex_value: str, label: str):
-    # Only a validated #RRGGBB reaches the style attribute.
-    colour = hex_value if HEX_COLOUR.match(hex_value or "") else "#888888"
+    # Colour.hex is #RRGGBB, enforced by a database constraint.
     return format_html(
         '<span style="display:inline-block;width:1em;height:1em;vertical-align:middle;'
-        'border:1px solid #6c757d;border-radius:2px;background-color:{}" aria-hidden="true"></span> {}',
-        colour,
+        'border:1px solid #6c757d;border-radius:2px;background:{}" aria-hidden="true"></span> {}',
+        hex_value,
         label,
     )
 
@@ -120,10 +118,7 @@ class ColourAdminForm(forms.ModelForm):
         fields = ("name", "paint_code", "hex", "kind", "note", "sort_order")
 
     def clean_hex(self):
-        value = self.cleaned_data["hex"].strip()
-        if not HEX_COLOUR.match(value):
-            raise forms.ValidationError(_("Enter the swatch as #RRGGBB, e.g. #E2611B."))
-        return value.upper()
+        return self.cleaned_data["hex"].strip().upper()
 
 
 @admin.register(Colour)
@@ -274,13 +269,11 @@ def photo_preview(photo: CarPhoto):
     )
 
 
-class OwnershipInline(admin.TabularInline):
-    model = Ownership
-    fields = ("owner", "started", "ended", "note")
-    readonly_fields = fields
+class ReadOnlyTabularInline(admin.TabularInline):
+    """A history shown beside its object: nothing to add, change or delete there."""
+
     extra = 0
     can_delete = False
-    verbose_name = _("ownership period")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -290,6 +283,13 @@ class OwnershipInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class OwnershipInline(ReadOnlyTabularInline):
+    model = Ownership
+    fields = ("owner", "started", "ended", "note")
+    readonly_fields = fields
+    verbose_name = _("ownership period")
 
 
 @admin.register(Car)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from events.models import Entry, EntryChange, Event, Session
+from events.services import convoy_assign_by_colour
 from register import photos, services
 from register.models import Car, Colour, User
 from register.vin import check_digit
@@ -372,14 +373,6 @@ class Seeder:
             self.report.add("sessions")
         return session, created
 
-    @staticmethod
-    def _grouped_by_colour(cars: list[Car]) -> list[Car]:
-        # Largest colour group first, as organisers line up the photo convoy.
-        sizes: dict[int, int] = {}
-        for car in cars:
-            sizes[car.colour_id] = sizes.get(car.colour_id, 0) + 1
-        return sorted(cars, key=lambda c: (-sizes[c.colour_id], c.colour.sort_order, c.colour.name))
-
     def seed_gathering_2025(self, pool: list[Car]) -> Event:
         event, created = Event.objects.get_or_create(
             slug="gathering-2025",
@@ -413,8 +406,9 @@ class Seeder:
             pace_car=PACE_CAR,
         )
         if new:
-            cars = self._grouped_by_colour(pool[:105])
-            self._entries(convoy, cars, checked_in=convoy.starts_at - datetime.timedelta(hours=1), **window)
+            self._entries(convoy, pool[:105], checked_in=convoy.starts_at - datetime.timedelta(hours=1), **window)
+            # The organisers' photo convoy: largest colour group first, through the same service as the admin.
+            convoy_assign_by_colour(session=convoy, by=None)
         gp, new = self._session(
             event,
             "gp-wet-session",

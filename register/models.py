@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
+
+HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 
 
 class UserManager(BaseUserManager):
@@ -103,7 +106,12 @@ class Colour(models.Model):
 
     name = models.CharField(_("name"), max_length=60, unique=True)
     paint_code = models.CharField(_("BMW paint code"), max_length=10, blank=True)
-    hex = models.CharField(_("swatch"), max_length=7, default="#888888")
+    hex = models.CharField(
+        _("swatch"),
+        max_length=7,
+        default="#888888",
+        validators=[RegexValidator(HEX_COLOUR, _("Enter the swatch as #RRGGBB, e.g. #E2611B."))],
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind, default=Kind.FACTORY)
     note = models.CharField(_("note"), max_length=200, blank=True)
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
@@ -112,6 +120,10 @@ class Colour(models.Model):
         ordering = ["sort_order", "name"]
         verbose_name = _("colour")
         verbose_name_plural = _("colours")
+        constraints = [
+            # The swatch goes into style and SVG attributes on public pages: only #RRGGBB, ever.
+            models.CheckConstraint(condition=Q(hex__regex=HEX_COLOUR), name="colour_hex_is_rrggbb"),
+        ]
 
     def __str__(self):
         return self.name

@@ -50,12 +50,16 @@ def owner_client(client, owner):
     return client
 
 
+def _staff_in(group: str, **fields):
+    """Staff in a group made by a migration, not a superuser."""
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 @pytest.fixture
 def organiser(db):
-    """Staff in the "Organisers" group (made by a migration), not a superuser."""
-    user = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
-    user.groups.add(Group.objects.get(name="Organisers"))
-    return user
+    return _staff_in("Organisers", email="organiser@example.org", display_name="Orla Organiser")
 
 
 @pytest.fixture
@@ -66,10 +70,7 @@ def organiser_client(client, organiser):
 
 @pytest.fixture
 def registrar(db):
-    """Staff in the "Registrars" group (made by a migration), not a superuser."""
-    user = UserFactory(email="registrar@example.org", display_name="Rita Registrar", is_staff=True)
-    user.groups.add(Group.objects.get(name="Registrars"))
-    return user
+    return _staff_in("Registrars", email="registrar@example.org", display_name="Rita Registrar")
 
 
 @pytest.fixture

@@ -33,7 +33,19 @@ def test_check_deploy_passes_with_the_documented_production_environment():
 def test_settings_refuse_to_start_without_a_secret_key_in_production():
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
 
-    result = _manage("check", env_overrides=env)
+    result = _manage("check", "--deploy", env_overrides=env)
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_wsgi_application_refuses_to_load_without_a_secret_key():
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({**PRODUCTION_ENV, "SECRET_KEY": ""})
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode != 0
+    assert "SECRET_KEY setting must not be empty" in result.stderr

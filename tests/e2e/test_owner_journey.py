@@ -118,7 +118,10 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     assert progress[-1] == "100"
     photo_img = page.get_by_role("img", name="At the Nordschleife")
     expect(photo_img).to_be_visible()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", photo_img.element_handle())
+    # Visible is not loaded: wait for the thumbnail to arrive, then check it decoded.
+    loaded = "(img) => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=photo_img.element_handle())
+    assert page.evaluate(loaded, photo_img.element_handle())
     expect(page.get_by_text("Main photo", exact=True)).to_be_visible()
     photo = CarPhoto.objects.get(car=car)
     assert (photo.caption, photo.is_main) == ("At the Nordschleife", True)
