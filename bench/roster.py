@@ -1,11 +1,15 @@
 """Roster page throughput: the app (gunicorn + Django) vs a raw psycopg2 WSGI app, same rows, same server.
 
-    .venv/bin/python bench/roster.py [--seconds 10] [--connections 8] [--app-root DIR]
+    .venv/bin/python bench/roster.py [--seconds 8] [--rounds 3] [--connections 8] [--app-root DIR]
 
 Needs wrk (`apt-get install -y wrk`). Everything runs on 127.0.0.1 against a throw-away embedded
 PostgreSQL that is deleted afterwards. Both contenders run under the same gunicorn settings
-(2 workers × 4 gthread threads) with DEBUG off. ``--app-root`` points at another checkout (e.g. a scratch
-copy with a proposed change) to measure it against the same contender. Goal: app ≥ 1.0× raw.
+(2 workers × 4 gthread threads, as `make serve`) with DEBUG off. Each req/s figure is the median of ``--rounds``
+wrk runs, app and raw taking turns: wrk opens its connections anew each run and gunicorn's workers
+accept them greedily, so one run may find all of them on one worker (one core) and another spread
+over both; the median of interleaved runs compares like with like. ``--app-root`` points at another
+checkout (e.g. a scratch copy with a proposed change) to measure it against the same contender.
+Goal: app ≥ 1.0× raw.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import time
 from common import ROOT, collectstatic, harness, production_env, wrk
 
 SIZES = (105, 6342)
-COLUMNS = [("entries", 8), ("app req/s", 10), ("raw req/s", 10), ("ratio", 7)]
+COLUMNS = [("entries", 8), ("app req/s", 10), ("raw req/s", 10), ("ratio", 7), ("ratio range", 13)]
 COLUMNS += [("app p50", 9), ("raw p50", 9), ("app KB", 7), ("raw KB", 7), ("slot change", 13)]
 COLUMNS += [("app 304 req/s", 14), ("ratio", 7)]
 HEADER = " ".join(f"{name:>{width}}" for name, width in COLUMNS)
@@ -34,7 +38,8 @@ def slot_change_shows(db, port: int, path: str, *, data_session: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
@@ -93,15 +98,20 @@ def main() -> None:
                 raw_body = harness.request(raw.port, "GET", path, timeout=300).body
                 assert app_body.count("•••••••".encode()) >= size, "app page does not show every entry"
                 assert raw_body.count("•••••••".encode()) == size, "raw page does not show every entry"
-                wrk(f"http://127.0.0.1:{app.port}{path}", seconds=2, connections=args.connections)  # warm-up
-                a = wrk(f"http://127.0.0.1:{app.port}{path}", seconds=args.seconds, connections=args.connections)
-                wrk(f"http://127.0.0.1:{raw.port}{path}", seconds=2, connections=args.connections)
-                r = wrk(f"http://127.0.0.1:{raw.port}{path}", seconds=args.seconds, connections=args.connections)
-                for name, result in (("app", a), ("raw", r)):
+                url = {"app": f"http://127.0.0.1:{app.port}{path}", "raw": f"http://127.0.0.1:{raw.port}{path}"}
+                for contender in url.values():
+                    wrk(contender, seconds=2, connections=args.connections)  # warm-up
+                runs = {"app": [], "raw": []}
+                for _ in range(args.rounds):
+                    for name in runs:
+                        runs[name].append(wrk(url[name], seconds=args.seconds, connections=args.connections))
+                a, r = (sorted(runs[n], key=lambda x: x["rps"])[(args.rounds - 1) // 2] for n in ("app", "raw"))
+                ratios = [x["rps"] / y["rps"] for x, y in zip(runs["app"], runs["raw"], strict=True)]
+                for name, result in [(n, x) for n in runs for x in runs[n]]:
                     if result["non2xx"] or result["socket_errors"]:
                         print(f"# {name} {size}: non-2xx {result['non2xx']}, socket errors {result['socket_errors']}")
                 # A browser revalidating its copy (If-None-Match): the app answers 304 after one
-                # fingerprint query while the roster is unchanged.
+                # small query while the roster is unchanged.
                 c = wrk(
                     f"http://127.0.0.1:{app.port}{path}",
                     seconds=args.seconds,
@@ -111,6 +121,7 @@ def main() -> None:
                 fresh = slot_change_shows(db, app.port, path, data_session=sessions[size])
                 print(
                     f"{size:>8} {a['rps']:>10.1f} {r['rps']:>10.1f} {a['rps'] / r['rps']:>6.2f}x "
+                    f"{f'{min(ratios):.2f}–{max(ratios):.2f}x':>13} "
                     f"{a['p50']:>9} {r['p50']:>9} {len(app_body) / 1024:>7.0f} {len(raw_body) / 1024:>7.0f}"
                     f" {fresh:>13} {c['rps']:>14.1f} {c['rps'] / r['rps']:>6.2f}x"
                 )

@@ -240,3 +240,22 @@ class EntryChange(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old_value} → {self.new_value}"
+
+
+class RosterGeneration(models.Model):
+    """One row counting the committed changes to anything a published roster shows.
+
+    Database triggers (migration 0004) add one per committing transaction that wrote to an event,
+    session, entry, car, photo, colour, the model facts or a user's public name, whether the
+    write came from a service, the admin or plain SQL. The bump runs at commit, so the new value
+    becomes visible together with the data: a page cached under a generation can never be older than
+    that generation's data.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("roster generation")
+
+    def __str__(self):
+        return str(self.value)

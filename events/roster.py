@@ -7,9 +7,9 @@ the register's colour counts and the model facts.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Prefetch
@@ -91,8 +91,7 @@ def _convoy_cars_svg(items: list[dict]) -> str:
 
     return format_html_join(
         "\n",
-        '<g><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}" stroke="#343a40" '
-        'stroke-width="1"/></g>',
+        '<g><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}"/></g>',
         ((title(i["entry"]), i["x"], i["y"], CELL_W, CELL_H, i["fill"]) for i in items),
     )
 
@@ -284,34 +283,27 @@ def roster_csv_rows(event: Event) -> list[list[str]]:
     return rows
 
 
-# Everything the public roster page shows, reduced to one md5 in one query: a slot, status, check-in,
-# nickname (Car.updated), driver's public name, main photo, session, colour or register-count change
-# gives a new value, so a cached page can never outlive the data it was rendered from.
-_ROSTER_VERSION_SQL = """
-SELECT md5(concat_ws('|',
-  (SELECT string_agg(concat_ws(':', e.id, e.status, e.slot, e.checked_in_at, e.session_id, c.updated, c.status,
-                               u.display_name, u.show_name_publicly, p.id), ',' ORDER BY e.id)
-     FROM events_entry e
-     JOIN events_session s ON s.id = e.session_id
-     JOIN register_car c ON c.id = e.car_id
-     LEFT JOIN register_user u ON u.id = e.driver_id
-     LEFT JOIN register_carphoto p ON p.car_id = c.id AND p.is_main
-    WHERE s.event_id = %(event)s AND e.status = 'confirmed'),
-  (SELECT string_agg(concat_ws(':', s.id, s.name, s.kind, s.track, s.starts_at, s.capacity, s.laps, s.pace_car),
-                     ',' ORDER BY s.id)
-     FROM events_session s WHERE s.event_id = %(event)s),
-  (SELECT string_agg(concat_ws(':', id, name, hex, paint_code, sort_order), ',' ORDER BY id) FROM register_colour),
-  (SELECT concat_ws(':', count(*), max(updated)) FROM register_car WHERE status = 'verified'),
-  (SELECT string_agg(concat_ws(':', id, built_for_customers, built_internal), ',' ORDER BY id)
-     FROM register_registeredmodel)
-))
+class RosterStamp(NamedTuple):
+    event_id: int
+    published: bool
+    # The committed RosterGeneration; None inside a transaction that has written, whose own changes
+    # are counted only at its commit (so nothing rendered from it may be cached).
+    generation: int | None
+
+
+# Hand-written because it runs on every roster request: composing it with the ORM costs more than
+# running it.
+_ROSTER_STAMP_SQL = """
+SELECT e.id, e.roster_published, CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN g.value END
+  FROM events_event e LEFT JOIN events_rostergeneration g ON g.id = 1
+ WHERE e.slug = %s
 """
 
 
-def roster_version(event: Event) -> str:
-    """A cheap fingerprint of the published roster's content (one query, no rows sent to Python)."""
+def roster_stamp(slug: str) -> RosterStamp | None:
+    """What names a cached roster page, in one small query: the event, published or not, and the
+    roster generation (see RosterGeneration)."""
     with connection.cursor() as cursor:
-        cursor.execute(_ROSTER_VERSION_SQL, {"event": event.pk})
-        content = cursor.fetchone()[0]
-    fields = repr((event.name, event.venue, event.starts_on, event.ends_on, event.description))
-    return f"{content}{hashlib.md5(fields.encode(), usedforsecurity=False).hexdigest()[:8]}"
+        cursor.execute(_ROSTER_STAMP_SQL, [slug])
+        row = cursor.fetchone()
+    return RosterStamp(*row) if row else None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import threading
 
 import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.functional import SimpleLazyObject
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -142,52 +145,70 @@ def _roster_event(request, slug) -> Event:
 
 
 def roster(request, slug):
+    if not request.META.get("QUERY_STRING"):
+        stamp = roster_data.roster_stamp(slug)
+        if stamp and stamp.published and stamp.generation is not None:
+            return _published_roster(request, stamp)
+    # A filtered view, a preview, or a request inside a transaction that has written: built fresh.
     event = _roster_event(request, slug)
-    if not request.GET and event.roster_published:
-        # The unfiltered published roster is the same for everyone. Its fingerprint (one query) names
-        # the cached page content and the ETag: a slot change gives a new fingerprint, so it shows on
-        # the very next request, while an unchanged roster costs one query (or a 304 to a browser
-        # that revalidates).
-        version = roster_data.roster_version(event)
-        etag = quote_etag(f"{version}-{get_language()}-{request.user.pk or 0}")
-        not_modified = get_conditional_response(request, etag=etag)
-        if not_modified is not None:
-            return not_modified
-        data = SimpleLazyObject(lambda: roster_data.build_roster(event))
-        response = render(
-            request,
-            "events/roster.html",
-            {
-                "event": event,
-                "roster": data,
-                "filter_form": SimpleLazyObject(lambda: RosterFilterForm(None, colours=data.colours)),
-                "colour_id": None,
-                "preview": False,
-                "roster_version": version,
-                "roster_cache_seconds": 3600,
-            },
-        )
-        response["ETag"] = etag
-        patch_cache_control(response, no_cache=True, private=True)
-        return response
-    # Colours are fetched once by the roster and reused by the filter form.
     data = roster_data.build_roster(event)
     form = RosterFilterForm(request.GET or None, colours=data.colours)
     colour_id = form.colour_id() if request.GET else None
     if colour_id is not None:
         for session_roster in data.sessions:
             session_roster.shown = [e for e in session_roster.entries if e.car.colour_id == colour_id]
-    return render(
-        request,
-        "events/roster.html",
-        {
-            "event": event,
-            "roster": data,
-            "filter_form": form,
-            "colour_id": colour_id,
-            "preview": not event.roster_published,
-        },
-    )
+    return render(request, "events/roster.html", _roster_context(event, data, form, colour_id))
+
+
+def _roster_context(event: Event, data, form, colour_id) -> dict:
+    preview = not event.roster_published
+    return {"event": event, "roster": data, "filter_form": form, "colour_id": colour_id, "preview": preview}
+
+
+# Stands in for the CSRF token (of the footer's language form) in a cached page; each response gets
+# its own token. Real tokens are 64 letters and digits, so this can never be one.
+_CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+ROSTER_PAGE_SECONDS = 3600
+_ROSTER_RENDER_LOCK = threading.Lock()
+
+
+def _published_roster(request, stamp: roster_data.RosterStamp):
+    """The published roster is the same page for every visitor of a kind (only the menu differs), so
+    it is cached whole under the roster generation, which every committed change to what it shows
+    bumps: a slot change shows on the very next request, and an unchanged roster costs one small
+    query, or a 304 to a browser revalidating its copy."""
+    user = request.user
+    kind = "staff" if user.is_staff else "member" if user.is_authenticated else "public"
+    language = get_language()
+    etag = quote_etag(f"roster-{stamp.event_id}-{stamp.generation}-{language}-{kind}")
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        return not_modified
+    if len(messages.get_messages(request)):
+        # A message waiting for this visitor belongs on this page, and only for them.
+        response = render(request, "events/roster.html", _published_roster_context(stamp))
+    else:
+        key = f"roster-page:{stamp.event_id}:{stamp.generation}:{language}:{kind}"
+        page = cache.get(key)
+        if page is None:
+            # Visitors arriving together after a change would each build the page (seconds for
+            # thousands of entries); one builds it while the others of this process wait for it.
+            with _ROSTER_RENDER_LOCK:
+                page = cache.get(key)
+                if page is None:
+                    context = {**_published_roster_context(stamp), "csrf_token": _CSRF_PLACEHOLDER}
+                    page = render_to_string("events/roster.html", context, request).encode()
+                    cache.set(key, page, ROSTER_PAGE_SECONDS)
+        response = HttpResponse(page.replace(_CSRF_PLACEHOLDER.encode(), get_token(request).encode()))
+    response["ETag"] = etag
+    patch_cache_control(response, no_cache=True, private=True)
+    return response
+
+
+def _published_roster_context(stamp: roster_data.RosterStamp) -> dict:
+    event = get_object_or_404(Event, pk=stamp.event_id)
+    data = roster_data.build_roster(event)
+    return _roster_context(event, data, RosterFilterForm(None, colours=data.colours), None)
 
 
 def roster_json(request, slug):

@@ -10,13 +10,14 @@ import re
 import icalendar
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from events import services
 from events.models import Entry
-from register.models import Car, CarPhoto, RegisteredModel, User
+from register.models import Car, CarPhoto, Colour, RegisteredModel, User
 from tests.factories import (
     EntryFactory,
     EventFactory,
@@ -317,27 +318,39 @@ def test_roster_query_count_is_pinned(client, django_assert_num_queries):
     event = EventFactory(roster_published=True)
     build_entries(event, 30)
 
-    # event, roster fingerprint, sessions with counts, entries, main photos, colours, register colour
-    # counts, model facts
+    # roster stamp (event, published, generation), event, sessions with counts, entries, main photos,
+    # colours, register colour counts, model facts
     with django_assert_num_queries(8):
         client.get(roster_url(event))
 
 
-def test_unchanged_roster_is_served_from_cache_with_two_queries(client, django_assert_num_queries):
+def without_csrf(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def csrf_token_in(response) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode()).group(1)
+
+
+# Caching works on committed data (the generation is bumped at commit): these tests commit.
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unchanged_roster_is_served_from_cache_with_one_query(client, django_assert_num_queries):
     event = EventFactory(roster_published=True)
     build_entries(event, 30)
     first = client.get(roster_url(event))
 
-    # event, roster fingerprint
-    with django_assert_num_queries(2):
+    # the roster stamp: event, published, generation
+    with django_assert_num_queries(1):
         second = client.get(roster_url(event))
 
-    def without_csrf(response):
-        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
-
+    assert second.status_code == 200
     assert without_csrf(second) == without_csrf(first)
+    assert second.content.decode().count("<tr data-colour=") == 30
 
 
+@pytest.mark.django_db(transaction=True)
 def test_slot_change_shows_on_the_next_request(client):
     event = EventFactory(roster_published=True)
     build_entries(event, 4)
@@ -351,6 +364,147 @@ def test_slot_change_shows_on_the_next_request(client):
     assert html.index(second.car.vin_masked) < html.index(first.car.vin_masked)
 
 
+def _rename_session(entry):
+    entry.session.name = "Renamed session"
+    entry.session.save()
+    return "Renamed session"
+
+
+def _rename_event(entry):
+    entry.session.event.name = "Renamed event"
+    entry.session.event.save()
+    return "Renamed event"
+
+
+def _nickname(entry):
+    Car.objects.filter(pk=entry.car_id).update(nickname="Brand-new nickname")
+    return "Brand-new nickname"
+
+
+def _colour_name(entry):
+    Colour.objects.filter(pk=entry.car.colour_id).update(name="Renamed Colour")
+    return "Renamed Colour"
+
+
+def _driver_name(entry):
+    user = entry.driver
+    user.display_name, user.show_name_publicly = "Newly Shown Name", True
+    user.save()
+    return "Newly Shown Name"
+
+
+def _check_in_by_sql(entry):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE events_entry SET checked_in_at = now(), slot = 777 WHERE id = %s", [entry.pk])
+    return "<td>777</td>"
+
+
+def _model_facts(entry):
+    RegisteredModel.objects.update(built_for_customers=1000, built_internal=0)
+    return "of the 1,000 cars built"
+
+
+def _main_photo(entry):
+    CarPhoto.objects.create(
+        car=entry.car, image="cars/new.jpg", display="cars/new-d.jpg", thumbnail="cars/new-t.jpg", is_main=True
+    )
+    return "cars/new-t.jpg"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rename_session,
+        _rename_event,
+        _nickname,
+        _colour_name,
+        _driver_name,
+        _check_in_by_sql,
+        _model_facts,
+        _main_photo,
+    ],
+)
+def test_any_change_the_roster_shows_is_on_the_next_request(client, change):
+    event = EventFactory(roster_published=True)
+    SessionFactory(event=event, capacity=5)
+    car = VerifiedCarFactory(owner=UserFactory(display_name="Old Name", show_name_publicly=False))
+    entry = services.entry_create(session=event.sessions.get(), car=car, driver=car.owner)
+    client.get(roster_url(event))
+    client.get(roster_url(event))  # served from the cache
+
+    shown = change(Entry.objects.select_related("session__event", "car__colour", "driver").get(pk=entry.pk))
+
+    assert shown in client.get(roster_url(event)).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_roster_gives_every_visitor_a_csrf_token_of_their_own():
+    event = EventFactory(roster_published=True)
+    build_entries(event, 3)
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first_page = first.get(roster_url(event))
+    second_page = second.get(roster_url(event))  # from the cache
+    tokens = [csrf_token_in(first_page), csrf_token_in(second_page)]
+
+    # Each visitor's language form posts with the token of their own page; a swapped token is refused.
+    swapped = first.post(reverse("set_language"), {"language": "de", "csrfmiddlewaretoken": "x" * 64})
+    answers = [
+        c.post(reverse("set_language"), {"language": "de", "next": "/", "csrfmiddlewaretoken": t})
+        for c, t in zip((first, second), tokens, strict=True)
+    ]
+
+    assert tokens[0] != tokens[1]
+    assert swapped.status_code == 403
+    assert [a.status_code for a in answers] == [302, 302]
+    assert "csrf-token-of-this-request" not in second_page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_roster_keeps_the_menu_of_each_kind_of_visitor():
+    event = EventFactory(roster_published=True)
+    build_entries(event, 3)
+    staff, member, public = Client(), Client(), Client()
+    staff.force_login(UserFactory(is_staff=True))
+    member.force_login(UserFactory())
+    pages = {
+        name: c.get(roster_url(event)).content.decode()
+        for name, c in [("staff", staff), ("member", member), ("public", public)]
+    }
+    again = {
+        name: c.get(roster_url(event)).content.decode()
+        for name, c in [("public", public), ("member", member), ("staff", staff)]
+    }
+
+    admin, garage, log_in = (
+        f'href="{reverse("admin:index")}"',
+        f'href="{reverse("register:garage")}"',
+        f'href="{reverse("account_login")}"',
+    )
+    for page in (pages, again):
+        assert admin in page["staff"] and garage in page["staff"]
+        assert admin not in page["member"] and garage in page["member"]
+        assert admin not in page["public"] and garage not in page["public"] and log_in in page["public"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_waiting_message_is_shown_on_the_cached_roster(client, owner):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 3)
+    client.force_login(owner)
+    client.get(roster_url(event))
+    entry = EntryFactory(session=event.sessions.first(), driver=owner, car=VerifiedCarFactory(owner=owner))
+
+    # Cancelling leaves a message for the next page; this visitor goes straight to the roster.
+    client.post(reverse("events:entry_cancel", args=[entry.pk]))
+    page = client.get(roster_url(event)).content.decode()
+    later = client.get(roster_url(event)).content.decode()
+
+    assert "is cancelled" in page
+    assert "is cancelled" not in later
+
+
+@pytest.mark.django_db(transaction=True)
 def test_roster_answers_304_to_a_matching_etag_until_the_roster_changes(client):
     event = EventFactory(roster_published=True)
     build_entries(event, 4)
@@ -364,6 +518,20 @@ def test_roster_answers_304_to_a_matching_etag_until_the_roster_changes(client):
     assert unchanged.status_code == 304
     assert changed.status_code == 200
     assert changed["ETag"] != etag
+
+
+def test_a_change_inside_the_current_transaction_shows_and_nothing_is_cached(client, django_assert_num_queries):
+    # Everything here runs in one uncommitted transaction, as a request inside an atomic block would.
+    event = EventFactory(roster_published=True)
+    build_entries(event, 4)
+    entry = Entry.objects.filter(session__event=event).order_by("pk").first()
+    first = client.get(roster_url(event))
+    Entry.objects.filter(pk=entry.pk).update(slot=4242)
+
+    second = client.get(roster_url(event))
+
+    assert "ETag" not in first
+    assert "<td>4242</td>" in second.content.decode()
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
