@@ -48,17 +48,21 @@ def embedded_server(var_dir: Path):
     return get_server(var_dir / "pgdata", cleanup_mode=None)
 
 
+# Django's PostgreSQL backend, with a health check that needs no round trip (config/postgresql/base.py).
+ENGINE = "config.postgresql"
+
+
 def database_config(base_dir: Path) -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = environ.Env.db_url_config(url)
+        config = environ.Env.db_url_config(url, engine=ENGINE)
         where = f"{config.get('HOST') or 'local socket'}:{config.get('PORT') or 5432}"
         _announce(f"Database: PostgreSQL from DATABASE_URL ({where}/{config['NAME']})")
     else:
         server = embedded_server(base_dir / "var")
         info = server.get_postmaster_info()
         config = {
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": ENGINE,
             "NAME": "postgres",
             "USER": "postgres",
             "HOST": str(info.socket_dir),
