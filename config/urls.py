@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/", register_views.language, name="language"),
     path("", include("register.urls")),
     path("events/", include("events.urls")),
     re_path(r"^media/(?P<path>.*)$", media),

@@ -165,9 +165,10 @@ def _roster_context(event: Event, data, form, colour_id) -> dict:
     return {"event": event, "roster": data, "filter_form": form, "colour_id": colour_id, "preview": preview}
 
 
-# Stands in for the CSRF token (of the footer's language form) in a cached page; each response gets
-# its own token. Real tokens are 64 letters and digits, so this can never be one.
+# Stands in for the CSRF token in a cached page (only a logged-in visitor's menu has a form: log out);
+# each response gets its own token. Real tokens are 64 letters and digits, so this can never be one.
 _CSRF_PLACEHOLDER = "csrf-token-of-this-request"
+_CSRF_PLACEHOLDER_BYTES = _CSRF_PLACEHOLDER.encode()
 ROSTER_PAGE_SECONDS = 3600
 _ROSTER_RENDER_LOCK = threading.Lock()
 
@@ -199,7 +200,9 @@ def _published_roster(request, stamp: roster_data.RosterStamp):
                     context = {**_published_roster_context(stamp), "csrf_token": _CSRF_PLACEHOLDER}
                     page = render_to_string("events/roster.html", context, request).encode()
                     cache.set(key, page, ROSTER_PAGE_SECONDS)
-        response = HttpResponse(page.replace(_CSRF_PLACEHOLDER.encode(), get_token(request).encode()))
+        if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
+            page = page.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
+        response = HttpResponse(page)
     response["ETag"] = etag
     patch_cache_control(response, no_cache=True, private=True)
     return response

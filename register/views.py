@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +31,16 @@ def _posted(request):
 
 def home(request):
     return render(request, "home.html")
+
+
+def language(request):
+    """The language choice, posted with a CSRF token to Django's set_language. On a page of its own
+    (the footer links here), it leaves the reading pages free of tokens, so they set no cookie and
+    can be cached whole."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = reverse("home")
+    return render(request, "language.html", {"next": next_url})
 
 
 def healthz(request):

@@ -439,25 +439,41 @@ def test_any_change_the_roster_shows_is_on_the_next_request(client, change):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cached_roster_gives_every_visitor_a_csrf_token_of_their_own():
+def test_cached_roster_gives_every_logged_in_visitor_a_csrf_token_of_their_own():
     event = EventFactory(roster_published=True)
     build_entries(event, 3)
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(UserFactory())
+    second.force_login(UserFactory())
     first_page = first.get(roster_url(event))
     second_page = second.get(roster_url(event))  # from the cache
     tokens = [csrf_token_in(first_page), csrf_token_in(second_page)]
 
-    # Each visitor's language form posts with the token of their own page; a swapped token is refused.
-    swapped = first.post(reverse("set_language"), {"language": "de", "csrfmiddlewaretoken": "x" * 64})
+    # Each visitor's log-out form posts with the token of their own page; another token is refused.
+    forged = first.post(reverse("account_logout"), {"csrfmiddlewaretoken": "x" * 64})
     answers = [
-        c.post(reverse("set_language"), {"language": "de", "next": "/", "csrfmiddlewaretoken": t})
+        c.post(reverse("account_logout"), {"csrfmiddlewaretoken": t})
         for c, t in zip((first, second), tokens, strict=True)
     ]
 
     assert tokens[0] != tokens[1]
-    assert swapped.status_code == 403
+    assert forged.status_code == 403
     assert [a.status_code for a in answers] == [302, 302]
+    assert [c.session.get("_auth_user_id") for c in (first, second)] == [None, None]
     assert "csrf-token-of-this-request" not in second_page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_roster_sets_no_cookie_for_a_visitor_who_only_reads():
+    event = EventFactory(roster_published=True)
+    build_entries(event, 3)
+    Client().get(roster_url(event))
+
+    response = Client().get(roster_url(event))  # from the cache
+
+    assert response.status_code == 200
+    assert response.cookies == {}
+    assert "csrfmiddlewaretoken" not in response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from PIL import Image
 
 from events.models import Entry
@@ -174,3 +178,40 @@ def test_car_page_history_survives_change_of_owner(client):
     response = client.get("/register/cars/8/")
 
     assert "Old owner&#x27;s convoy" in response.content.decode()
+
+
+# --- Language -------------------------------------------------------------------------------------------------
+
+
+def test_footer_links_to_the_language_page_with_the_way_back(client, db):
+    html = client.get(reverse("register:stats")).content.decode()
+
+    assert f'href="{reverse("language")}?next=/register/stats/"' in html
+    assert "csrfmiddlewaretoken" not in html
+
+
+def test_choosing_a_language_on_its_page_switches_and_goes_back(db):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(reverse("language"), {"next": "/register/stats/"})
+    html = page.content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    response = client.post(
+        reverse("set_language"), {"language": "de", "next": "/register/stats/", "csrfmiddlewaretoken": token}
+    )
+
+    assert 'value="/register/stats/"' in html
+    assert 'value="de"' in html and 'value="en"' in html
+    assert response.status_code == 302
+    assert response["Location"] == "/register/stats/"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "de"
+    assert '<html lang="de">' in client.get(reverse("register:stats")).content.decode()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"])
+def test_language_page_never_sends_back_off_site(client, db, target):
+    html = client.get(reverse("language"), {"next": target}).content.decode()
+
+    assert 'name="next" type="hidden" value="/"' in html
+    assert '<a href="/">' in html
+    assert f'value="{target}"' not in html and f'href="{target}"' not in html

@@ -95,6 +95,7 @@ def _hidden(w):
 PROJECT: dict[str, list[Case]] = {
     "home": [Case(expect=everyone(ok))],
     "healthz": [Case(expect=everyone(ok))],
+    "language": [Case(expect=everyone(ok))],
     "register:list": [Case(expect=everyone(ok))],
     "register:stats": [Case(expect=everyone(ok))],
     "register:car_detail": [
