@@ -42,7 +42,7 @@ serve: $(VENV)/.installed
 	@$(BIN)/python manage.py migrate --noinput
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
 	@$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
-		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --access-logfile -
+		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --reuse-port --access-logfile -
 
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
 backup-check: $(VENV)/.installed

@@ -191,6 +191,9 @@ def start_gunicorn(
                 str(threads),
                 "--worker-class",
                 worker_class,
+                # A listening socket per worker: the kernel spreads connections over the workers,
+                # where one shared socket lets whichever worker wakes first take them all.
+                "--reuse-port",
                 "--graceful-timeout",
                 "5",
                 "--timeout",
