@@ -13,12 +13,14 @@ from collections.abc import Callable
 
 import pytest
 from django.db import IntegrityError, connection
+from django.test import Client
+from django.urls import reverse
 
 from events import services
 from events.models import Entry, EntryChange
 from events.services import EntryError, entry_cancel, entry_create
 from tests.events.factories_e1 import owners_with_cars
-from tests.factories import CarFactory, SessionFactory
+from tests.factories import CarFactory, EventFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -142,3 +144,47 @@ def test_race_without_the_lock_breaks_capacity_or_slots():
             break
 
     assert broken, "40 unlocked sign-ups never broke the invariant: the race test could not catch a missing lock"
+
+
+def test_cached_roster_never_serves_a_page_older_than_the_last_commit_while_readers_race():
+    """Readers keep building and caching the roster while a writer moves slots; after each move is
+    committed, the writer's very next request must show it, whatever the readers cached meanwhile."""
+    event = EventFactory(roster_published=True)
+    session = SessionFactory(event=event, capacity=10)
+    cars = [CarFactory(status="verified", register_number=70_000 + i) for i in range(4)]
+    for car in cars:
+        entry_create(session=session, car=car, driver=car.owner)
+    url = reverse("events:roster", args=[event.slug])
+    moves, stop = 15, threading.Event()
+
+    def order(html: str) -> list[int]:
+        return [int(n) for n in re.findall(r'href="/register/cars/(\d+)/"', html)]
+
+    def work(index: int):
+        client = Client()
+        if index > 0:  # readers
+            served = 0
+            while not stop.is_set():
+                assert client.get(url).status_code == 200
+                served += 1
+            return served
+        seen = []
+        try:
+            for _ in range(moves):
+                entries = list(Entry.objects.filter(session=session).in_slot_order())
+                last = entries[-1]
+                services.entry_set_slot(entry=last, slot=1, by=None)  # committed when it returns
+                expected = [e.car.register_number for e in Entry.objects.filter(session=session).in_slot_order()]
+                seen.append((expected, order(client.get(url).content.decode())))
+        finally:
+            stop.set()
+        return seen
+
+    results = run_at_once(4, work)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    writer, readers = results[0], results[1:]
+    assert len(writer) == moves
+    assert all(shown == expected for expected, shown in writer)
+    assert len({tuple(expected) for expected, _ in writer}) > 1
+    assert all(served > 0 for served in readers)
