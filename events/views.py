@@ -189,23 +189,30 @@ def _published_roster(request, stamp: roster_data.RosterStamp):
         # A message waiting for this visitor belongs on this page, and only for them.
         response = render(request, "events/roster.html", _published_roster_context(stamp))
     else:
-        key = f"roster-page:{stamp.event_id}:{stamp.generation}:{language}:{kind}"
-        page = cache.get(key)
+        # One page per event, language and kind, replaced when the generation moves on: memory stays
+        # bounded however often the roster changes.
+        key = f"roster-page:{stamp.event_id}:{language}:{kind}"
+        page = _cached_page(key, stamp.generation)
         if page is None:
             # Visitors arriving together after a change would each build the page (seconds for
             # thousands of entries); one builds it while the others of this process wait for it.
             with _ROSTER_RENDER_LOCK:
-                page = cache.get(key)
+                page = _cached_page(key, stamp.generation)
                 if page is None:
                     context = {**_published_roster_context(stamp), "csrf_token": _CSRF_PLACEHOLDER}
                     page = render_to_string("events/roster.html", context, request).encode()
-                    cache.set(key, page, ROSTER_PAGE_SECONDS)
+                    cache.set(key, (stamp.generation, page), ROSTER_PAGE_SECONDS)
         if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
             page = page.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
         response = HttpResponse(page)
     response["ETag"] = etag
     patch_cache_control(response, no_cache=True, private=True)
     return response
+
+
+def _cached_page(key: str, generation: int) -> bytes | None:
+    cached = cache.get(key)
+    return cached[1] if cached is not None and cached[0] == generation else None
 
 
 def _published_roster_context(stamp: roster_data.RosterStamp) -> dict:

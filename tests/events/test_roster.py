@@ -9,6 +9,7 @@ import re
 
 import icalendar
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -724,3 +725,16 @@ def test_calendar_has_one_event_per_session_with_times_and_venue(client, roster_
     uids = [str(v["UID"]) for v in vevents]
     assert len(set(uids)) == 2
     assert uids == [str(v["UID"]) for v in icalendar.Calendar.from_ical(again.content).walk("VEVENT")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changing_roster_keeps_one_cached_page_not_one_per_change(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 4)
+    entry = Entry.objects.filter(session__event=event).order_by("pk").first()
+    for slot in range(900, 905):
+        Entry.objects.filter(pk=entry.pk).update(slot=slot)
+        assert f"<td>{slot}</td>" in client.get(roster_url(event)).content.decode()
+
+    # The default cache is per-process memory (LocMemCache); its keys show what is kept.
+    assert len([k for k in cache._cache if "roster-page" in k]) == 1
