@@ -34,6 +34,7 @@ def published_event(db):
         pytest.param("/events/", "Events", id="events"),
         pytest.param("/events/nurburgring-2031/", "Nürburgring gathering 2031", id="event"),
         pytest.param("/events/nurburgring-2031/roster/", "Roster: Nürburgring gathering 2031", id="roster"),
+        pytest.param("/language/", "Language", id="language"),
     ],
 )
 def test_main_page_fits_viewport_without_horizontal_scroll(page, live_server, shot, published_event, path, heading):
@@ -47,6 +48,19 @@ def test_main_page_fits_viewport_without_horizontal_scroll(page, live_server, sh
     expect(page.get_by_role("main")).to_be_visible()
     shot("page")
     assert_no_horizontal_overflow(page)
+
+
+def test_language_is_chosen_from_the_footer_and_brings_the_reader_back(page, live_server, shot, published_event):
+    page.goto(f"{live_server.url}/events/nurburgring-2031/roster/")
+
+    page.get_by_role("link", name="Language: English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Language")
+    shot("language")
+    page.get_by_role("button", name="Deutsch").click()
+
+    expect(page).to_have_url(f"{live_server.url}/events/nurburgring-2031/roster/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("link", name="Language: Deutsch")).to_be_visible()
 
 
 def test_favicon_declared_and_served(page, live_server):
