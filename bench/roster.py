@@ -36,6 +36,11 @@ def slot_change_shows(db, port: int, path: str, *, data_session: int) -> str:
     return "shows at once" if shown else "STALE"
 
 
+def median_run(results: list[dict]) -> dict:
+    """The wrk run with the median requests per second (the lower middle one of an even count)."""
+    return sorted(results, key=lambda x: x["rps"])[(len(results) - 1) // 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -105,7 +110,7 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for name in runs:
                         runs[name].append(wrk(url[name], seconds=args.seconds, connections=args.connections))
-                a, r = (sorted(runs[n], key=lambda x: x["rps"])[(args.rounds - 1) // 2] for n in ("app", "raw"))
+                a, r = median_run(runs["app"]), median_run(runs["raw"])
                 ratios = [x["rps"] / y["rps"] for x, y in zip(runs["app"], runs["raw"], strict=True)]
                 for name, result in [(n, x) for n in runs for x in runs[n]]:
                     if result["non2xx"] or result["socket_errors"]:
@@ -117,7 +122,7 @@ def main() -> None:
                     wrk(url["app"], seconds=args.seconds, connections=args.connections, headers=conditional)
                     for _ in range(args.rounds)
                 ]
-                c = sorted(revalidating, key=lambda x: x["rps"])[(args.rounds - 1) // 2]
+                c = median_run(revalidating)
                 fresh = slot_change_shows(db, app.port, path, data_session=sessions[size])
                 print(
                     f"{size:>8} {a['rps']:>10.1f} {r['rps']:>10.1f} {a['rps'] / r['rps']:>6.2f}x "

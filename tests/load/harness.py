@@ -98,19 +98,19 @@ def app_env(db: Database, *, root: Path = ROOT, **extra: str) -> dict[str, str]:
     return env
 
 
-def manage(db: Database, *args: str, timeout: float = 120, root: Path = ROOT, **extra: str) -> str:
+def _run(argv: list[str], what: str, *, root: Path, env: dict[str, str], timeout: float) -> str:
+    """Run the venv's Python with ``argv`` in ``root``; its stdout, or an error carrying both outputs."""
     result = subprocess.run(
-        [str(BIN / "python"), "manage.py", *args],
-        cwd=root,
-        env=app_env(db, root=root, **extra),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        [str(BIN / "python"), *argv], cwd=root, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"{what} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def manage(db: Database, *args: str, timeout: float = 120, root: Path = ROOT, **extra: str) -> str:
+    env = app_env(db, root=root, **extra)
+    return _run(["manage.py", *args], f"manage.py {' '.join(args)}", root=root, env=env, timeout=timeout)
 
 
 def migrate(db: Database) -> None:
@@ -118,18 +118,8 @@ def migrate(db: Database) -> None:
 
 
 def seed(db: Database, *args: str, timeout: float = 120) -> dict:
-    result = subprocess.run(
-        [str(BIN / "python"), "-m", "tests.load.seed", *args],
-        cwd=ROOT,
-        env=app_env(db),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    if result.returncode:
-        raise RuntimeError(f"seed {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    out = _run(["-m", "tests.load.seed", *args], f"seed {' '.join(args)}", root=ROOT, env=app_env(db), timeout=timeout)
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def free_port() -> int:
