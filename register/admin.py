@@ -10,8 +10,10 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -39,6 +41,25 @@ from register.services import (
 )
 
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """django-simple-history's admin, with its history form closed to writers without change permission.
+
+    The library lets anyone who may *view* an object open an old version and POST it back (a "revert"):
+    ``history_form_view`` checks ``has_view_history_or_change_history_permission`` only. A POST here
+    needs the library's own ``has_change_history_permission`` (the model's change permission unless
+    ``SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS``). Every admin with history uses this class
+    (``tests/security/test_admin_history.py`` checks that).
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            # A deleted object (None here) falls back to the model-level permission.
+            obj = self.get_object(request, unquote(object_id))
+            if not self.has_change_history_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 def swatch(hex_value: str, label: str):
@@ -293,7 +314,7 @@ class OwnershipInline(ReadOnlyTabularInline):
 
 
 @admin.register(Car)
-class CarAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class CarAdmin(ImportExportMixin, HistoryAdmin):
     form = CarAdminForm
     resource_classes = [CarResource]
     import_template_name = "admin/register/car/import.html"
