@@ -245,9 +245,9 @@ class EntryChange(models.Model):
 class RosterGeneration(models.Model):
     """One row counting the committed changes to anything a published roster shows.
 
-    Database triggers (migration 0004) add one per committing transaction that wrote to an event,
-    session, entry, car, photo, colour, the model facts or a user's public name, whether the
-    write came from a service, the admin or plain SQL. The bump runs at commit, so the new value
+    Database triggers (migration ``events/0003_roster_generation``) add one per committing transaction
+    that wrote to an event, session, entry, car, photo, colour, the model facts or a user's public name,
+    whether the write came from a service, the admin or plain SQL. The bump runs at commit, so the new value
     becomes visible together with the data: a page cached under a generation can never be older than
     that generation's data.
     """

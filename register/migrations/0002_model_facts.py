@@ -58,9 +58,5 @@ class Migration(migrations.Migration):
     dependencies = [("register", "0001_initial")]
 
     operations = [
-        migrations.RunSQL(
-            "CREATE SEQUENCE IF NOT EXISTS register_car_register_number_seq START 1",
-            "DROP SEQUENCE IF EXISTS register_car_register_number_seq",
-        ),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

@@ -17,7 +17,7 @@ PASSWORD = "correct-horse-battery"
 
 # Migration modules start with a digit, so they are imported by name.
 _model_facts = importlib.import_module("register.migrations.0002_model_facts")
-_organisers = importlib.import_module("events.migrations.0003_organisers_group")
+_organisers = importlib.import_module("events.migrations.0002_organisers_group")
 
 
 def ensure_reference_data() -> None:

@@ -1,4 +1,4 @@
-"""RosterGeneration and the triggers that bump it whenever something a roster shows is committed.
+"""The roster generation's row and the triggers that bump it whenever something a roster shows is committed.
 
 The triggers are deferred constraint triggers: they run at commit, so the generation row is locked only
 for the last moment of a writing transaction, and a transaction bumps it once (a transaction-local flag),
@@ -6,7 +6,7 @@ however many rows it wrote. Users count only when their public name or its conse
 every login.
 """
 
-from django.db import migrations, models
+from django.db import migrations
 
 BUMP_FUNCTION = """
 CREATE FUNCTION events_roster_generation_bump() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -48,19 +48,11 @@ DROP_TRIGGERS = [f"DROP TRIGGER roster_generation ON {table};" for table, _event
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0003_organisers_group"),
-        ("register", "0005_colour_hex_is_rrggbb"),
+        ("events", "0002_organisers_group"),
+        ("register", "0002_model_facts"),
     ]
 
     operations = [
-        migrations.CreateModel(
-            name="RosterGeneration",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("value", models.BigIntegerField(default=0)),
-            ],
-            options={"verbose_name": "roster generation"},
-        ),
         migrations.RunSQL(
             "INSERT INTO events_rostergeneration (id, value) VALUES (1, 1);",
             "DELETE FROM events_rostergeneration;",

@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("events", "0002_initial"),
+        ("events", "0001_initial"),
         ("register", "0002_model_facts"),
         ("axes", "0010_accessattemptexpiration"),
     ]
