@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import select
 
-import psycopg2
 import pytest
 from django.db import close_old_connections, connection
 
@@ -20,8 +19,7 @@ def backend_pid() -> int:
 
 def terminate(pid: int) -> None:
     """End a server process from another connection, as a restart or an idle timeout would."""
-    params = connection.get_connection_params()
-    other = psycopg2.connect(**params)
+    other = connection.get_new_connection(connection.get_connection_params())
     try:
         other.autocommit = True
         with other.cursor() as cursor:
