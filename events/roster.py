@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, Colour, RegisteredModel
+from register.spreadsheet import formula_safe
 
 # Convoy strip geometry (SVG user units).
 CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS = 28, 16, 4, 20, 4
@@ -261,13 +262,12 @@ CSV_COLUMNS = [
 
 
 def csv_cell(value) -> str:
-    # Owners type nicknames; a cell starting with = + - @ would run as a formula in a spreadsheet.
+    # Owners type nicknames; register.spreadsheet keeps a formula in one from running.
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return formula_safe(str(value))
 
 
 def roster_csv_rows(event: Event) -> list[list[str]]:

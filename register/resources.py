@@ -21,6 +21,7 @@ from import_export import fields, resources, widgets
 
 from register.models import Car, Colour, Ownership, User
 from register.services import car_verify, vin_check
+from register.spreadsheet import formula_safe
 from register.vin import normalise_vin
 
 COLUMNS = (
@@ -191,6 +192,13 @@ class CarResource(resources.ModelResource):
 
     def get_export_queryset(self):
         return Car.objects.select_related("colour", "owner")
+
+    def export_field(self, field, instance, **kwargs):
+        # Every text cell through the one guard. Not IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT: in
+        # django-import-export 4.4 it only drops a leading "=" (so "+", "-", "@" and "==" still run)
+        # and turns every cell, empty ones included, into text ("None").
+        value = super().export_field(field, instance, **kwargs)
+        return formula_safe(value) if isinstance(value, str) else value
 
     def before_import(self, dataset, **kwargs):
         self._rows_by_vin = {}
