@@ -1,6 +1,6 @@
 """VIN validation for the registered model: one pure function used everywhere.
 
-Rules from ISO 3779 and 49 CFR 565 (see DOMAIN.md). The model's own facts (WMI,
+Rules from ISO 3779 and 49 CFR 565 (check digit: 49 CFR 565.25). The model's own facts (WMI,
 VDS prefix, model-year codes) come from the ``RegisteredModel`` row and are
 passed in, so nothing about the car is hard-coded here.
 """

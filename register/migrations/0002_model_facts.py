@@ -1,4 +1,4 @@
-"""Facts about the 1M from DOMAIN.md, kept in data so registrars can correct them."""
+"""Facts about the 1M, each with its public source, kept in data so registrars can correct them."""
 
 import datetime
 

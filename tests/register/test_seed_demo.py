@@ -154,6 +154,22 @@ def test_seed_demo_2025_convoy_has_105_confirmed_in_slots_by_colour(seeded_db):
     assert "Green Mamba" in {e.car.nickname for e in entries}
 
 
+def test_seed_demo_2025_has_105_cars_in_all_and_sunday_among_them(seeded_db, client):
+    event = Event.objects.get(slug="gathering-2025")
+    convoy = set(
+        Entry.objects.filter(session__event=event, session__slug="nordschleife-convoy").values_list("car", flat=True)
+    )
+    sunday = set(
+        Entry.objects.filter(session__event=event, session__slug="gp-wet-session").values_list("car", flat=True)
+    )
+
+    response = client.get(reverse("events:roster", args=[event.slug]))
+
+    assert (len(convoy), len(sunday)) == (105, 55)
+    assert sunday <= convoy
+    assert "105 cars present" in response.content.decode()
+
+
 def test_seed_demo_2025_event_is_closed_and_published(seeded_db):
     event = Event.objects.get(slug="gathering-2025")
     gp = Session.objects.get(event=event, slug="gp-wet-session")
