@@ -99,7 +99,10 @@ class UserAdmin(DjangoUserAdmin):
     add_form = UserCreationAdminForm
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Profile"), {"fields": ("display_name", "country", "show_name_publicly", "first_name", "last_name")}),
+        (
+            _("Profile"),
+            {"fields": ("display_name", "country", "show_name_publicly", "language", "first_name", "last_name")},
+        ),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

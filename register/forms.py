@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
@@ -48,14 +49,21 @@ class SignupForm(AllauthSignupForm):
             display_name=self.cleaned_data["display_name"],
             country=self.cleaned_data["country"],
             show_name_publicly=self.cleaned_data["show_name_publicly"],
+            # The language the visitor was reading in when they signed up; changeable on the profile.
+            language=get_language(),
         )
 
 
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["display_name", "country", "show_name_publicly"]
+        fields = ["display_name", "country", "show_name_publicly", "language"]
         help_texts = {"display_name": _("How other owners and organisers see you.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A form posted without it (an older page) keeps the saved language.
+        self.fields["language"].required = False
 
 
 class MonthField(forms.DateField):

@@ -47,6 +47,14 @@ class User(AbstractUser):
         default=False,
         help_text=_("Off by default: public pages say “Registered owner” instead."),
     )
+    # The pages and every email to this person are in this language (register.i18n.user_language).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of these pages and of the emails the register sends you."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

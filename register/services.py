@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -153,12 +154,27 @@ def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
     return claim
 
 
-def user_profile_update(*, user: User, display_name: str, country: str, show_name_publicly: bool) -> User:
-    """Change the owner's profile. The name appears on public pages only with ``show_name_publicly``."""
+def user_profile_update(
+    *, user: User, display_name: str, country: str, show_name_publicly: bool, language: str | None = None
+) -> User:
+    """Change the owner's profile. The name appears on public pages only with ``show_name_publicly``;
+    ``language`` (one of settings.LANGUAGES; empty keeps it) is used for their pages and emails."""
     user.display_name = display_name
     user.country = country
     user.show_name_publicly = show_name_publicly
-    user.save(update_fields=["display_name", "country", "show_name_publicly"])
+    fields = ["display_name", "country", "show_name_publicly"]
+    if language:
+        user.language = language
+        fields.append("language")
+    user.save(update_fields=fields)
+    return user
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """Save the language a person chose; it must be one of settings.LANGUAGES (others are ignored)."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
     return user
 
 

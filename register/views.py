@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -11,9 +12,11 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from events.models import Entry
 from register import services
@@ -34,9 +37,14 @@ def home(request):
 
 
 def language(request):
-    """The language choice, posted with a CSRF token to Django's set_language. On a page of its own
-    (the footer links here), it leaves the reading pages free of tokens, so they set no cookie and
-    can be cached whole."""
+    """The language choice, posted with a CSRF token and handed on to Django's set_language (which
+    sets the cookie and redirects); a logged-in person's choice is also saved on their account. On a
+    page of its own (the footer links here), it leaves the reading pages free of tokens, so they set
+    no cookie and can be cached whole."""
+    if request.method == "POST":
+        if request.user.is_authenticated:
+            services.user_language_set(user=request.user, language=request.POST.get("language", ""))
+        return set_language(request)
     next_url = request.GET.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = reverse("home")
@@ -211,9 +219,22 @@ def claim(request):
 def profile(request):
     form = ProfileForm(_posted(request), instance=request.user)
     if request.method == "POST" and form.is_valid():
-        services.user_profile_update(user=request.user, **form.cleaned_data)
+        user = services.user_profile_update(user=request.user, **form.cleaned_data)
+        translation.activate(user.language)  # the message below in the language just chosen
         messages.success(request, _("Your profile is saved."))
-        return redirect("register:profile")
+        response = redirect("register:profile")
+        # The same language after logging out on this device.
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+        return response
     return render(request, "register/profile.html", {"form": form})
 
 

@@ -65,6 +65,7 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "account_reset_password": ("anonymous", {}, {"email": "owner@example.org"}),
         "account_email": ("owner", {}, {"email": "second@example.org", "action_add": ""}),
         "set_language": ("owner", {}, {"language": "de"}),
+        "language": ("owner", {}, {"language": "de"}),
         "admin:login": ("anonymous", {}, {"username": "organiser@example.org", "password": "correct-horse-battery"}),
         "admin:logout": ("organiser", {}, {}),
     }
@@ -74,7 +75,6 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
 READ_ONLY = {
     "home",
     "healthz",
-    "language",
     "register:list",
     "register:stats",
     "register:car_detail",
@@ -107,6 +107,7 @@ POST_KEYS = [
     "account_reset_password",
     "account_email",
     "set_language",
+    "language",
     "admin:login",
     "admin:logout",
 ]
