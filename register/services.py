@@ -60,12 +60,19 @@ def car_register(*, owner: User, vin: str, colour, market: str, **fields) -> Car
 
 @transaction.atomic
 def car_update(*, car: Car, **fields) -> Car:
-    """Change what an owner may change. The VIN is fixed once registered."""
+    """Change what an owner may change: only the fields given, on the row as it is now.
+
+    The VIN is fixed once registered. The row is read again under a lock and only ``fields`` are
+    written, so a verification (status, register number) or another change committed since the owner's
+    form was loaded is kept. Callers pass only what the owner changed.
+    """
     fields.pop("vin", None)
+    current = Car.objects.select_for_update().get(pk=car.pk)
     for name, value in fields.items():
-        setattr(car, name, value)
-    car.save()
-    return car
+        setattr(current, name, value)
+    if fields:
+        current.save(update_fields=[*fields, "updated"])
+    return current
 
 
 def _next_register_number() -> int:
@@ -101,37 +108,68 @@ def car_unverify(*, car: Car, by: User | None = None) -> Car:
     return car
 
 
+def _constraint_name(error: IntegrityError) -> str:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", "") or ""
+
+
 @transaction.atomic
 def claim_create(*, car: Car, claimant: User, message: str = "") -> Claim:
-    """Ask the registrars to move an already registered car to ``claimant``."""
+    """Ask the registrars to move an already registered car to ``claimant``.
+
+    One pending claim per car and claimant: a duplicate, also one racing the first into the database's
+    unique index, gets the same answer.
+    """
+    duplicate = _("You have already claimed this car; a registrar will decide soon.")
     if car.owner_id == claimant.pk:
         raise RegisterError(_("This car is already in your garage."))
     if Claim.objects.pending().filter(car=car, claimant=claimant).exists():
-        raise RegisterError(_("You have already claimed this car; a registrar will decide soon."))
-    claim = Claim.objects.create(car=car, claimant=claimant, message=message)
+        raise RegisterError(duplicate)
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(car=car, claimant=claimant, message=message)
+    except IntegrityError as error:
+        if _constraint_name(error) == "one_pending_claim_per_claimant":
+            raise RegisterError(duplicate) from error
+        raise
     transaction.on_commit(lambda: emails.claim_received(claim))
     return claim
 
 
+def _lock_claims_of_car(claim: Claim) -> tuple[Car, Claim, list[Claim]]:
+    """Lock the claim's car, then every claim on that car in id order; return (car, claim, the other
+    pending claims). The one lock order of every claim decision, so two registrars deciding competing
+    claims for one car queue up instead of deadlocking."""
+    car_id = Claim.objects.values_list("car_id", flat=True).get(pk=claim.pk)
+    car = Car.objects.select_for_update(of=("self",)).select_related("owner").get(pk=car_id)
+    claims = list(
+        Claim.objects.select_for_update(of=("self",)).select_related("claimant").filter(car=car).order_by("pk")
+    )
+    for each in claims:
+        each.car = car
+    this = next(c for c in claims if c.pk == claim.pk)
+    others = [c for c in claims if c.pk != claim.pk and c.status == Claim.Status.PENDING]
+    return car, this, others
+
+
 @transaction.atomic
 def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
-    """Move the car to the claimant, close the old ownership and open a new one."""
-    claim = Claim.objects.select_for_update().select_related("car", "claimant").get(pk=claim.pk)
+    """Move the car to the claimant, close the old ownership and open a new one; the car's other pending
+    claims are rejected. Locks the car first, then its claims (see ``_lock_claims_of_car``)."""
+    car, claim, others = _lock_claims_of_car(claim)
     if claim.status != Claim.Status.PENDING:
         raise RegisterError(_("This claim has already been decided."))
-    car = Car.objects.select_for_update().get(pk=claim.car_id)
     previous_owner = car.owner
     now = timezone.now()
     Ownership.objects.filter(car=car, ended__isnull=True).update(ended=now)
     Ownership.objects.create(car=car, owner=claim.claimant, started=now, note=_("Claim approved"))
     car.owner = claim.claimant
-    car.save()
+    car.save(update_fields=["owner", "updated"])
     claim.status = Claim.Status.APPROVED
     claim.decided_at = now
     claim.decided_by = by
-    claim.save()
+    claim.save(update_fields=["status", "decided_at", "decided_by"])
     # Any other pending claim on this car is now moot.
-    others = list(Claim.objects.pending().filter(car=car).exclude(pk=claim.pk))
     Claim.objects.filter(pk__in=[c.pk for c in others]).update(
         status=Claim.Status.REJECTED, decided_at=now, decided_by=by
     )
@@ -143,13 +181,14 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
 
 @transaction.atomic
 def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
-    claim = Claim.objects.select_for_update().select_related("car", "claimant").get(pk=claim.pk)
+    """Refuse a pending claim; the car stays with its owner. Same lock order as ``claim_approve``."""
+    _car, claim, _others = _lock_claims_of_car(claim)
     if claim.status != Claim.Status.PENDING:
         raise RegisterError(_("This claim has already been decided."))
     claim.status = Claim.Status.REJECTED
     claim.decided_at = timezone.now()
     claim.decided_by = by
-    claim.save()
+    claim.save(update_fields=["status", "decided_at", "decided_by"])
     transaction.on_commit(lambda: emails.claim_rejected(claim))
     return claim
 

@@ -146,7 +146,8 @@ def car_edit(request, pk: int):
     car = _my_car(request, pk)
     form = CarEditForm(_posted(request), instance=car)
     if request.method == "POST" and form.is_valid():
-        services.car_update(car=car, **form.cleaned_data)
+        # Only what the owner changed: anything else may have been changed by a registrar meanwhile.
+        services.car_update(car=car, **{name: form.cleaned_data[name] for name in form.changed_data})
         messages.success(request, _("Your changes are saved."))
         return redirect("register:garage")
     return render(request, "register/car_edit.html", {"form": form, "car": car})
