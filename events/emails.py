@@ -6,8 +6,13 @@ back change never mails anyone.
 
 from __future__ import annotations
 
+from django.conf import settings
+
+from events import tickets
 from events.models import Entry, Session
 from register.emails import send
+
+TICKET_CID = "ticket-qr"
 
 
 def _context(entry: Entry, **extra) -> dict:
@@ -24,14 +29,19 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(template: str, entry: Entry, **extra) -> None:
+def _send(template: str, entry: Entry, *, ticket: bool = False, **extra) -> None:
     if entry.driver is None:
         return
-    send(f"events/email/{template}", to=[entry.driver.email], context=_context(entry, **extra))
+    images = None
+    if ticket and entry.has_valid_ticket:
+        # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
+        images = {TICKET_CID: tickets.qr_png(entry.ticket_token)}
+        extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
+    send(f"events/email/{template}", to=[entry.driver.email], context=_context(entry, **extra), images=images)
 
 
 def entry_confirmed(entry: Entry) -> None:
-    _send("entry_confirmed", entry)
+    _send("entry_confirmed", entry, ticket=True)
 
 
 def entry_waitlisted(entry: Entry, *, position: int | None) -> None:
@@ -39,7 +49,7 @@ def entry_waitlisted(entry: Entry, *, position: int | None) -> None:
 
 
 def entry_promoted(entry: Entry) -> None:
-    _send("entry_promoted", entry)
+    _send("entry_promoted", entry, ticket=True)
 
 
 def entry_cancelled(entry: Entry) -> None:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from events import tickets
 from register.models import Car
 
 
@@ -172,6 +173,17 @@ class Entry(models.Model):
     slot = models.PositiveIntegerField(_("slot"), null=True, blank=True)
     requirements_confirmed = models.BooleanField(_("requirements confirmed"), default=False)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked in by"),
+    )
+    # Random, never derived from the id: see events/tickets.py.
+    ticket_token = models.CharField(_("ticket token"), max_length=64, unique=True, default=tickets.new_token)
+    ticket_code = models.CharField(_("ticket code"), max_length=8, unique=True, default=tickets.new_code)
     created = models.DateTimeField(_("signed up"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
@@ -211,6 +223,18 @@ class Entry(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (self.Status.CONFIRMED, self.Status.WAITLISTED)
+
+    @property
+    def has_valid_ticket(self) -> bool:
+        """Only a confirmed entry's ticket lets a car in."""
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def ticket_code_display(self) -> str:
+        return tickets.format_code(self.ticket_code)
+
+    def get_ticket_url(self):
+        return reverse("events:ticket", args=[self.pk])
 
     @property
     def waitlist_position(self) -> int | None:

@@ -7,6 +7,7 @@ app_name = "events"
 urlpatterns = [
     path("", views.event_list, name="list"),
     path("my-entries/", views.my_entries, name="my_entries"),
+    path("my-entries/<int:pk>/ticket/", views.ticket, name="ticket"),
     path("my-entries/<int:pk>/cancel/", views.entry_cancel, name="entry_cancel"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),

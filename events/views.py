@@ -9,6 +9,7 @@ import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from events import roster as roster_data
-from events import services
+from events import services, tickets
 from events.forms import RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
 from register.models import Car
@@ -118,6 +119,19 @@ def my_entries(request):
         .order_by("-session__starts_at", "session__pk", "pk")
     )
     return render(request, "events/my_entries.html", {"entries": entries})
+
+
+@login_required
+def ticket(request, pk):
+    """An entry's ticket, for its driver and the car's owner only (anyone else gets a 404)."""
+    entry = get_object_or_404(
+        Entry.objects.select_related("session__event", "car__colour").filter(
+            Q(driver=request.user) | Q(car__owner=request.user)
+        ),
+        pk=pk,
+    )
+    qr = tickets.qr_svg(entry.ticket_token) if entry.has_valid_ticket else ""
+    return render(request, "events/ticket.html", {"entry": entry, "qr": qr})
 
 
 @login_required

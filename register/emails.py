@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from email.mime.image import MIMEImage
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def send(template: str, *, to: list[str], context: dict) -> None:
+def send(template: str, *, to: list[str], context: dict, images: dict[str, bytes] | None = None) -> None:
+    """Render ``<template>_subject.txt``, ``.txt`` and ``.html`` and send them.
+
+    ``images`` maps a Content-ID to PNG bytes shown inside the HTML part (``<img src="cid:…">``).
+    """
     recipients = [address for address in to if address]
     if not recipients:
         return
@@ -19,6 +25,14 @@ def send(template: str, *, to: list[str], context: dict) -> None:
         f"[{settings.SITE_NAME}] {subject}", text, settings.DEFAULT_FROM_EMAIL, recipients
     )
     message.attach_alternative(html, "text/html")
+    if images:
+        # multipart/related: the images belong to the HTML part instead of being offered as downloads.
+        message.mixed_subtype = "related"
+        for content_id, data in images.items():
+            image = MIMEImage(data, "png")
+            image.add_header("Content-ID", f"<{content_id}>")
+            image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
+            message.attach(image)
     message.send()
 
 

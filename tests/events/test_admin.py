@@ -299,7 +299,8 @@ def test_check_in_action_twice_reports_error_and_keeps_first_time(organiser_clie
 
     entry.refresh_from_db()
     assert entry.checked_in_at == first_time
-    assert messages_of(response) == [f"{entry.car}: This car is already checked in."]
+    first = timezone.localtime(first_time).strftime("%H:%M")
+    assert messages_of(response) == [f"{entry.car}: Already checked in at {first} by Orla Organiser."]
 
 
 @pytest.mark.django_db

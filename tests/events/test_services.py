@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from events.models import Entry, EntryChange, Session
 from events.services import (
+    AlreadyCheckedIn,
     EntryError,
     convoy_assign_by_colour,
     convoy_assign_by_signup,
@@ -496,16 +497,18 @@ def test_entry_check_in_sets_time_once():
 
     confirmed.refresh_from_db()
     assert confirmed.checked_in_at is not None
+    assert confirmed.checked_in_by == staff
     assert changes(confirmed) == [("checked_in", "", "yes")]
-    with pytest.raises(EntryError, match="This car is already checked in."):
-        entry_check_in(entry=confirmed, by=staff)
+    first = timezone.localtime(confirmed.checked_in_at).strftime("%H:%M")
+    with pytest.raises(AlreadyCheckedIn, match=f"^Already checked in at {first} by {staff.display_name}\\.$"):
+        entry_check_in(entry=confirmed, by=organiser(email="second@example.org"))
 
 
 def test_entry_check_in_of_waitlisted_entry_refused():
     session = SessionFactory(capacity=0)
     waiting = entry(session, status=Entry.Status.WAITLISTED)
 
-    with pytest.raises(EntryError, match="Only a confirmed entry can be checked in."):
+    with pytest.raises(EntryError, match="This car is on the waitlist: it has no place"):
         entry_check_in(entry=waiting, by=organiser())
 
     waiting.refresh_from_db()

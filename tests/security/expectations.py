@@ -116,6 +116,8 @@ PROJECT: dict[str, list[Case]] = {
     "events:my_entries": [Case(expect=signed_in(ok))],
     # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
     "events:entry_cancel": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    # The ticket: its driver and the car's owner (here the same person) only.
+    "events:ticket": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
     "events:detail": [
         Case(_event, everyone(ok), "published"),
         Case(_hidden, everyone(ok), "roster not published"),

@@ -81,6 +81,7 @@ READ_ONLY = {
     "register:garage",
     "events:list",
     "events:my_entries",
+    "events:ticket",
     "events:detail",
     "events:roster",
     "events:roster_json",

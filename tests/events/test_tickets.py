@@ -1,0 +1,137 @@
+"""Tickets: random token and short code, the ticket page for driver and owner only, the QR in the email."""
+
+from __future__ import annotations
+
+import email
+
+import pytest
+from django.urls import reverse
+
+from events import tickets
+from events.models import Entry
+from events.services import entry_cancel, entry_create
+from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_entry_gets_its_own_random_token_and_code():
+    first, second = EntryFactory(), EntryFactory()
+
+    assert first.ticket_token != second.ticket_token
+    assert first.ticket_code != second.ticket_code
+    assert len(first.ticket_token) == 43
+    assert str(first.pk) not in first.ticket_token
+    assert set(first.ticket_code) <= set(tickets.CODE_ALPHABET)
+    assert len(first.ticket_code) == 8
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("abcd-efgh", "ABCDEFGH"), (" ab cd\tefgh ", "ABCDEFGH"), ("", "")])
+def test_normalise_code_accepts_what_people_type(typed, stored):
+    assert tickets.normalise_code(typed) == stored
+
+
+def test_ticket_page_shows_car_slot_code_and_qr_to_driver(client):
+    entry = EntryFactory(slot=7, car__nickname="Orange Peel", session__name="Nordschleife convoy")
+    client.force_login(entry.driver)
+
+    response = client.get(reverse("events:ticket", args=[entry.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Nordschleife convoy" in page
+    assert "Slot 7" in page
+    assert f"#{entry.car.register_number}" in page
+    assert "Orange Peel" in page
+    assert entry.ticket_code_display in page
+    assert page.count("<svg") == 1
+    assert f"/events/my-entries/{entry.pk}/ticket/" in client.get(reverse("events:my_entries")).content.decode()
+
+
+def test_ticket_page_is_shown_to_the_cars_owner_who_does_not_drive(client):
+    entry = EntryFactory()
+    driver = UserFactory()
+    Entry.objects.filter(pk=entry.pk).update(driver=driver)
+    client.force_login(entry.car.owner)
+
+    assert client.get(reverse("events:ticket", args=[entry.pk])).status_code == 200
+
+
+def test_ticket_page_of_someone_else_is_404(client):
+    entry = EntryFactory()
+    client.force_login(UserFactory())
+
+    assert client.get(reverse("events:ticket", args=[entry.pk])).status_code == 404
+
+
+def test_ticket_page_anonymous_goes_to_login(client):
+    entry = EntryFactory()
+
+    response = client.get(reverse("events:ticket", args=[entry.pk]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(
+    ("status", "text"),
+    [(Entry.Status.WAITLISTED, "on the waitlist, so it has no valid ticket"), (Entry.Status.CANCELLED, "cancelled")],
+)
+def test_ticket_page_of_inactive_entry_has_no_qr_or_code(client, status, text):
+    entry = EntryFactory(status=status, slot=None)
+    client.force_login(entry.driver)
+
+    page = client.get(reverse("events:ticket", args=[entry.pk])).content.decode()
+
+    assert text in page
+    assert "<svg" not in page
+    assert entry.ticket_code_display not in page
+
+
+def test_confirmation_email_carries_ticket_link_code_and_inline_qr(
+    mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    settings.SITE_URL = "https://register.example.org"
+    session = SessionFactory(capacity=5)
+    car = VerifiedCarFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = entry_create(session=session, car=car, driver=car.owner)
+
+    [message] = mailoutbox
+    url = f"https://register.example.org/events/my-entries/{entry.pk}/ticket/"
+    assert url in message.body
+    assert entry.ticket_code_display in message.body
+    parsed = email.message_from_bytes(message.message().as_bytes())
+    assert parsed.get_content_type() == "multipart/related"
+    [image] = [part for part in parsed.walk() if part.get_content_type() == "image/png"]
+    assert image["Content-ID"] == "<ticket-qr>"
+    assert 'src="cid:ticket-qr"' in message.alternatives[0][0]
+    assert image.get_payload(decode=True) == tickets.qr_png(entry.ticket_token)
+
+
+def test_waitlist_email_has_no_ticket(mailoutbox, django_capture_on_commit_callbacks):
+    session = SessionFactory(capacity=0)
+    car = VerifiedCarFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = entry_create(session=session, car=car, driver=car.owner)
+
+    [message] = mailoutbox
+    assert entry.ticket_code_display not in message.body
+    assert message.attachments == []
+
+
+def test_promotion_email_carries_the_ticket(mailoutbox, django_capture_on_commit_callbacks):
+    session = SessionFactory(capacity=1)
+    first, second = VerifiedCarFactory(), VerifiedCarFactory()
+    taken = entry_create(session=session, car=first, driver=first.owner)
+    waiting = entry_create(session=session, car=second, driver=second.owner)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        entry_cancel(entry=taken, by=first.owner)
+
+    promoted = [m for m in mailoutbox if m.to == [second.owner.email]]
+    assert len(promoted) == 1
+    assert waiting.ticket_code_display in promoted[0].body
