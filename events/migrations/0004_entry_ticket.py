@@ -21,7 +21,7 @@ def fill_tickets(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0004_roster_generation"),
+        ("events", "0003_roster_generation"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
