@@ -153,7 +153,7 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "auth.group": {"organiser": "", "registrar": ""},
     "account.emailaddress": {"organiser": "", "registrar": ""},
     # The lockout page promises that a registrar can unlock an account: view + delete. Organisers see no
-    # login records (events migration 0004).
+    # login records (events migration 0005).
     "axes.accessattempt": {"organiser": "", "registrar": "lchd"},
     "axes.accesslog": {"organiser": "", "registrar": ""},
     "axes.accessfailurelog": {"organiser": "", "registrar": ""},

@@ -27,7 +27,7 @@ def give_back(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("events", "0003_roster_generation"),
+        ("events", "0004_entry_ticket"),
         ("axes", "0010_accessattemptexpiration"),
     ]
 
