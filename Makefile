@@ -12,14 +12,26 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@
 
-setup: $(VENV)/.installed
+# The checkers the browser journeys and `make bench` use (axe-core, the Nu HTML Checker, Lighthouse), pinned
+# in package.json / package-lock.json. Installed only where npm exists: without them those checks skip,
+# as the browser journeys do without Chromium (and fail in CI, see .ci/run).
+NPM := $(shell command -v npm 2>/dev/null)
+ifneq ($(NPM),)
+NODE_TOOLS := node_modules/.installed
+endif
+
+node_modules/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed $(NODE_TOOLS)
 
 run: $(VENV)/.installed
 	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
 	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed

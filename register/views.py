@@ -186,11 +186,13 @@ def photo_main(request, pk: int):
 
 
 @login_required
-@require_POST
 def photo_delete(request, pk: int):
+    """GET asks first (the photo, "Delete" and "Keep it"); only the POST from that page deletes."""
     from register.photos import photo_delete as delete
 
     photo = _my_photo(request, pk)
+    if request.method != "POST":
+        return render(request, "register/photo_delete.html", {"photo": photo, "car": photo.car})
     car_pk = photo.car_id
     delete(photo=photo)
     messages.success(request, _("Photo deleted."))

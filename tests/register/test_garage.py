@@ -363,13 +363,30 @@ def test_photo_set_main_and_delete_through_buttons(owner_client, owner, media):
     assert list(CarPhoto.objects.values_list("pk", "is_main")) == [(first.pk, True)]
 
 
-def test_photo_actions_refuse_get(owner_client, owner, media):
+def test_photo_main_refuses_get(owner_client, owner, media):
     from register.photos import photo_add
 
     car = CarFactory(owner=owner)
-    photo = photo_add(car=car, upload=SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"))
+    first = photo_add(car=car, upload=SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"))
+    second = photo_add(car=car, upload=SimpleUploadedFile("b.jpg", jpeg_bytes(), "image/jpeg"))
 
-    assert owner_client.get(f"/garage/photos/{photo.pk}/delete/").status_code == 405
+    assert owner_client.get(f"/garage/photos/{second.pk}/main/").status_code == 405
+    assert list(CarPhoto.objects.order_by("pk").values_list("pk", "is_main")) == [(first.pk, True), (second.pk, False)]
+
+
+def test_photo_delete_get_asks_first_and_deletes_nothing(owner_client, owner, media):
+    from register.photos import photo_add
+
+    car = CarFactory(owner=owner)
+    photo = photo_add(car=car, upload=SimpleUploadedFile("a.jpg", jpeg_bytes(), "image/jpeg"), caption="Karussell")
+
+    response = owner_client.get(f"/garage/photos/{photo.pk}/delete/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Delete this photo?" in html
+    assert "Delete the photo</button>" in html
+    assert photo.thumbnail.url in html
     assert CarPhoto.objects.filter(pk=photo.pk).exists()
 
 

@@ -108,7 +108,8 @@ PROJECT: dict[str, list[Case]] = {
     "register:car_photos": [Case(lambda w: {"pk": w.car.pk}, only_owner(ok))],
     # POST only: a GET is refused by every signed-in role; anonymous users are sent to log in first.
     "register:photo_main": [Case(lambda w: {"pk": w.photo.pk}, signed_in(not_allowed))],
-    "register:photo_delete": [Case(lambda w: {"pk": w.photo.pk}, signed_in(not_allowed))],
+    # GET is the confirmation page, POST deletes.
+    "register:photo_delete": [Case(lambda w: {"pk": w.photo.pk}, only_owner(ok))],
     "register:claim": [Case(expect=signed_in(ok))],
     "register:profile": [Case(expect=signed_in(ok))],
     "register:account_delete": [Case(expect=signed_in(ok))],

@@ -1,0 +1,126 @@
+"""Real checkers for the browser journeys: axe-core in the page, the Nu HTML Checker on its HTML.
+
+Both come from the npm registry, pinned in ``package.json`` / ``package-lock.json`` and installed by
+``npm ci`` (``.ci/run``; ``make test`` when npm exists). Without them, or without Java for the Nu
+checker, a test that asks for them skips with the reason, unless ``REQUIRE_BROWSER=1`` (set by
+``.ci/run``), where it fails: CI never passes without the checkers having run.
+
+Use in a journey::
+
+    from tests.e2e.checks import assert_accessible, assert_valid_html
+
+    page.goto(url)
+    assert_accessible(page)            # axe-core: 0 violations of any impact
+    assert_valid_html({url: page.content_html()})   # or collect several pages, check them in one run
+
+axe-core runs with the page's Content-Security-Policy in force: it is evaluated through the browser's
+DevTools protocol (Playwright's ``evaluate``), which the policy does not govern, so the context needs no
+``bypass_csp`` and an inline script of ours would still be refused and fail the journey.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+INSTALL_HINT = "run `npm ci` in the project directory (package.json pins axe-core and vnu-jar)"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+    pytest.skip(reason)
+
+
+@cache
+def _axe_source() -> str:
+    return AXE_JS.read_text()
+
+
+def axe_violations(page: Page) -> list[dict]:
+    """axe-core's violations on the page as it is now, every rule and every impact."""
+    if not AXE_JS.exists():
+        _missing(f"axe-core is not installed: {INSTALL_HINT}")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source())
+    return page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary})),
+            }));
+        }"""
+    )
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
+        lines.extend(f"    {n['target']}: {n['summary']}" for n in v["nodes"][:5])
+    return "\n".join(lines)
+
+
+def assert_accessible(page: Page) -> None:
+    """0 axe-core violations of any impact, with the page's Content-Security-Policy in force."""
+    violations = axe_violations(page)
+    assert violations == [], f"{page.url}: axe-core found\n{format_violations(violations)}"
+
+
+def page_html(page: Page) -> str:
+    """The HTML the server sent for the page's current URL (not the DOM after scripts ran)."""
+    response = page.request.get(page.url)
+    assert response.ok, f"{page.url}: {response.status}"
+    return response.text()
+
+
+def nu_errors(documents: dict[str, str]) -> list[str]:
+    """The Nu HTML Checker's errors (``--errors-only``) for each document, named by its key."""
+    if not VNU_JAR.exists():
+        _missing(f"the Nu HTML Checker is not installed: {INSTALL_HINT}")
+    java = shutil.which("java")
+    if java is None:
+        _missing("no Java to run the Nu HTML Checker (`apt-get install default-jre-headless`)")
+    with tempfile.TemporaryDirectory() as tmp:
+        names = {}
+        for index, (name, html) in enumerate(documents.items()):
+            path = Path(tmp) / f"page-{index}.html"
+            path.write_text(html)
+            names[path.as_uri()] = name
+        result = subprocess.run(
+            [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *(str(Path(u[7:])) for u in names)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    errors = []
+    for m in messages:
+        where = names.get(m.get("url", ""), m.get("url", "?"))
+        errors.append(f"{where}:{m.get('lastLine', '?')}: {m.get('message')} [{m.get('extract', '').strip()}]")
+    return errors
+
+
+def assert_valid_html(documents: dict[str, str]) -> None:
+    """0 errors from the Nu HTML Checker in every document."""
+    errors = nu_errors(documents)
+    assert errors == [], "Nu HTML Checker errors:\n" + "\n".join(errors)
+
+
+def assert_csp_enforced(page: Page) -> None:
+    """The page was served with a Content-Security-Policy that refuses inline scripts."""
+    response = page.request.get(page.url)
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]

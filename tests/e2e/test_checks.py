@@ -1,0 +1,121 @@
+"""Every public page, every owner page and the custom admin pages, at desktop width and at 375 px:
+0 axe-core violations of any impact with the Content-Security-Policy on, 0 Nu HTML Checker errors,
+and nothing that scrolls sideways."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from events.models import Entry
+from register.models import Claim
+from register.photos import photo_add
+from tests.e2e.checks import assert_accessible, assert_csp_enforced, assert_valid_html, page_html
+from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data, jpeg_bytes, log_in
+from tests.factories import CarFactory, EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+COLOURS = ["Valencia Orange Metallic", "Alpine White", "Black Sapphire Metallic"]
+
+
+@pytest.fixture
+def site(db, settings, tmp_path):
+    """A published event with a convoy, an owner with a verified car (with a photo), a pending car,
+    an entry and a pending claim; an organiser."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ensure_reference_data()
+    owner = UserFactory(email="owner@example.org", display_name="Ada Owner", show_name_publicly=True)
+    car = VerifiedCarFactory(owner=owner, colour=colour("Valencia Orange Metallic"), nickname="Orange Juice")
+    photo = photo_add(car=car, upload=SimpleUploadedFile("car.jpg", jpeg_bytes()), caption="At the Karussell")
+    pending = CarFactory(owner=owner, colour=colour("Alpine White"))
+    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031", roster_published=True)
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=20)
+    entry = EntryFactory(session=session, car=car, driver=owner, slot=1, status=Entry.Status.CONFIRMED)
+    for slot, name in enumerate(COLOURS * 3, start=2):
+        EntryFactory(session=session, car=VerifiedCarFactory(colour=colour(name)), slot=slot)
+    other = VerifiedCarFactory(nickname="Someone else's")
+    Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
+    organiser = UserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
+    return {
+        "owner": owner,
+        "car": car,
+        "pending": pending,
+        "photo": photo,
+        "event": event,
+        "session": session,
+        "entry": entry,
+        "organiser": organiser,
+    }
+
+
+def public_pages(site) -> list[str]:
+    event = site["event"]
+    return [
+        "/",
+        "/register/",
+        "/register/stats/",
+        f"/register/cars/{site['car'].register_number}/",
+        "/events/",
+        f"/events/{event.slug}/",
+        f"/events/{event.slug}/roster/",
+        "/language/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+    ]
+
+
+def owner_pages(site) -> list[str]:
+    car, photo = site["car"], site["photo"]
+    return [
+        "/garage/",
+        "/garage/cars/add/",
+        f"/garage/cars/{car.pk}/edit/",
+        f"/garage/cars/{car.pk}/photos/",
+        f"/garage/photos/{photo.pk}/delete/",
+        "/garage/claim/",
+        "/garage/profile/",
+        "/garage/profile/delete/",
+        "/events/my-entries/",
+        f"/events/my-entries/{site['entry'].pk}/cancel/",
+        f"/events/{site['event'].slug}/",
+        f"/events/{site['event'].slug}/roster/",
+        "/accounts/password/change/",
+        "/accounts/email/",
+    ]
+
+
+def admin_pages(site) -> list[str]:
+    session = site["session"]
+    return [
+        f"/admin/events/session/{session.pk}/convoy/",
+    ]
+
+
+def check_pages(page, base: str, paths: list[str]) -> None:
+    documents = {}
+    for path in paths:
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, f"{path}: {response.status}"
+        assert_accessible(page)
+        assert_no_horizontal_overflow(page)
+        documents[path] = page_html(page)
+    assert_csp_enforced(page)
+    assert_valid_html(documents)
+
+
+def test_public_pages_pass_axe_and_nu_checker(page, live_server, site):
+    check_pages(page, live_server.url, public_pages(site))
+
+
+def test_owner_pages_pass_axe_and_nu_checker(page, live_server, site):
+    log_in(page, live_server.url, email="owner@example.org")
+
+    check_pages(page, live_server.url, owner_pages(site))
+
+
+def test_custom_admin_pages_pass_axe_and_nu_checker(page, live_server, site):
+    log_in(page, live_server.url, email="organiser@example.org")
+
+    check_pages(page, live_server.url, admin_pages(site))
