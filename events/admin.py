@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
@@ -398,7 +398,7 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
             request, queryset, services.entry_move_to_waitlist, _("%(count)d entries moved to the waitlist.")
         )
 
-    @admin.action(description=_("Cancel"), permissions=["change"])
+    @admin.action(description=pgettext_lazy("entries", "Cancel"), permissions=["change"])
     def cancel(self, request, queryset):
         self._per_entry(request, queryset, services.entry_cancel, _("%(count)d entries cancelled."))
 

@@ -5,6 +5,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from events.models import Session
 from register.models import Car
@@ -48,7 +49,9 @@ class SignupForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_action = reverse("events:signup", args=[session.event.slug, session.slug])
         self.helper.attrs = {"aria-label": _("Sign up for %(session)s") % {"session": session.name}}
-        self.helper.add_input(Submit("submit", _("Sign up"), css_id=f"submit-{session.slug}"))
+        self.helper.add_input(
+            Submit("submit", pgettext_lazy("an event session", "Sign up"), css_id=f"submit-{session.slug}")
+        )
 
     @property
     def requirements_confirmed(self) -> bool:

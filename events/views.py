@@ -15,7 +15,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import quote_etag
 from django.utils.translation import get_language
@@ -268,7 +268,16 @@ def calendar_ics(request, slug):
         vevent.add("dtend", timezone.localtime(session.ends_at))
         vevent.add("summary", f"{event.name}: {session.name}")
         vevent.add("location", event.venue)
-        description = [session.get_kind_display(), session.get_track_display()]
+        description = [
+            session.get_kind_display(),
+            session.get_track_display(),
+            # Calendar apps show the times in the reader's zone; the text says the venue's.
+            _("When: %(starts)s – %(ends)s (Europe/Berlin)")
+            % {
+                "starts": formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
+                "ends": formats.time_format(timezone.localtime(session.ends_at), "TIME_FORMAT"),
+            },
+        ]
         if session.laps:
             description.append(_("Laps: %(laps)s") % {"laps": session.laps})
         if session.pace_car:

@@ -31,7 +31,8 @@ class SignupForm(AllauthSignupForm):
         help_text=_("How other owners and organisers see you."),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    country = LazyTypedChoiceField(label=_("Country"), choices=[("", "---------"), *countries], required=False)
+    # Callable: the country names are those of the visitor's language, not of the first import.
+    country = LazyTypedChoiceField(label=_("Country"), choices=lambda: [("", "---------"), *countries], required=False)
     show_name_publicly = forms.BooleanField(
         label=_("Show my name on public pages"),
         required=False,
