@@ -148,6 +148,10 @@ class EntryQuerySet(models.QuerySet):
         """The sessions a car took part in, newest first; kept across changes of owner."""
         return self.filter(car=car).confirmed().select_related("session__event").order_by("-session__starts_at")
 
+    def on_published_rosters(self):
+        """Only entries of events whose roster is public: what anybody may learn about an entry."""
+        return self.filter(session__event__roster_published=True)
+
     def for_roster(self):
         return self.confirmed().select_related("car__colour", "driver").in_slot_order()
 

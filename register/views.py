@@ -75,14 +75,15 @@ def car_list(request):
 
 def car_detail(request, number: int):
     car = get_object_or_404(Car.objects.verified().select_related("colour", "owner"), register_number=number)
+    history = Entry.objects.car_history(car)
+    user = request.user
+    if not (user.is_staff or (user.is_authenticated and car.owner_id == user.pk)):
+        # An unpublished roster is not public yet, not even entry by entry through the cars in it.
+        history = history.on_published_rosters()
     return render(
         request,
         "register/car_detail.html",
-        {
-            "car": car,
-            "photos": list(car.photos.all()),
-            "event_history": Entry.objects.car_history(car),
-        },
+        {"car": car, "photos": list(car.photos.all()), "event_history": history},
     )
 
 

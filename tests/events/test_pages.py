@@ -449,3 +449,23 @@ def test_car_history_include_lists_events_with_roster_links(owner):
     assert reverse("events:roster", args=[published.session.event.slug]) in html
     assert reverse("events:roster", args=[hidden.session.event.slug]) not in html
     assert str(published.session.starts_at.year) in html
+
+
+@pytest.mark.parametrize(
+    ("viewer", "sees_unpublished"),
+    [("anonymous", False), ("other", False), ("owner", True), ("organiser", True), ("registrar", True)],
+)
+def test_car_page_event_history_shows_unpublished_rosters_only_to_the_owner_and_staff(
+    client, viewer, sees_unpublished, owner, other_owner, organiser, registrar
+):
+    car = VerifiedCarFactory(owner=owner)
+    EntryFactory(car=car, session__event__roster_published=True, session__event__name="Ring 2031")
+    EntryFactory(car=car, session__event__name="Ring 2032 (roster not published)", session__name="Secret run")
+    users = {"anonymous": None, "other": other_owner, "owner": owner, "organiser": organiser, "registrar": registrar}
+    if users[viewer] is not None:
+        client.force_login(users[viewer])
+
+    html = client.get(car.get_absolute_url()).content.decode()
+
+    assert "Ring 2031" in html
+    assert ("Ring 2032" in html, "Secret run" in html) == (sees_unpublished, sees_unpublished)
