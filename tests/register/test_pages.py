@@ -171,7 +171,7 @@ def test_car_page_shows_facts_photos_and_event_history(client, media):
 
 def test_car_page_history_survives_change_of_owner(client):
     car = VerifiedCarFactory(register_number=8)
-    EntryFactory(session=SessionFactory(name="Old owner's convoy"), car=car)
+    EntryFactory(session=SessionFactory(name="Old owner's convoy", event__roster_published=True), car=car)
     car.owner = UserFactory()
     car.save()
 
