@@ -8,7 +8,9 @@ PostgreSQL that is deleted afterwards. Both contenders run under the same gunico
 wrk runs, app and raw taking turns: wrk opens its connections anew each run and gunicorn's workers
 accept them greedily, so one run may find all of them on one worker (one core) and another spread
 over both; the median of interleaved runs compares like with like. ``--app-root`` points at another
-checkout (e.g. a scratch copy with a proposed change) to measure it against the same contender.
+checkout (e.g. a scratch copy with a proposed change) to measure it against the same contender;
+``--before-root`` adds a third contender, another checkout (e.g. ``git archive <commit>`` unpacked), that
+takes its turn in the same rounds, so a change is measured before and after on one loaded machine.
 Goal: app ≥ 1.0× raw.
 """
 
@@ -49,6 +51,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--app-root", default=str(ROOT))
+    parser.add_argument("--before-root", help="another checkout measured in the same rounds")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--env", action="append", default=[], help="extra NAME=value for the app")
     parser.add_argument(
@@ -76,6 +79,11 @@ def main() -> None:
         if args.conn_max_age is not None:
             app_env["DATABASE_URL"] = f"{db.url}&conn_max_age={args.conn_max_age}"
         app = harness.start_gunicorn(db, root=app_root, timeout=300, **gunicorn, **app_env)
+        servers = {"app": app}
+        if args.before_root:
+            before_root = harness.Path(args.before_root).resolve()
+            collectstatic(db, before_root)
+            servers["before"] = harness.start_gunicorn(db, root=before_root, timeout=300, **gunicorn, **app_env)
         raw_env = {"RAW_PG_HOST": db.socket_dir, "RAW_PG_PORT": str(db.port)}
         try:
             raw = harness.start_gunicorn(
@@ -86,8 +94,10 @@ def main() -> None:
                 **raw_env,
             )
         except BaseException:
-            app.stop()
+            for server in servers.values():
+                server.stop()
             raise
+        servers["raw"] = raw
         try:
             print(
                 f"# gunicorn --workers {args.workers} --threads {args.threads} (gthread), DEBUG=0; "
@@ -103,10 +113,10 @@ def main() -> None:
                 raw_body = harness.request(raw.port, "GET", path, timeout=300).body
                 assert app_body.count("•••••••".encode()) >= size, "app page does not show every entry"
                 assert raw_body.count("•••••••".encode()) == size, "raw page does not show every entry"
-                url = {"app": f"http://127.0.0.1:{app.port}{path}", "raw": f"http://127.0.0.1:{raw.port}{path}"}
+                url = {name: f"http://127.0.0.1:{server.port}{path}" for name, server in servers.items()}
                 for contender in url.values():
                     wrk(contender, seconds=2, connections=args.connections)  # warm-up
-                runs = {"app": [], "raw": []}
+                runs = {name: [] for name in servers}
                 for _ in range(args.rounds):
                     for name in runs:
                         runs[name].append(wrk(url[name], seconds=args.seconds, connections=args.connections))
@@ -130,9 +140,15 @@ def main() -> None:
                     f"{a['p50']:>9} {r['p50']:>9} {len(app_body) / 1024:>7.0f} {len(raw_body) / 1024:>7.0f}"
                     f" {fresh:>13} {c['rps']:>14.1f} {c['rps'] / r['rps']:>6.2f}x"
                 )
+                if "before" in runs:
+                    b = median_run(runs["before"])
+                    print(
+                        f"# {size} entries, before ({args.before_root}): {b['rps']:.1f} req/s, p50 {b['p50']},"
+                        f" {b['rps'] / r['rps']:.2f}x raw; app/before {a['rps'] / b['rps']:.2f}x"
+                    )
         finally:
-            app.stop()
-            raw.stop()
+            for server in servers.values():
+                server.stop()
 
 
 if __name__ == "__main__":

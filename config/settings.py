@@ -153,8 +153,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Photos: at most 15 MB per upload; anything larger is refused by the form.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+# Photos: at most 15 MB per upload; anything larger is refused by the form. (Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not files: its 2.5 MB default is plenty.)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PHOTO_MAX_PIXELS = 50_000_000

@@ -1,14 +1,21 @@
-"""The database backend's health check (config/postgresql): no round trip, yet a connection the server
-ended is noticed and replaced before a request uses it."""
+"""The database connection: Django's health check replaces a connection the server ended; the embedded
+server starts only when a connection is needed and survives a damaged handle file (config/database.py)."""
 
 from __future__ import annotations
 
-import select
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import close_old_connections, connection
 
+from config.database import _embedded_postgres, embedded_server, repair_handle_file
 from register.models import Colour
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def backend_pid() -> int:
@@ -28,10 +35,6 @@ def terminate(pid: int) -> None:
         other.close()
 
 
-def wait_readable(timeout: float = 5) -> None:
-    select.select([connection.connection.fileno()], [], [], timeout)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_healthy_idle_connection_is_kept_for_the_next_request():
     pid = backend_pid()
@@ -46,7 +49,6 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
     old_pid = backend_pid()
     terminate(old_pid)
-    wait_readable()
 
     assert connection.is_usable() is False
     # What Django does when the next request starts, then that request's first query:
@@ -55,3 +57,110 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_request_uses_
 
     assert count > 0
     assert backend_pid() != old_pid
+
+
+# Runs a management command in a fresh process; counts the connections it opened and the embedded
+# servers it started (the receiver is connected before Django loads the settings).
+RUN_COMMAND = """
+import sys, django
+from django.db.backends.signals import connection_created
+opened = []
+connection_created.connect(lambda **kwargs: opened.append(1), weak=False)
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+settings.LOCALE_PATHS = [sys.argv[1]]
+call_command(*sys.argv[2:])
+from config.database import _embedded_postgres
+print("connections", len(opened), "servers", len(_embedded_postgres().PostgresServer._instances))
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "--deploy"],
+        ["collectstatic", "--noinput", "-v", "0"],
+        ["makemessages", "--locale", "de", "-v", "0"],
+    ],
+)
+def test_tooling_starts_no_database_server(command, tmp_path):
+    (tmp_path / "page.py").write_text("from django.utils.translation import gettext\ngettext('Roster')\n")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "STATIC_ROOT": str(tmp_path / "static")}
+    env["PYTHONPATH"] = str(ROOT)
+
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_COMMAND, str(tmp_path / "locale"), *command],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "connections 0 servers 0"
+
+
+def a_finished_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize(
+    ("damaged", "repaired"),
+    [
+        ("", []),
+        ("[1234, 56", []),
+        ("\x00\x00\x00", []),
+        ('{"pid": 1}', []),
+        ("7", []),
+        ('["x", null]', []),
+        ("STALE_AND_LIVE", "LIVE"),
+    ],
+)
+def test_a_damaged_handle_file_is_repaired_to_the_live_pids(damaged, repaired, tmp_path):
+    handle_file = tmp_path / ".handle_pids.json"
+    if damaged == "STALE_AND_LIVE":
+        damaged, repaired = json.dumps([a_finished_pid(), os.getpid()]), [os.getpid()]
+    handle_file.write_text(damaged)
+
+    repair_handle_file(handle_file)
+
+    assert json.loads(handle_file.read_text()) == repaired
+    # What embedded-postgres does with the file on its next start and on exit.
+    handles = _embedded_postgres().utils.DiskList(handle_file)
+    handles.get_and_add(4242)
+    assert handles.get_and_remove(4242) == [*repaired, 4242]
+
+
+def test_a_missing_handle_file_stays_missing(tmp_path):
+    repair_handle_file(tmp_path / ".handle_pids.json")
+
+    assert not (tmp_path / ".handle_pids.json").exists()
+
+
+def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    server = embedded_server(pgdata)
+    user = server.system_user
+    _embedded_postgres().pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
+    (pgdata / ".handle_pids.json").write_text("")
+    start_again = (
+        "import sys; from pathlib import Path; from config.database import embedded_server;"
+        "print(embedded_server(Path(sys.argv[1])).get_postmaster_info().status)"
+    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", start_again, str(pgdata)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        _embedded_postgres().pg_ctl(["-m", "immediate", "stop"], pgdata=pgdata, user=user)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ready"

@@ -67,6 +67,7 @@ class Command(BaseCommand):
         parser.add_argument("--verify", action="store_true", help="restore into a fresh database and compare")
 
     def handle(self, *args, **options):
+        connection.ensure_connection()  # the embedded server fills in its address when it starts
         db = connection.settings_dict
         name = db["NAME"]
         output = Path(
