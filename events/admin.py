@@ -82,7 +82,7 @@ class EventAdmin(admin.ModelAdmin):
         done, errors = 0, []
         for event in queryset:
             try:
-                service(event=event, by=request.user)
+                service(event=event)
             except EntryError as exc:
                 errors.append(f"{event}: {exc}")
             else:

@@ -142,7 +142,7 @@ def roster_sessions(event: Event) -> list[Session]:
     return list(event.sessions.with_counts().order_by("starts_at", "pk"))
 
 
-def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
+def build_roster(event: Event) -> Roster:
     sessions = roster_sessions(event)
     entries = roster_entries(event, photos=True)
     colours = list(Colour.objects.all())
@@ -161,12 +161,11 @@ def build_roster(event: Event, *, colour_id: int | None = None) -> Roster:
     session_rosters = []
     for session in sessions:
         rows = by_session.get(session.pk, [])
-        shown = [e for e in rows if colour_id is None or e.car.colour_id == colour_id]
         session_rosters.append(
             SessionRoster(
                 session=session,
                 entries=rows,
-                shown=shown,
+                shown=rows,
                 breakdown=_breakdown(rows, colours),
                 convoy=convoy_layout(session, rows),
             )

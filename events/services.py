@@ -43,11 +43,6 @@ def _lock_session(session_id: int) -> Session:
     return Session.objects.select_for_update().get(pk=session_id)
 
 
-def _read_session(session_id: int) -> Session:
-    """The same read without the lock. Only the race test uses it, to prove the lock is what makes it safe."""
-    return Session.objects.get(pk=session_id)
-
-
 def _confirmed_stats(session: Session) -> tuple[int, int]:
     """(number of confirmed entries, highest slot number in use) in one query."""
     stats = Entry.objects.confirmed().filter(session=session).aggregate(count=Count("pk"), top=Max("slot"))
@@ -88,7 +83,6 @@ def entry_create(
     driver: User,
     requirements_confirmed: bool = False,
     now: datetime.datetime | None = None,
-    lock: bool = True,
 ) -> Entry:
     """Sign ``car`` up for ``session``, driven by its owner.
 
@@ -99,8 +93,7 @@ def entry_create(
     registrars verify them before the event.
 
     ``now`` is only the moment the registration window is checked against; the sign-up time is the real
-    time the entry is written. ``lock`` is private: ``lock=False`` exists only so the race test can show
-    that the lock is what keeps capacity (never pass it anywhere else).
+    time the entry is written.
     """
     event = session.event
     now = now or timezone.now()
@@ -122,10 +115,9 @@ def entry_create(
     if active.filter(driver=driver).exists():
         raise EntryError(_("You already have a car signed up for this session."))
 
-    read_session = _lock_session if lock else _read_session
     try:
         with transaction.atomic():
-            locked = read_session(session.pk)
+            locked = _lock_session(session.pk)
             locked.event = event
             confirmed, top_slot = _confirmed_stats(locked)
             created = timezone.now()
@@ -471,7 +463,7 @@ def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) ->
 
 
 @transaction.atomic
-def roster_publish(*, event: Event, by: User | None) -> Event:
+def roster_publish(*, event: Event) -> Event:
     """Make the event's roster public; publishing again keeps the first publication time."""
     locked = Event.objects.select_for_update().get(pk=event.pk)
     if not locked.roster_published:
@@ -483,7 +475,7 @@ def roster_publish(*, event: Event, by: User | None) -> Event:
 
 
 @transaction.atomic
-def roster_unpublish(*, event: Event, by: User | None) -> Event:
+def roster_unpublish(*, event: Event) -> Event:
     """Take the roster off the public pages (e.g. to fix the order); the publication time is cleared."""
     locked = Event.objects.select_for_update().get(pk=event.pk)
     locked.roster_published = False

@@ -434,7 +434,7 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
         changed = 0
         for car in queryset:
             if car.status == Car.Status.VERIFIED:
-                car_unverify(car=car, by=request.user)
+                car_unverify(car=car)
                 changed += 1
         self.message_user(
             request,

@@ -99,7 +99,7 @@ def car_verify(*, car: Car, by: User | None = None) -> Car:
 
 
 @transaction.atomic
-def car_unverify(*, car: Car, by: User | None = None) -> Car:
+def car_unverify(*, car: Car) -> Car:
     """Back to pending. The register number stays with the car and is never reused."""
     car = Car.objects.select_for_update().get(pk=car.pk)
     car.status = Car.Status.PENDING

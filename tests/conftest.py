@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 
+from tests import factories
 from tests.factories import UserFactory
 
 
@@ -50,16 +50,9 @@ def owner_client(client, owner):
     return client
 
 
-def _staff_in(group: str, **fields):
-    """Staff in a group made by a migration, not a superuser."""
-    user = UserFactory(is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def organiser(db):
-    return _staff_in("Organisers", email="organiser@example.org", display_name="Orla Organiser")
+    return factories.organiser(email="organiser@example.org", display_name="Orla Organiser")
 
 
 @pytest.fixture
@@ -70,7 +63,7 @@ def organiser_client(client, organiser):
 
 @pytest.fixture
 def registrar(db):
-    return _staff_in("Registrars", email="registrar@example.org", display_name="Rita Registrar")
+    return factories.registrar(email="registrar@example.org", display_name="Rita Registrar")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from events.models import Entry, Event, Session
@@ -32,6 +33,26 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+def staff_in(group: str, **fields) -> User:
+    """Staff in a group the migrations made ("Organisers", "Registrars"), not a superuser."""
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=group))
+    return User.objects.get(pk=user.pk)  # fresh: no stale permission cache
+
+
+def organiser(**fields) -> User:
+    return staff_in("Organisers", **fields)
+
+
+def registrar(**fields) -> User:
+    return staff_in("Registrars", **fields)
+
+
+def owners_with_cars(count: int, **car_fields) -> list[Car]:
+    """``count`` cars, each with its own owner. No password hashing: that would dominate the race tests."""
+    return [CarFactory(owner=UserFactory(password=None), **car_fields) for _ in range(count)]
 
 
 def colour(name: str = "Valencia Orange Metallic") -> Colour:

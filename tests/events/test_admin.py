@@ -698,7 +698,7 @@ def test_publish_roster_action_publishes(organiser_client, session):
 
 @pytest.mark.django_db
 def test_unpublish_roster_action_unpublishes(organiser_client, organiser, session):
-    event = services.roster_publish(event=session.event, by=organiser)
+    event = services.roster_publish(event=session.event)
 
     response = organiser_client.post(EVENT_LIST, {"action": "unpublish_roster", "_selected_action": [event.pk]})
 

@@ -10,8 +10,7 @@ from events.services import (
     entry_move_to_waitlist,
     session_set_capacity,
 )
-from tests.events.factories_e1 import organiser, owners_with_cars
-from tests.factories import CarFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from tests.factories import CarFactory, SessionFactory, UserFactory, VerifiedCarFactory, organiser, owners_with_cars
 
 pytestmark = pytest.mark.django_db
 

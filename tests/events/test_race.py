@@ -17,10 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from events import services
-from events.models import Entry, EntryChange
+from events.models import Entry, EntryChange, Session
 from events.services import EntryError, entry_cancel, entry_create
-from tests.events.factories_e1 import owners_with_cars
-from tests.factories import CarFactory, EventFactory, SessionFactory
+from tests.factories import CarFactory, EventFactory, SessionFactory, owners_with_cars
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -52,10 +51,8 @@ def run_at_once(count: int, work: Callable[[int], object]) -> list:
     return results
 
 
-def sign_up_all_at_once(session, cars, *, lock: bool = True) -> list:
-    return run_at_once(
-        len(cars), lambda i: entry_create(session=session, car=cars[i], driver=cars[i].owner, lock=lock)
-    )
+def sign_up_all_at_once(session, cars) -> list:
+    return run_at_once(len(cars), lambda i: entry_create(session=session, car=cars[i], driver=cars[i].owner))
 
 
 def test_simultaneous_signups_fill_capacity_exactly_and_queue_the_rest(mailoutbox):
@@ -125,13 +122,13 @@ def test_simultaneous_signups_of_one_driver_with_two_cars_create_one_entry():
     assert Entry.objects.filter(session=session).count() == 1
 
 
-def test_race_without_the_lock_breaks_capacity_or_slots():
-    """Companion proof: the same race through ``_read_session`` instead of ``_lock_session`` goes wrong."""
-    assert services._read_session is not services._lock_session
+def test_race_without_the_lock_breaks_capacity_or_slots(monkeypatch):
+    """Companion proof: the same race, with the session read but not locked, goes wrong."""
+    monkeypatch.setattr(services, "_lock_session", lambda session_id: Session.objects.get(pk=session_id))
     broken = []
     for _attempt in range(5):
         session = SessionFactory(capacity=PLACES)
-        results = sign_up_all_at_once(session, owners_with_cars(DRIVERS), lock=False)
+        results = sign_up_all_at_once(session, owners_with_cars(DRIVERS))
 
         slot_clashes = [
             r

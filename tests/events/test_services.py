@@ -24,7 +24,6 @@ from events.services import (
     session_set_capacity,
     waitlist_promote,
 )
-from tests.events.factories_e1 import organiser, owners_with_cars
 from tests.factories import (
     CarFactory,
     EntryFactory,
@@ -33,6 +32,8 @@ from tests.factories import (
     UserFactory,
     VerifiedCarFactory,
     colour,
+    organiser,
+    owners_with_cars,
 )
 
 pytestmark = pytest.mark.django_db
@@ -658,10 +659,10 @@ def test_convoy_reorder_with_wrong_ids_refused(case):
 def test_roster_publish_sets_flag_and_time_once():
     event = EventFactory()
 
-    roster_publish(event=event, by=organiser())
+    roster_publish(event=event)
     event.refresh_from_db()
     first = event.roster_published_at
-    roster_publish(event=event, by=None)
+    roster_publish(event=event)
     event.refresh_from_db()
 
     assert event.roster_published is True
@@ -672,7 +673,7 @@ def test_roster_publish_sets_flag_and_time_once():
 def test_roster_unpublish_clears_flag_and_time():
     event = EventFactory(roster_published=True, roster_published_at=timezone.now())
 
-    roster_unpublish(event=event, by=organiser())
+    roster_unpublish(event=event)
 
     event.refresh_from_db()
     assert (event.roster_published, event.roster_published_at) == (False, None)

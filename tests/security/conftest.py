@@ -6,18 +6,15 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import get_resolver
-from django.views.static import serve
 from PIL import Image
 
 from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, User
 from register.photos import photo_add
-from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from tests.factories import EntryFactory, EventFactory, SessionFactory, VerifiedCarFactory, organiser, registrar
 
 ROLES = ("anonymous", "owner", "other", "organiser", "registrar")
 
@@ -58,21 +55,10 @@ def _fresh_cache():
 
 
 @pytest.fixture
-def media_root(settings, tmp_path, monkeypatch):
+def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.MEDIA_ROOT.mkdir()
-    # config/urls.py binds document_root=settings.MEDIA_ROOT when it is imported, so overriding the
-    # setting does not move the /media/ view; point that one pattern at the test's directory too.
-    for pattern in get_resolver().url_patterns:
-        if getattr(pattern, "callback", None) is serve:
-            monkeypatch.setitem(pattern.default_args, "document_root", str(settings.MEDIA_ROOT))
     return settings.MEDIA_ROOT
-
-
-def staff_user(email: str, group: str) -> User:
-    user = UserFactory(email=email, display_name=group, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
@@ -89,8 +75,8 @@ def world(db, owner, other_owner, media_root) -> World:
         "anonymous": None,
         "owner": owner,
         "other": other_owner,
-        "organiser": staff_user("organiser@example.org", "Organisers"),
-        "registrar": staff_user("registrar@example.org", "Registrars"),
+        "organiser": organiser(email="organiser@example.org", display_name="Organisers"),
+        "registrar": registrar(email="registrar@example.org", display_name="Registrars"),
     }
     return World(
         users=users,
