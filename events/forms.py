@@ -69,3 +69,14 @@ class RosterFilterForm(forms.Form):
 
     def colour_id(self) -> int | None:
         return self.cleaned_data.get("colour") if self.is_valid() else None
+
+
+class CheckInSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Short code, register number, slot or name"),
+        max_length=80,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "enterkeyhint": "search"}
+        ),
+    )

@@ -64,7 +64,8 @@ def _change(entry: Entry, field: str, old, new, *, by: User | None, reason: str,
     )
 
 
-def _is_organiser(user: User | None) -> bool:
+def is_organiser(user: User | None) -> bool:
+    """Staff with the permission to change entries (the "Organisers" group, or a superuser)."""
     return bool(user and user.is_active and user.is_staff and user.has_perm("events.change_entry"))
 
 
@@ -165,7 +166,7 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
     of the waitlist with the next slot number; the other slots stay as they are until an organiser
     renumbers.
     """
-    if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or _is_organiser(by)):
+    if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or is_organiser(by)):
         raise EntryError(_("You can only cancel your own entries."))
     session = _lock_session(entry.session_id)
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)

@@ -117,6 +117,22 @@ PROJECT: dict[str, list[Case]] = {
     "events:my_entries": [Case(expect=signed_in(ok))],
     # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
     "events:entry_cancel": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    # The gate: organisers only; other signed-in roles get a 403 (they know the event exists).
+    "events:check_in": [
+        Case(_event, signed_in(forbidden, organiser=ok)),
+        Case(lambda w: {"slug": "no-such-event"}, signed_in(forbidden, organiser=not_found), "unknown"),
+    ],
+    "events:check_in_counts": [Case(_event, signed_in(forbidden, organiser=ok))],
+    # POST checks in; a GET shows the entry's result on the check-in page.
+    "events:check_in_entry": [
+        Case(
+            lambda w: {"slug": w.event.slug, "pk": w.entry.pk},
+            signed_in(
+                forbidden,
+                organiser=to(lambda w: reverse("events:check_in", args=[w.event.slug]) + f"?entry={w.entry.pk}"),
+            ),
+        )
+    ],
     # The ticket: its driver and the car's owner (here the same person) only.
     "events:ticket": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
     "events:detail": [

@@ -1,0 +1,51 @@
+"""A fake camera for Chromium: a Y4M video of a ticket's QR code, and a browser that films it.
+
+Chromium plays the file as its camera with ``--use-file-for-fake-video-capture``. Y4M: one header line,
+then per frame ``FRAME\\n`` and the Y, Cb and Cr planes (4:2:0, so Cb and Cr at half width and height);
+see https://wiki.multimedia.cx/index.php/YUV4MPEG2.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image
+
+from events import tickets
+from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path
+
+WIDTH, HEIGHT, FRAMES = 640, 480, 30
+
+
+def ticket_frame(token: str) -> Image.Image:
+    """The ticket's QR code (the same PNG the email carries) on a white frame, as a phone would see it."""
+    qr = Image.open(io.BytesIO(tickets.qr_png(token))).convert("RGB")
+    side = min(HEIGHT - 40, qr.width * 2)
+    qr = qr.resize((side, side), Image.NEAREST)
+    frame = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    frame.paste(qr, ((WIDTH - side) // 2, (HEIGHT - side) // 2))
+    return frame
+
+
+def write_y4m(frame: Image.Image, path: Path, frames: int = FRAMES) -> Path:
+    y, cb, cr = frame.convert("YCbCr").split()
+    half = (frame.width // 2, frame.height // 2)
+    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{frame.width} H{frame.height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n")
+            out.write(planes)
+    return path
+
+
+def launch_with_camera(playwright_browser, video: Path):
+    """A second Chromium whose camera plays ``video`` (the shared one has no camera)."""
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    return playwright_browser.browser_type.launch(executable_path=_chromium_path(), headless=True, args=args)

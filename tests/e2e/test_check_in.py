@@ -1,0 +1,97 @@
+"""The gate on a 375 px phone: scan a real ticket through Chromium's fake camera, check in, scan again;
+and check a car in by searching for it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+from playwright.sync_api import expect
+
+from events.models import Entry
+from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m
+from tests.e2e.conftest import VIEWPORTS
+from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data, log_in
+from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def gate():
+    ensure_reference_data()
+    organiser = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
+    organiser.groups.add(Group.objects.get(name="Organisers"))
+    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031")
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=10)
+    entries = [
+        EntryFactory(
+            session=session,
+            slot=slot,
+            car=VerifiedCarFactory(nickname=nickname, colour=colour(name), register_number=100 + slot),
+        )
+        for slot, (nickname, name) in enumerate(
+            [("Ember", "Valencia Orange Metallic"), ("Frost", "Alpine White"), ("Shadow", "Black Sapphire Metallic")],
+            start=1,
+        )
+    ]
+    return event, session, entries
+
+
+def test_scan_a_ticket_with_the_camera_check_in_and_scan_again(browser, live_server, gate, tmp_path, request):
+    event, session, entries = gate
+    frost = entries[1]
+    video = write_y4m(ticket_frame(frost.ticket_token), tmp_path / "ticket.y4m")
+    camera_browser = launch_with_camera(browser, video)
+    request.addfinalizer(camera_browser.close)
+    context = camera_browser.new_context(viewport=VIEWPORTS["mobile"], permissions=["camera"])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    log_in(page, live_server.url, email="organiser@example.org")
+    page.goto(f"{live_server.url}/events/{event.slug}/check-in/")
+    assert_no_horizontal_overflow(page)
+    expect(page.locator(f'[data-session="{session.pk}"]')).to_contain_text("0 / 3")
+
+    page.get_by_role("button", name="Start the camera").click()
+    result = page.get_by_test_id("checkin-result")
+    expect(result.locator(".checkin-slot")).to_have_text("Slot 2")
+    expect(result).to_contain_text("#102")
+    expect(result).to_contain_text("Frost")
+    assert_no_horizontal_overflow(page)
+
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("alert").first).to_contain_text(f"Checked in: {frost.car}, Nordschleife convoy.")
+    expect(page.locator(f'[data-session="{session.pk}"]')).to_contain_text("1 / 3")
+    assert Entry.objects.get(pk=frost.pk).checked_in_at is not None
+
+    page.get_by_role("button", name="Start the camera").click()
+    expect(page.locator(".checkin-already")).to_contain_text("Already checked in at")
+    expect(page.locator(".checkin-already")).to_contain_text("by Orla Organiser")
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+    context.close()
+    assert errors == []
+
+
+def test_check_in_by_search_and_live_count_moves(page, viewport, live_server, gate):
+    event, session, entries = gate
+    ember = entries[0]
+    log_in(page, live_server.url, email="organiser@example.org")
+    page.goto(f"{live_server.url}/events/{event.slug}/check-in/")
+    counts = page.locator(f'[data-session="{session.pk}"]')
+    expect(counts).to_contain_text("0 / 3")
+
+    page.get_by_label("Short code, register number, slot or name").fill("ember")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_test_id("checkin-result").locator(".checkin-slot")).to_have_text("Slot 1")
+    page.get_by_role("button", name="Check in").click()
+    expect(counts).to_contain_text("1 / 3")
+    assert_no_horizontal_overflow(page)
+
+    # Another organiser checks Shadow in at the other gate: this page's count follows by itself.
+    from events import services
+
+    services.entry_check_in(entry=entries[2], by=None)
+    expect(counts).to_contain_text("2 / 3", timeout=12_000)
+    assert Entry.objects.get(pk=ember.pk).checked_in_at is not None
