@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from register import views as register_views
@@ -28,6 +29,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", register_views.language, name="language"),
+    # Strings of static/js/*.js in the visitor's language (locale/*/LC_MESSAGES/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("register.urls")),
     path("events/", include("events.urls")),
     re_path(r"^media/(?P<path>.*)$", media),

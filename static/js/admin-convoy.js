@@ -2,6 +2,11 @@
 // The order of the hidden "entry" inputs is what the form posts; the server assigns slots 1..N.
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (loaded before this file) translates; without it, English.
+  const gettext = window.gettext || function (text) { return text; };
+  const interpolate = window.interpolate || function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  };
   const list = document.getElementById("convoy-list");
   const status = document.getElementById("convoy-status");
   if (!list) {
@@ -19,7 +24,8 @@
     });
     if (moved && status) {
       const position = items().indexOf(moved) + 1;
-      status.textContent = moved.dataset.label + " → " + position;
+      status.textContent = interpolate(
+        gettext("%(car)s moved to place %(position)s"), { car: moved.dataset.label, position: position }, true);
     }
   }
 

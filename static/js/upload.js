@@ -3,6 +3,9 @@
  * the same page with the form errors) replaces the page's <main>, so messages and errors show as usual. */
 (function () {
   "use strict";
+  // Django's JavaScript catalogue (/jsi18n/, loaded before this file) translates; without it, English.
+  var gettext = window.gettext || function (text) { return text; };
+  var percentFormat = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent" });
 
   function setProgress(form, percent) {
     var bar = form.querySelector("[data-upload-progress]");
@@ -11,7 +14,8 @@
     bar.setAttribute("aria-valuenow", String(percent));
     var inner = bar.querySelector(".progress-bar");
     inner.style.width = percent + "%";
-    inner.textContent = percent + "%";
+    inner.textContent = percentFormat.format(percent / 100);  // "42%", "42 %"
+    if (percent === 100) announce(form, gettext("Uploaded. The photo is being processed…"));
   }
 
   function announce(form, text) {
@@ -58,7 +62,7 @@
     });
     xhr.addEventListener("error", function () {
       if (button) button.disabled = false;
-      announce(form, form.getAttribute("data-upload-error") || "Upload failed.");
+      announce(form, gettext("The upload failed. Check your connection and try again."));
       setProgress(form, 0);
     });
     setProgress(form, 0);

@@ -96,6 +96,7 @@ PROJECT: dict[str, list[Case]] = {
     "home": [Case(expect=everyone(ok))],
     "healthz": [Case(expect=everyone(ok))],
     "language": [Case(expect=everyone(ok))],
+    "javascript-catalog": [Case(expect=everyone(ok))],
     "register:list": [Case(expect=everyone(ok))],
     "register:stats": [Case(expect=everyone(ok))],
     "register:car_detail": [

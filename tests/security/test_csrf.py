@@ -76,6 +76,7 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
 READ_ONLY = {
     "home",
     "healthz",
+    "javascript-catalog",
     "register:list",
     "register:stats",
     "register:car_detail",
