@@ -99,14 +99,19 @@ def signup(request, slug, session_slug):
     except services.EntryError as exc:
         messages.error(request, str(exc))
         return redirect(event)
+    where = {"session": session.name, "event": event.name}
     if entry.status == Entry.Status.CONFIRMED:
         if entry.slot:
-            messages.success(request, _("Confirmed: slot %(slot)s.") % {"slot": entry.slot})
+            messages.success(
+                request, _("%(session)s at %(event)s: confirmed, slot %(slot)s.") % {**where, "slot": entry.slot}
+            )
         else:
-            messages.success(request, _("Confirmed."))
+            messages.success(request, _("%(session)s at %(event)s: confirmed.") % where)
     else:
         messages.info(
-            request, _("You are on the waitlist, position %(position)s.") % {"position": entry.waitlist_position}
+            request,
+            _("%(session)s at %(event)s: you are on the waitlist, position %(position)s.")
+            % {**where, "position": entry.waitlist_position},
         )
     return redirect("events:my_entries")
 
@@ -146,7 +151,11 @@ def entry_cancel(request, pk):
         except services.EntryError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, _("Your entry for %(session)s is cancelled.") % {"session": entry.session.name})
+            messages.success(
+                request,
+                _("Your entry for %(session)s at %(event)s is cancelled.")
+                % {"session": entry.session.name, "event": entry.session.event.name},
+            )
         return redirect("events:my_entries")
     return render(request, "events/entry_cancel.html", {"entry": entry})
 

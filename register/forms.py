@@ -140,6 +140,8 @@ class CarForm(CarEditForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # A new car has no colour yet: the owner picks one instead of accepting the first in the list.
+        self.fields["colour"].empty_label = _("Choose…")
         self.duplicate_vin = ""
 
     def clean(self):

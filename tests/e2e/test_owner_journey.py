@@ -12,6 +12,7 @@ from events.models import Entry
 from register.models import Car, CarPhoto, User
 from register.vin import check_digit
 from tests.e2e.helpers import (
+    assert_no_horizontal_overflow,
     colour,
     ensure_reference_data,
     jpeg_bytes,
@@ -51,9 +52,9 @@ def open_convoy(db):
 def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_server, shot, media_root, open_convoy):
     base = live_server.url
 
-    # Home → "Register your car" → the login page (the garage needs an account) → sign up.
+    # Home → "Add your car" → the login page (the garage needs an account) → sign up.
     page.goto(f"{base}/")
-    page.get_by_role("link", name="Register your car").click()
+    page.get_by_role("link", name="Add your car").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/garage/cars/add/$"))
     page.get_by_role("main").get_by_role("link", name="sign up").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
@@ -66,15 +67,18 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     page.get_by_role("button", name="Sign Up").click()
 
     # Straight on to the car form, signed in, with the profile saved.
-    expect(page.get_by_role("heading", level=1)).to_have_text("Register a car")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add your car to the register")
     assert path_of(page, base) == "/garage/cars/add/"
     user = User.objects.get(email="new.owner@example.org")
     assert (user.display_name, user.country.code, user.show_name_publicly) == ("Nora Newowner", "DE", False)
 
     # A US VIN with a wrong check digit: the error sits next to the VIN field and names position 9.
     page.get_by_label("VIN").fill(US_VIN_BAD)
+    colour_field = page.get_by_label(label("Colour"))
+    expect(colour_field.locator("option:checked")).to_have_text("Choose…")  # nothing preselected
+    colour_field.select_option(label="Valencia Orange Metallic")
     page.get_by_label("Market").select_option(label="United States of America")
-    page.get_by_role("button", name="Register", exact=True).click()
+    page.get_by_role("button", name="Add my car").click()
     vin_field = page.get_by_label("VIN")
     expect(vin_field).to_have_class(re.compile(r"\bis-invalid\b"))
     expect(vin_field).to_have_value(US_VIN_BAD)
@@ -85,7 +89,7 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
 
     # Fixed: saved, and the garage lists it as pending.
     vin_field.fill(US_VIN)
-    page.get_by_role("button", name="Register", exact=True).click()
+    page.get_by_role("button", name="Add my car").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My garage")
     expect(page.get_by_role("alert").filter(has_text="Your car is registered.")).to_be_visible()
     car = Car.objects.get(vin=US_VIN)
@@ -127,6 +131,21 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     assert (photo.caption, photo.is_main) == ("At the Nordschleife", True)
     shot("photo-uploaded")
 
+    # Deleting a photo asks first: "Keep it" keeps it, "Delete the photo" deletes it.
+    page.get_by_role("link", name=re.compile(r"^Delete…")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Delete this photo?")
+    assert_no_horizontal_overflow(page)
+    shot("photo-delete-asks")
+    assert CarPhoto.objects.filter(pk=photo.pk).exists()
+    page.get_by_role("link", name="Keep it").click()
+    expect(page.get_by_role("img", name="At the Nordschleife")).to_be_visible()
+    assert CarPhoto.objects.filter(pk=photo.pk).exists()
+    page.get_by_role("link", name=re.compile(r"^Delete…")).click()
+    page.get_by_role("button", name="Delete the photo").click()
+    expect(page.get_by_role("alert").filter(has_text="Photo deleted.")).to_be_visible()
+    expect(page.get_by_text("No photos yet.")).to_be_visible()
+    assert not CarPhoto.objects.filter(pk=photo.pk).exists()
+
     # The open event: sign the car up for the convoy.
     open_nav_if_collapsed(page)
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Events").click()
@@ -142,7 +161,11 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
 
     # Confirmed with the next slot; "My entries" shows it.
     expect(page.get_by_role("heading", level=1)).to_have_text("My entries")
-    expect(page.get_by_role("alert").filter(has_text="Confirmed: slot 3.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(
+            has_text="Nordschleife convoy at Nürburgring gathering 2031: confirmed, slot 3."
+        )
+    ).to_be_visible()
     row = page.get_by_role("row").filter(has_text="Nordschleife convoy")
     expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\s*Confirmed\s+slot 3\s*$"))
     entry = Entry.objects.get(car=car)
@@ -158,7 +181,9 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     page.get_by_role("button", name="Yes, cancel my entry").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My entries")
     expect(
-        page.get_by_role("alert").filter(has_text="Your entry for Nordschleife convoy is cancelled.")
+        page.get_by_role("alert").filter(
+            has_text="Your entry for Nordschleife convoy at Nürburgring gathering 2031 is cancelled."
+        )
     ).to_be_visible()
     expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\s*Cancelled\s*$"))
     expect(row.get_by_role("link", name=re.compile(r"^Cancel"))).to_have_count(0)
@@ -187,7 +212,11 @@ def test_owner_signs_up_for_full_session_and_sees_waitlist_position(page, live_s
     session_card.get_by_role("button", name="Sign up").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("My entries")
-    expect(page.get_by_role("alert").filter(has_text="You are on the waitlist, position 2.")).to_be_visible()
+    expect(
+        page.get_by_role("alert").filter(
+            has_text="GP circuit session at Nürburgring gathering 2031: you are on the waitlist, position 2."
+        )
+    ).to_be_visible()
     row = page.get_by_role("row").filter(has_text="GP circuit session")
     expect(row.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\s*Waitlisted\s+position 2\s*$"))
     shot("my-entries-waitlisted")

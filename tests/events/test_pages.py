@@ -177,7 +177,7 @@ def test_signup_confirms_with_slot_and_redirects_to_my_entries(client, owner):
     assert response["Location"] == reverse("events:my_entries")
     entry = Entry.objects.get(car=car)
     assert (entry.status, entry.slot, entry.driver, entry.requirements_confirmed) == ("confirmed", 2, owner, True)
-    assert messages_of(response) == ["Confirmed: slot 2."]
+    assert messages_of(response) == [f"{session.name} at {session.event.name}: confirmed, slot 2."]
 
 
 def test_signup_pending_car_is_allowed(client, owner):
@@ -201,7 +201,7 @@ def test_signup_full_session_puts_car_on_waitlist(client, owner):
 
     assert response["Location"] == reverse("events:my_entries")
     assert Entry.objects.get(car=car).status == Entry.Status.WAITLISTED
-    assert messages_of(response) == ["You are on the waitlist, position 2."]
+    assert messages_of(response) == [f"{session.name} at {session.event.name}: you are on the waitlist, position 2."]
 
 
 def test_signup_window_closed_is_an_error_message(client, owner):
@@ -396,7 +396,9 @@ def test_cancel_post_cancels_keeps_entry_and_promotes_waitlist(client, owner):
     response = client.post(reverse("events:entry_cancel", args=[entry.pk]))
 
     assert response["Location"] == reverse("events:my_entries")
-    assert messages_of(response) == [f"Your entry for {entry.session.name} is cancelled."]
+    assert messages_of(response) == [
+        f"Your entry for {entry.session.name} at {entry.session.event.name} is cancelled."
+    ]
     entry.refresh_from_db()
     waiting.refresh_from_db()
     assert (entry.status, entry.slot) == ("cancelled", None)

@@ -162,6 +162,15 @@ def test_car_add_form_has_month_input_and_vin_field(owner_client):
     assert 'for="id_vin" class="form-label requiredField"' in html
 
 
+def test_car_add_form_preselects_no_colour(owner_client):
+    response = owner_client.get(ADD_URL)
+
+    html = response.content.decode()
+    colour_select = html[html.index('<select name="colour"') :].split("</select>")[0]
+    assert '<option value="" selected>Choose…</option>' in colour_select
+    assert colour_select.count("selected") == 1
+
+
 # Garage list and editing --------------------------------------------------------------------------------------
 
 
