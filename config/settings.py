@@ -132,7 +132,8 @@ if TRUSTED_PROXY_COUNT:
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogue first; then the libraries' German strings rewritten with "du" (locale/README.md).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 # Dates with the weekday and a 24-hour clock in both languages (config/formats/<language>/formats.py).
 FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Berlin"

@@ -11,12 +11,15 @@ pure Python (polib) and run everywhere.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import django
 import polib
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 
@@ -24,7 +27,21 @@ BASE_DIR = Path(settings.BASE_DIR)
 LOCALE = BASE_DIR / "locale"
 DOMAINS = ["django", "djangojs"]
 # Not shown to anyone: tests, benchmarks, tooling, the vendored Bootstrap.
-NOT_SCANNED = {".git", ".venv", "var", "tests", "bench", "locale", "node_modules", "test-artifacts", "vendor"}
+NOT_SCANNED = {
+    ".git",
+    ".venv",
+    "var",
+    "tests",
+    "bench",
+    "locale",
+    "locale_overrides",
+    "node_modules",
+    "test-artifacts",
+}
+NOT_SCANNED |= {"vendor"}
+OVERRIDES = BASE_DIR / "locale_overrides" / "de" / "LC_MESSAGES" / "django.po"
+# The polite form. One form of address on every page: the register says "du" (locale/README.md).
+SIE = re.compile(r"\b(Sie|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres|Ihnen)\b")
 
 
 def _catalogue(language: str, domain: str) -> Path:
@@ -119,3 +136,47 @@ def test_msgfmt_check_passes(language, domain, tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def _says_sie(entry: polib.POEntry) -> bool:
+    return any(SIE.search(text) for text in [entry.msgstr, *entry.msgstr_plural.values()])
+
+
+def _library_catalogues() -> list[Path]:
+    """The German catalogues of Django and of every installed app that is not ours."""
+    paths = [Path(django.__file__).parent / "conf" / "locale" / "de" / "LC_MESSAGES" / "django.po"]
+    for app in apps.get_app_configs():
+        if not Path(app.path).is_relative_to(BASE_DIR):
+            paths.append(Path(app.path) / "locale" / "de" / "LC_MESSAGES" / "django.po")
+    return [path for path in paths if path.exists()]
+
+
+def test_library_strings_in_german_say_du_like_ours():
+    ours = {_key(e) for path in (_catalogue("de", "django"), OVERRIDES) for e in polib.pofile(str(path))}
+
+    sie = sorted(
+        {e.msgid for path in _library_catalogues() for e in polib.pofile(str(path)) if _says_sie(e) and not e.obsolete}
+        - {m for _c, m in ours}
+    )
+
+    assert sie == [], "Rewrite these with du in locale_overrides (locale/README.md): " + repr(sie)
+
+
+def test_our_catalogues_never_say_sie():
+    entries = [
+        e
+        for path in (_catalogue("de", "django"), _catalogue("de", "djangojs"), OVERRIDES)
+        for e in polib.pofile(str(path))
+    ]
+
+    assert [e.msgid for e in entries if _says_sie(e)] == []
+
+
+def test_overrides_are_translated_and_compiled():
+    po = polib.pofile(str(OVERRIDES))
+    compiled = {
+        _key(e): (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(OVERRIDES.with_suffix(".mo"))) if e.msgid
+    }
+
+    assert _untranslated(po) == []
+    assert compiled == {_key(e): (e.msgstr, e.msgstr_plural) for e in po}
