@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from events import services
+from events import marshal, services
 from events.models import Entry, EntryChange, Event, Session
 from events.roster import csv_cell
 from events.services import EntryError
@@ -209,8 +209,22 @@ class SessionAdmin(ConvoyActionsMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.convoy_view),
                 name="events_session_convoy",
             ),
+            path(
+                "<int:object_id>/marshal-sheet.pdf",
+                self.admin_site.admin_view(self.marshal_sheet_view),
+                name="events_session_marshal_sheet",
+            ),
             *super().get_urls(),
         ]
+
+    def marshal_sheet_view(self, request, object_id):
+        """The session's convoy order as a printable PDF for the marshals."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        session = get_object_or_404(Session.objects.select_related("event"), pk=object_id)
+        response = HttpResponse(marshal.marshal_sheet_pdf(session), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{session.event.slug}-{session.slug}-marshal-sheet.pdf"'
+        return response
 
     def convoy_view(self, request, object_id):
         """Drag-and-drop order of the confirmed cars; POST saves the whole order through ``convoy_reorder``."""
