@@ -21,18 +21,7 @@ from events import marshal, services
 from events.models import Entry, EntryChange, Event, Session
 from events.roster import csv_cell
 from events.services import EntryError
-from register.admin import ReadOnlyTabularInline, swatch
-
-
-def _report(modeladmin, request, done: int, done_message: str, errors: list[str]) -> None:
-    """One success message with the count, one error message per refusal."""
-    if done:
-        modeladmin.message_user(request, done_message % {"count": done}, messages.SUCCESS)
-    for error in errors:
-        modeladmin.message_user(request, error, messages.ERROR)
-    if not done and not errors:
-        modeladmin.message_user(request, gettext("Nothing to do."), messages.WARNING)
-
+from register.admin import ReadOnlyTabularInline, for_each_selected, swatch
 
 # --- Events -----------------------------------------------------------------------------------------------
 
@@ -78,16 +67,8 @@ class EventAdmin(admin.ModelAdmin):
     def unpublish_roster(self, request, queryset):
         self._per_event(request, queryset, services.roster_unpublish, _("Roster unpublished for %(count)d event(s)."))
 
-    def _per_event(self, request, queryset, service, done_message):
-        done, errors = 0, []
-        for event in queryset:
-            try:
-                service(event=event)
-            except EntryError as exc:
-                errors.append(f"{event}: {exc}")
-            else:
-                done += 1
-        _report(self, request, done, str(done_message), errors)
+    def _per_event(self, request, queryset, service, done):
+        for_each_selected(self, request, queryset, lambda event: service(event=event), done=done, refused=EntryError)
 
 
 # --- Sessions ---------------------------------------------------------------------------------------------
@@ -131,16 +112,15 @@ class SessionAdminForm(forms.ModelForm):
 class ConvoyActionsMixin:
     """Session-level convoy actions, shared by the session admin and (via the entries' sessions) the entry admin."""
 
-    def _per_session(self, request, sessions, service, done_message):
-        done, errors = 0, []
-        for session in sessions:
-            try:
-                service(session=session, by=request.user)
-            except EntryError as exc:
-                errors.append(f"{session}: {exc}")
-            else:
-                done += 1
-        _report(self, request, done, str(done_message), errors)
+    def _per_session(self, request, sessions, service, done):
+        for_each_selected(
+            self,
+            request,
+            sessions,
+            lambda session: service(session=session, by=request.user),
+            done=done,
+            refused=EntryError,
+        )
 
 
 @admin.register(Session)
@@ -391,16 +371,16 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
         except EntryError as exc:
             self.message_user(request, f"{obj.car}: {exc}", messages.ERROR)
 
-    def _per_entry(self, request, queryset, service, done_message):
-        done, errors = 0, []
-        for entry in queryset.select_related("car", "session").order_by("session", "created", "pk"):
-            try:
-                service(entry=entry, by=request.user)
-            except EntryError as exc:
-                errors.append(f"{entry.car}: {exc}")
-            else:
-                done += 1
-        _report(self, request, done, str(done_message), errors)
+    def _per_entry(self, request, queryset, service, done):
+        for_each_selected(
+            self,
+            request,
+            queryset.select_related("car", "session").order_by("session", "created", "pk"),
+            lambda entry: service(entry=entry, by=request.user),
+            done=done,
+            refused=EntryError,
+            label=lambda entry: entry.car,
+        )
 
     @admin.action(description=_("Confirm from the waitlist"), permissions=["change"])
     def confirm_from_waitlist(self, request, queryset):

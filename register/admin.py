@@ -20,7 +20,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
@@ -60,6 +60,29 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if not self.has_change_history_permission(request, obj):
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def for_each_selected(modeladmin, request, objects, action, *, done, refused, label=str) -> None:
+    """What every admin action over selected objects does: ``action(obj)`` for each, through a service.
+
+    A refusal (``refused``: the service's error class, whose message is for the user) becomes one error
+    message naming the object (``label(obj)``) and the others go on; the rest is one success message,
+    ``done % {"count": n}`` (``ngettext_lazy(..., "count")`` picks the plural), or "Nothing to do.".
+    """
+    count, errors = 0, []
+    for obj in objects:
+        try:
+            action(obj)
+        except refused as error:
+            errors.append(f"{label(obj)}: {error}")
+        else:
+            count += 1
+    if count:
+        modeladmin.message_user(request, done % {"count": count}, messages.SUCCESS)
+    for error in errors:
+        modeladmin.message_user(request, error, messages.ERROR)
+    if not count and not errors:
+        modeladmin.message_user(request, gettext("Nothing to do."), messages.WARNING)
 
 
 def swatch(hex_value: str, label: str):
@@ -418,29 +441,24 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
 
     @admin.action(description=_("Verify selected cars"), permissions=["change"])
     def verify(self, request, queryset):
-        changed = 0
-        for car in queryset.order_by("created", "pk"):
-            if car.status != Car.Status.VERIFIED:
-                car_verify(car=car, by=request.user)
-                changed += 1
-        self.message_user(
+        for_each_selected(
+            self,
             request,
-            ngettext("%(count)d car verified.", "%(count)d cars verified.", changed) % {"count": changed},
-            level=messages.SUCCESS,
+            queryset.exclude(status=Car.Status.VERIFIED).order_by("created", "pk"),
+            lambda car: car_verify(car=car, by=request.user),
+            done=ngettext_lazy("%(count)d car verified.", "%(count)d cars verified.", "count"),
+            refused=RegisterError,
         )
 
     @admin.action(description=_("Unverify selected cars (back to pending)"), permissions=["change"])
     def unverify(self, request, queryset):
-        changed = 0
-        for car in queryset:
-            if car.status == Car.Status.VERIFIED:
-                car_unverify(car=car)
-                changed += 1
-        self.message_user(
+        for_each_selected(
+            self,
             request,
-            ngettext("%(count)d car set back to pending.", "%(count)d cars set back to pending.", changed)
-            % {"count": changed},
-            level=messages.SUCCESS,
+            queryset.filter(status=Car.Status.VERIFIED),
+            lambda car: car_unverify(car=car),
+            done=ngettext_lazy("%(count)d car set back to pending.", "%(count)d cars set back to pending.", "count"),
+            refused=RegisterError,
         )
 
 
@@ -524,17 +542,15 @@ class ClaimAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def _decide(self, request, queryset, service, done_message):
-        done = 0
-        for claim in queryset.select_related("car", "claimant"):
-            try:
-                service(claim=claim, by=request.user)
-            except RegisterError as error:
-                self.message_user(request, f"{claim}: {error}", level=messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message(done), level=messages.SUCCESS)
+    def _decide(self, request, queryset, service, done):
+        for_each_selected(
+            self,
+            request,
+            queryset.select_related("car", "claimant"),
+            lambda claim: service(claim=claim, by=request.user),
+            done=done,
+            refused=RegisterError,
+        )
 
     @admin.action(description=_("Approve selected claims (move the car to the claimant)"), permissions=["change"])
     def approve(self, request, queryset):
@@ -542,7 +558,7 @@ class ClaimAdmin(admin.ModelAdmin):
             request,
             queryset,
             claim_approve,
-            lambda n: ngettext("%(count)d claim approved.", "%(count)d claims approved.", n) % {"count": n},
+            ngettext_lazy("%(count)d claim approved.", "%(count)d claims approved.", "count"),
         )
 
     @admin.action(description=_("Reject selected claims"), permissions=["change"])
@@ -551,5 +567,5 @@ class ClaimAdmin(admin.ModelAdmin):
             request,
             queryset,
             claim_reject,
-            lambda n: ngettext("%(count)d claim rejected.", "%(count)d claims rejected.", n) % {"count": n},
+            ngettext_lazy("%(count)d claim rejected.", "%(count)d claims rejected.", "count"),
         )
