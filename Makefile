@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test setup serve lint format db-stop clean backup-check bench
+.PHONY: run test setup serve worker lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,7 +29,16 @@ setup: $(VENV)/.installed $(NODE_TOOLS)
 run: $(VENV)/.installed
 	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
-	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	@# The mail worker runs beside the development server and stops with it; the console backend prints
+	@# each delivered mail here.
+	@trap 'kill $$worker 2>/dev/null' EXIT; \
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py procrastinate worker & worker=$$!; \
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The mail worker alone (a second process beside `make serve`; start as many as you like, on any machine
+# that reaches the database: each message is taken by one of them).
+worker: $(VENV)/.installed
+	@$(BIN)/python manage.py procrastinate worker
 
 test: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,12 +57,14 @@ db-stop: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) var
 
-# Production-shaped server: gunicorn + whitenoise, DEBUG off. Needs SECRET_KEY and ALLOWED_HOSTS
+# Production-shaped server: gunicorn + whitenoise, DEBUG off, and one mail worker beside it. Needs SECRET_KEY and ALLOWED_HOSTS
 # (see README, "Production"); behind a TLS proxy that sets X-Forwarded-Proto.
 serve: $(VENV)/.installed
 	@$(BIN)/python manage.py migrate --noinput
 	@$(BIN)/python manage.py collectstatic --noinput -v 0
-	@$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
+	@trap 'kill $$worker 2>/dev/null' EXIT; \
+	$(BIN)/python manage.py procrastinate worker & worker=$$!; \
+	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --reuse-port --access-logfile -
 
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -44,8 +45,10 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    "procrastinate.contrib.django",
     "register",
     "events",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -160,13 +163,32 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PHOTO_MAX_PIXELS = 50_000_000
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Every email is queued in the outbox, in the transaction of the change that causes it (outbox/);
+# the worker (`manage.py procrastinate worker`) delivers it with EMAIL_DELIVERY_BACKEND.
+EMAIL_BACKEND = "outbox.backends.QueueBackend"
+EMAIL_DELIVERY_BACKEND = env("EMAIL_DELIVERY_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Seconds the SMTP connection may wait for the server: a server that never answers is retried later.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="1M Register <register@example.org>")
+# Temporary failures (server down, timeout, SMTP 4xx) are retried after MAIL_RETRY_WAIT, doubling up to
+# MAIL_RETRY_MAX_WAIT between tries, until MAIL_GIVE_UP_AFTER has passed since the message was queued.
+MAIL_RETRY_WAIT = timedelta(seconds=env.float("MAIL_RETRY_WAIT", default=30))
+MAIL_RETRY_MAX_WAIT = timedelta(seconds=env.float("MAIL_RETRY_MAX_WAIT", default=3600))
+MAIL_GIVE_UP_AFTER = timedelta(seconds=env.float("MAIL_GIVE_UP_AFTER", default=48 * 3600))
+# A worker that sent no heartbeat for MAIL_STALLED_AFTER is taken for dead and its jobs run again
+# (checked on MAIL_STALLED_CHECK_CRON; a sixth field counts seconds).
+MAIL_WORKER_HEARTBEAT = env.float("MAIL_WORKER_HEARTBEAT", default=10)
+MAIL_STALLED_AFTER = timedelta(seconds=3 * MAIL_WORKER_HEARTBEAT)
+MAIL_STALLED_CHECK_CRON = env("MAIL_STALLED_CHECK_CRON", default="* * * * *")
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": MAIL_WORKER_HEARTBEAT,
+    "stalled_worker_timeout": MAIL_STALLED_AFTER.total_seconds(),
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -1,7 +1,7 @@
 """Emails to drivers about their entries, each rendered from a text and an HTML template.
 
-They are sent after the transaction commits (``transaction.on_commit`` in events.services), so a rolled
-back change never mails anyone.
+They are queued in the outbox inside the transaction of the change (events.services): a rolled-back
+change mails nobody, and the worker delivers them with retries.
 """
 
 from __future__ import annotations
@@ -30,14 +30,12 @@ def _context(entry: Entry, **extra) -> dict:
 
 
 def _send(template: str, entry: Entry, *, ticket: bool = False, **extra) -> None:
-    if entry.driver is None:
-        return
     images = None
     if ticket and entry.has_valid_ticket:
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
         images = {TICKET_CID: tickets.qr_png(entry.ticket_token)}
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
-    send(f"events/email/{template}", to=[entry.driver.email], context=_context(entry, **extra), images=images)
+    send(f"events/email/{template}", to=entry.driver, context=_context(entry, **extra), images=images)
 
 
 def entry_confirmed(entry: Entry) -> None:

@@ -13,6 +13,9 @@ renumbers (``convoy_renumber``) or reassigns (``convoy_assign_by_*``, ``convoy_r
 
 Waitlist order: by sign-up time (``Entry.created``), then id. An entry moved back to the waitlist keeps its
 original sign-up time, so it returns to the place its sign-up earned.
+
+Mail: each change queues its emails in its own transaction (``events.emails`` → the outbox), so a
+rolled-back change mails nobody and no request waits for the mail server.
 """
 
 from __future__ import annotations
@@ -141,10 +144,10 @@ def entry_create(
                 changes.append(_change(entry, "slot", None, entry.slot, by=driver, reason=reason, at=created))
             EntryChange.objects.bulk_create(changes)
             if entry.status == Entry.Status.CONFIRMED:
-                transaction.on_commit(lambda: emails.entry_confirmed(entry), robust=True)
+                emails.entry_confirmed(entry)
             else:
                 position = entry.waitlist_position
-                transaction.on_commit(lambda: emails.entry_waitlisted(entry, position=position), robust=True)
+                emails.entry_waitlisted(entry, position=position)
     except IntegrityError as error:
         constraint = _constraint_name(error)
         if constraint in ("entry_one_active_per_car_per_session", "entry_one_active_per_driver_per_session"):
@@ -186,7 +189,7 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
     entry.cancelled_at = now
     entry.save(update_fields=["status", "slot", "cancelled_at"])
     EntryChange.objects.bulk_create(changes)
-    transaction.on_commit(lambda: emails.entry_cancelled(entry), robust=True)
+    emails.entry_cancelled(entry)
     _promote(session, by=by, reason=_("promoted from the waitlist after a cancellation"))
     return entry
 
@@ -212,7 +215,7 @@ def _promote(session: Session, *, by: User | None, reason: str) -> list[Entry]:
     Entry.objects.bulk_update(promoted, ["status", "slot"])
     EntryChange.objects.bulk_create(changes)
     for entry in promoted:
-        transaction.on_commit(lambda entry=entry: emails.entry_promoted(entry), robust=True)
+        emails.entry_promoted(entry)
     return promoted
 
 
@@ -281,7 +284,7 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
     entry.slot = top_slot + 1
     entry.save(update_fields=["status", "slot"])
     EntryChange.objects.bulk_create(changes)
-    transaction.on_commit(lambda: emails.entry_promoted(entry), robust=True)
+    emails.entry_promoted(entry)
     return entry
 
 
@@ -306,7 +309,7 @@ def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
     entry.save(update_fields=["status", "slot"])
     EntryChange.objects.bulk_create(changes)
     position = entry.waitlist_position
-    transaction.on_commit(lambda: emails.entry_waitlisted(entry, position=position), robust=True)
+    emails.entry_waitlisted(entry, position=position)
     return entry
 
 

@@ -132,7 +132,7 @@ def claim_create(*, car: Car, claimant: User, message: str = "") -> Claim:
         if _constraint_name(error) == "one_pending_claim_per_claimant":
             raise RegisterError(duplicate) from error
         raise
-    transaction.on_commit(lambda: emails.claim_received(claim))
+    emails.claim_received(claim)
     return claim
 
 
@@ -173,9 +173,9 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     Claim.objects.filter(pk__in=[c.pk for c in others]).update(
         status=Claim.Status.REJECTED, decided_at=now, decided_by=by
     )
-    transaction.on_commit(lambda: emails.claim_approved(claim, previous_owner))
+    emails.claim_approved(claim, previous_owner)
     for other in others:
-        transaction.on_commit(lambda other=other: emails.claim_rejected(other))
+        emails.claim_rejected(other)
     return claim
 
 
@@ -189,7 +189,7 @@ def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
     claim.decided_at = timezone.now()
     claim.decided_by = by
     claim.save(update_fields=["status", "decided_at", "decided_by"])
-    transaction.on_commit(lambda: emails.claim_rejected(claim))
+    emails.claim_rejected(claim)
     return claim
 
 

@@ -34,6 +34,29 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _mail_through_the_outbox(settings):
+    # Django's test setup sends mail straight to locmem; here it goes through the outbox as in production,
+    # and whatever delivers it (deliver_mail, a real worker) hands it to locmem unless a test says otherwise.
+    settings.EMAIL_BACKEND = "outbox.backends.QueueBackend"
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def deliver_mail(mailoutbox):
+    """Deliver every queued email as the worker would (the task's service, on this test's connection, so
+    it sees the test's uncommitted rows) and return what reached locmem's outbox."""
+    from outbox.models import Message
+    from outbox.services import message_deliver
+
+    def deliver():
+        for pk in Message.objects.queued().order_by("pk").values_list("pk", flat=True):
+            message_deliver(message_id=pk)
+        return list(mailoutbox)
+
+    return deliver
+
+
 @pytest.fixture
 def owner(db):
     return UserFactory(email="owner@example.org", display_name="Olga Owner")

@@ -10,6 +10,7 @@ from events.services import (
     entry_move_to_waitlist,
     session_set_capacity,
 )
+from outbox.models import Message
 from tests.factories import CarFactory, SessionFactory, UserFactory, VerifiedCarFactory, organiser, owners_with_cars
 
 pytestmark = pytest.mark.django_db
@@ -25,16 +26,16 @@ def html(message) -> str:
     return content
 
 
-def test_confirmed_email_of_convoy_names_the_slot(mailoutbox, django_capture_on_commit_callbacks):
+def test_confirmed_email_of_convoy_names_the_slot(mailoutbox, deliver_mail):
     session = SessionFactory(name="Nordschleife convoy", capacity=5, event__name="Gathering 2031")
     first, second = owners_with_cars(2)
     signup(session, first)
+    deliver_mail()
     mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        signup(session, second)
+    signup(session, second)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert message.to == [second.owner.email]
     assert message.subject == "[1M Register] Confirmed: Nordschleife convoy, slot 2"
     assert "Your slot in the convoy: 2." in message.body
@@ -42,54 +43,54 @@ def test_confirmed_email_of_convoy_names_the_slot(mailoutbox, django_capture_on_
     assert "Your slot in the convoy: 2." in html(message)
 
 
-def test_confirmed_email_of_track_session_has_no_slot(mailoutbox, django_capture_on_commit_callbacks):
+def test_confirmed_email_of_track_session_has_no_slot(mailoutbox, deliver_mail):
     session = SessionFactory(name="GP circuit", kind=Session.Kind.TRACK, capacity=5)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        signup(session, VerifiedCarFactory())
+    signup(session, VerifiedCarFactory())
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert message.subject == "[1M Register] Confirmed: GP circuit"
     assert "slot" not in message.body
     assert "slot" not in html(message)
 
 
-def test_confirmed_email_lists_confirmed_requirements(mailoutbox, django_capture_on_commit_callbacks):
+def test_confirmed_email_lists_confirmed_requirements(mailoutbox, deliver_mail):
     session = SessionFactory(requirements="Helmet & licence")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        signup(session, VerifiedCarFactory(), requirements_confirmed=True)
+    signup(session, VerifiedCarFactory(), requirements_confirmed=True)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert "You confirmed these requirements:\nHelmet & licence" in message.body
     assert "Helmet &amp; licence" in html(message)
 
 
-def test_waitlisted_email_gives_position(mailoutbox, django_capture_on_commit_callbacks):
+def test_waitlisted_email_gives_position(mailoutbox, deliver_mail):
     session = SessionFactory(name="Nordschleife convoy", capacity=1)
     first, second, third = owners_with_cars(3)
     signup(session, first)
     signup(session, second)
+    deliver_mail()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        signup(session, third)
+    signup(session, third)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert message.to == [third.owner.email]
     assert message.subject == "[1M Register] Waitlist position 2: Nordschleife convoy"
     assert "Your position on the waitlist: 2." in message.body
     assert "Your position on the waitlist: 2." in html(message)
 
 
-def test_cancel_mails_the_driver_and_the_promoted_driver(mailoutbox, django_capture_on_commit_callbacks):
+def test_cancel_mails_the_driver_and_the_promoted_driver(mailoutbox, deliver_mail):
     session = SessionFactory(name="Nordschleife convoy", capacity=2)
     cars = owners_with_cars(3)
     a, _b, c = (signup(session, car) for car in cars)
+    deliver_mail()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry_cancel(entry=a, by=a.driver)
+    entry_cancel(entry=a, by=a.driver)
 
-    cancelled, promoted = mailoutbox
+    cancelled, promoted = deliver_mail()
     assert (cancelled.to, cancelled.subject) == (
         [a.driver.email],
         "[1M Register] Entry cancelled: Nordschleife convoy",
@@ -99,57 +100,48 @@ def test_cancel_mails_the_driver_and_the_promoted_driver(mailoutbox, django_capt
     assert "Your slot in the convoy: 3." in promoted.body
 
 
-def test_capacity_raise_mails_each_promoted_driver(mailoutbox, django_capture_on_commit_callbacks):
+def test_capacity_raise_mails_each_promoted_driver(mailoutbox, deliver_mail):
     session = SessionFactory(capacity=1)
     entries = [signup(session, car) for car in owners_with_cars(4)]
+    deliver_mail()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        session_set_capacity(session=session, capacity=3, by=organiser())
+    session_set_capacity(session=session, capacity=3, by=organiser())
 
+    deliver_mail()
     assert [m.to for m in mailoutbox] == [[entries[1].driver.email], [entries[2].driver.email]]
     assert "Your slot in the convoy: 2." in mailoutbox[0].body
     assert "Your slot in the convoy: 3." in mailoutbox[1].body
 
 
-def test_move_to_waitlist_mails_position(mailoutbox, django_capture_on_commit_callbacks):
+def test_move_to_waitlist_mails_position(mailoutbox, deliver_mail):
     session = SessionFactory(capacity=1)
     confirmed = signup(session, VerifiedCarFactory())
+    deliver_mail()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry_move_to_waitlist(entry=confirmed, by=organiser())
+    entry_move_to_waitlist(entry=confirmed, by=organiser())
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert "Waitlist position 1:" in message.subject
 
 
-def test_refused_signup_sends_nothing(mailoutbox, django_capture_on_commit_callbacks):
+def test_refused_signup_queues_nothing():
     session = SessionFactory()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(EntryError):
+    with pytest.raises(EntryError):
         entry_create(session=session, car=VerifiedCarFactory(), driver=UserFactory())
 
-    assert callbacks == []
-    assert mailoutbox == []
+    assert list(Message.objects.all()) == []
 
 
-def test_email_waits_for_commit(mailoutbox, django_capture_on_commit_callbacks):
-    session = SessionFactory()
-
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        signup(session, VerifiedCarFactory())
-
-    assert len(callbacks) == 1
-    assert mailoutbox == []
-
-
-def test_email_shows_masked_vin_and_unescaped_nickname_in_text(mailoutbox, django_capture_on_commit_callbacks):
+def test_email_shows_masked_vin_and_unescaped_nickname_in_text(mailoutbox, deliver_mail):
     session = SessionFactory()
     car = CarFactory(nickname="Ringo's")  # pending: no register number, so the masked VIN names it
 
-    with django_capture_on_commit_callbacks(execute=True):
-        signup(session, car)
+    signup(session, car)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert f"{car.vin_masked} Ringo's" in message.body
     assert "Ringo&#x27;s" in html(message)
     assert car.vin not in message.body

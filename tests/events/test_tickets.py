@@ -88,17 +88,14 @@ def test_ticket_page_of_inactive_entry_has_no_qr_or_code(client, status, text):
     assert entry.ticket_code_display not in page
 
 
-def test_confirmation_email_carries_ticket_link_code_and_inline_qr(
-    mailoutbox, django_capture_on_commit_callbacks, settings
-):
+def test_confirmation_email_carries_ticket_link_code_and_inline_qr(deliver_mail, settings):
     settings.SITE_URL = "https://register.example.org"
     session = SessionFactory(capacity=5)
     car = VerifiedCarFactory()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = entry_create(session=session, car=car, driver=car.owner)
+    entry = entry_create(session=session, car=car, driver=car.owner)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     url = f"https://register.example.org/events/my-entries/{entry.pk}/ticket/"
     assert url in message.body
     assert entry.ticket_code_display in message.body
@@ -110,28 +107,27 @@ def test_confirmation_email_carries_ticket_link_code_and_inline_qr(
     assert image.get_payload(decode=True) == tickets.qr_png(entry.ticket_token)
 
 
-def test_waitlist_email_has_no_ticket(mailoutbox, django_capture_on_commit_callbacks):
+def test_waitlist_email_has_no_ticket(mailoutbox, deliver_mail):
     session = SessionFactory(capacity=0)
     car = VerifiedCarFactory()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = entry_create(session=session, car=car, driver=car.owner)
+    entry = entry_create(session=session, car=car, driver=car.owner)
 
-    [message] = mailoutbox
+    [message] = deliver_mail()
     assert entry.ticket_code_display not in message.body
     assert message.attachments == []
 
 
-def test_promotion_email_carries_the_ticket(mailoutbox, django_capture_on_commit_callbacks):
+def test_promotion_email_carries_the_ticket(mailoutbox, deliver_mail):
     session = SessionFactory(capacity=1)
     first, second = VerifiedCarFactory(), VerifiedCarFactory()
     taken = entry_create(session=session, car=first, driver=first.owner)
     waiting = entry_create(session=session, car=second, driver=second.owner)
+    deliver_mail()
     mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry_cancel(entry=taken, by=first.owner)
+    entry_cancel(entry=taken, by=first.owner)
 
-    promoted = [m for m in mailoutbox if m.to == [second.owner.email]]
+    promoted = [m for m in deliver_mail() if m.to == [second.owner.email]]
     assert len(promoted) == 1
     assert waiting.ticket_code_display in promoted[0].body

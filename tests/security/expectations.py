@@ -187,6 +187,7 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.session": {"organiser": "lach", "registrar": ""},
     "events.entry": {"organiser": "lch", "registrar": ""},
     "events.entrychange": {"organiser": "lch", "registrar": ""},
+    "outbox.message": {"organiser": "", "registrar": ""},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
 

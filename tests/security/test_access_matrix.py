@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events.models import Entry, EntryChange
+from outbox.models import Message
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
@@ -171,6 +172,10 @@ def admin_object(world, label: str):
             return world.entry
         case "events.entrychange":
             return EntryChange.objects.create(entry=world.entry, field="status", new_value=Entry.Status.CONFIRMED)
+        case "outbox.message":
+            return Message.objects.create(
+                message_id="<1@example.org>", from_email="a@example.org", recipient="b@example.org", subject="s"
+            )
     raise KeyError(label)
 
 

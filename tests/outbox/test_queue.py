@@ -1,0 +1,111 @@
+"""The outbox: mail is queued in the transaction of the change, on one line, in the reader's language,
+and a mail that cannot be built is a failure staff see, not a log line."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from events.services import entry_create
+from outbox.models import Message
+from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def delivery_jobs():
+    return ProcrastinateJob.objects.filter(task_name="outbox.deliver")
+
+
+def signup(session, car):
+    return entry_create(session=session, car=car, driver=car.owner)
+
+
+def test_a_signup_queues_its_confirmation_and_one_delivery_job_in_its_transaction():
+    jobs_before = set(delivery_jobs().values_list("id", flat=True))
+    car = VerifiedCarFactory()
+
+    signup(SessionFactory(name="Nordschleife convoy"), car)
+
+    [message] = Message.objects.all()
+    assert (message.recipient, message.status, message.attempts) == (car.owner.email, "queued", 0)
+    assert message.subject == "[1M Register] Confirmed: Nordschleife convoy, slot 1"
+    [job] = delivery_jobs().exclude(id__in=jobs_before)
+    assert (job.args, job.status) == ({"message_id": message.pk}, "todo")
+
+
+def test_a_rolled_back_change_queues_no_mail_and_no_job():
+    jobs_before = delivery_jobs().count()
+    session, car = SessionFactory(), VerifiedCarFactory()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        signup(session, car)
+        raise RuntimeError("the change fails after the mail was queued")
+
+    assert list(Message.objects.all()) == []
+    # The job went through Django's connection, so it was rolled back with the change.
+    assert delivery_jobs().count() == jobs_before
+
+
+def test_a_session_name_with_a_line_break_gives_a_single_line_subject_that_is_delivered(deliver_mail):
+    session = SessionFactory(name="Nordschleife\r\nconvoy\nwet")
+
+    signup(session, VerifiedCarFactory())
+
+    [delivered] = deliver_mail()
+    assert delivered.subject == "[1M Register] Confirmed: Nordschleife convoy wet, slot 1"
+    assert Message.objects.get().status == "sent"
+
+
+def test_a_mail_that_cannot_be_built_is_kept_as_failed_and_the_change_stands(deliver_mail):
+    queued = send_mail("Two\nlines", "Body", None, ["someone@example.org"])
+
+    message = Message.objects.get()
+    assert queued == 0
+    assert message.status == "failed"
+    assert message.last_error.startswith("The message cannot be built: Header values can't contain newlines")
+    assert delivery_jobs().filter(args__message_id=message.pk).count() == 0
+    assert deliver_mail() == []
+
+
+def test_the_message_id_is_fixed_when_queued_and_sent_as_such(deliver_mail):
+    EmailMessage("Hello", "Body", None, ["someone@example.org"]).send()
+
+    message = Message.objects.get()
+    [delivered] = deliver_mail()
+    assert message.message_id.startswith("<") and message.message_id.endswith(">")
+    assert delivered.message()["Message-ID"] == message.message_id
+
+
+def test_each_mail_is_rendered_in_its_recipients_language():
+    german, english = UserFactory(language="de"), UserFactory(language="en")
+    session = SessionFactory()
+
+    signup(session, VerifiedCarFactory(owner=german))
+    signup(session, VerifiedCarFactory(owner=english))
+
+    assert dict(Message.objects.values_list("recipient", "language")) == {german.email: "de", english.email: "en"}
+
+
+def test_admin_index_counts_failed_mail_and_send_again_queues_it(admin_client, deliver_mail):
+    send_mail("Two\nlines", "Body", None, ["someone@example.org"])
+    EmailMessage("Fine", "Body", None, ["other@example.org"]).send()
+    deliver_mail()
+    failed = Message.objects.get(status="failed")
+    failed.subject = "Repaired by hand"  # as if the cause were fixed; "send again" rebuilds from the row
+    failed.save()
+
+    index = admin_client.get("/admin/").content.decode()
+    listing = admin_client.get("/admin/outbox/message/?status__exact=failed").content.decode()
+    response = admin_client.post(
+        "/admin/outbox/message/", {"action": "send_again", "_selected_action": [failed.pk]}, follow=True
+    )
+
+    assert "1 failed email" in index
+    assert "someone@example.org" in listing and "other@example.org" not in listing
+    assert "1 email queued again." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == "queued"
+    assert [m.subject for m in deliver_mail()] == ["Fine", "Repaired by hand"]
