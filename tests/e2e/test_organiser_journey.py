@@ -97,7 +97,7 @@ def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(page
     items = page.locator("#convoy-list .convoy-car")
     expect(items).to_have_text([f"{cars[n]} · {cars[n].colour_label}" for n in ("Ember", "Blaze", "Frost", "Shadow")])
     page.get_by_role("button", name=f"Move {cars['Shadow']} up").click()
-    expect(page.get_by_role("status")).to_have_text(f"{cars['Shadow']} → 3")
+    expect(page.get_by_role("status")).to_have_text(f"{cars['Shadow']} moved to place 3")
     expect(page.locator("#convoy-list .convoy-position")).to_have_text(["1", "2", "3", "4"])
     shot("convoy-moved")
     page.get_by_role("button", name="Save order").click()
