@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     "django_countries",
     "django_filters",
     "import_export",
-    "adminsortable2",
     "simple_history",
     "csp",
     "axes",

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
@@ -20,6 +21,10 @@ def media(request, path):
     # from MEDIA_ROOT is safe; SecurityMiddleware adds nosniff.
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
+
+# Organisers and registrars work here: say whose admin it is instead of "Django administration".
+admin.site.site_header = _("1M Register — organisers")
+admin.site.site_title = _("1M Register — organisers")
 
 urlpatterns = [
     path("", register_views.home, name="home"),

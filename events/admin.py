@@ -7,13 +7,13 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F
+from django.db.models import Count, F
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
@@ -40,12 +40,15 @@ class SessionInlineForm(forms.ModelForm):
             self.fields["capacity"].help_text = _("Change it on the session page: the waitlist moves up.")
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(admin.StackedInline):
+    """Stacked, a few fields a line: a table of nine columns with date-time widgets was 1,962 px wide."""
+
     model = Session
     form = SessionInlineForm
     extra = 0
     show_change_link = True
     prepopulated_fields = {"slug": ["name"]}
+    fields = [("name", "slug"), ("kind", "track"), ("starts_at", "ends_at"), ("capacity", "laps", "pace_car")]
 
 
 @admin.register(Event)
@@ -61,14 +64,89 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Publish the roster"), permissions=["change"])
     def publish_roster(self, request, queryset):
-        self._per_event(request, queryset, services.roster_publish, _("Roster published for %(count)d event(s)."))
+        return self._roster_action(request, queryset, publish=True)
 
     @admin.action(description=_("Unpublish the roster"), permissions=["change"])
     def unpublish_roster(self, request, queryset):
-        self._per_event(request, queryset, services.roster_unpublish, _("Roster unpublished for %(count)d event(s)."))
+        return self._roster_action(request, queryset, publish=False)
 
-    def _per_event(self, request, queryset, service, done):
-        for_each_selected(self, request, queryset, lambda event: service(event=event), done=done, refused=EntryError)
+    def _roster_action(self, request, queryset, *, publish: bool):
+        """Asks first (a confirmation page, like Django's delete action), then calls the service per event."""
+        if request.POST.get("confirmed") != "yes":
+            return self._roster_confirm_page(request, list(queryset), publish=publish, from_list=True)
+        self._roster_do(request, queryset, publish=publish)
+        return None
+
+    def _roster_do(self, request, events, *, publish: bool):
+        if publish:
+            service, done = (
+                services.roster_publish,
+                ngettext_lazy(
+                    "Roster published for %(count)d event.", "Roster published for %(count)d events.", "count"
+                ),
+            )
+        else:
+            service, done = (
+                services.roster_unpublish,
+                ngettext_lazy(
+                    "Roster unpublished for %(count)d event.", "Roster unpublished for %(count)d events.", "count"
+                ),
+            )
+        for_each_selected(self, request, events, lambda event: service(event=event), done=done, refused=EntryError)
+
+    def _roster_confirm_page(self, request, events, *, publish: bool, from_list: bool):
+        counts = {
+            row["session__event"]: row["n"]
+            for row in Entry.objects.confirmed()
+            .filter(session__event__in=events)
+            .values("session__event")
+            .annotate(n=Count("pk"))
+        }
+        for event in events:
+            event.confirmed_total = counts.get(event.pk, 0)
+        title = gettext("Publish the roster?") if publish else gettext("Unpublish the roster?")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "events": events,
+            "publish": publish,
+            "from_list": from_list,
+            "action": "publish_roster" if publish else "unpublish_roster",
+        }
+        return TemplateResponse(request, "admin/events/event/roster_confirm.html", context)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.roster_view),
+                {"publish": True},
+                name="events_event_publish",
+            ),
+            path(
+                "<int:object_id>/unpublish/",
+                self.admin_site.admin_view(self.roster_view),
+                {"publish": False},
+                name="events_event_unpublish",
+            ),
+            *super().get_urls(),
+        ]
+
+    def roster_view(self, request, object_id, publish: bool):
+        """GET: what publishing (or unpublishing) will do; POST: do it through the service."""
+        event = get_object_or_404(Event, pk=object_id)
+        if not self.has_change_permission(request, event):
+            raise PermissionDenied
+        if request.method == "POST":
+            self._roster_do(request, [event], publish=publish)
+            return HttpResponseRedirect(reverse("admin:events_event_change", args=[event.pk]))
+        return self._roster_confirm_page(request, [event], publish=publish, from_list=False)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        sessions = list(Session.objects.filter(event_id=object_id).with_counts().order_by("starts_at", "pk"))
+        extra_context = {**(extra_context or {}), "day_sessions": sessions}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 # --- Sessions ---------------------------------------------------------------------------------------------

@@ -112,7 +112,10 @@ def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(page
     ).check()
     page.get_by_role("combobox", name=re.compile(r"^Action")).select_option(label="Publish the roster")
     page.get_by_role("button", name="Go").click()
-    expect(page.locator("ul.messagelist")).to_have_text("Roster published for 1 event(s).")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Publish the roster?")
+    shot("publish-confirm")
+    page.get_by_role("button", name="Yes, publish").click()
+    expect(page.locator("ul.messagelist")).to_have_text("Roster published for 1 event.")
     event.refresh_from_db()
     assert event.roster_published is True
     shot("roster-published")

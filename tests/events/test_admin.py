@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.messages import get_messages
+from django.urls import reverse
 from django.utils import timezone
 
 from events import services
@@ -685,26 +686,82 @@ def test_session_change_page_links_to_convoy_order(organiser_client, session):
 
 
 @pytest.mark.django_db
-def test_publish_roster_action_publishes(organiser_client, session):
+def test_publish_roster_action_asks_first_then_publishes(organiser_client, session):
     event = session.event
+    EntryFactory(session=session, slot=1)
+    data = {"action": "publish_roster", "_selected_action": [event.pk]}
 
-    response = organiser_client.post(EVENT_LIST, {"action": "publish_roster", "_selected_action": [event.pk]})
+    asked = organiser_client.post(EVENT_LIST, data)
+
+    event.refresh_from_db()
+    assert event.roster_published is False
+    assert asked.status_code == 200
+    assert "Each confirmed driver gets one email" in asked.content.decode()
+    assert f"{event}: 1 confirmed car" in asked.content.decode()
+
+    response = organiser_client.post(EVENT_LIST, {**data, "confirmed": "yes"})
 
     event.refresh_from_db()
     assert event.roster_published is True
     assert event.roster_published_at is not None
-    assert messages_of(response) == ["Roster published for 1 event(s)."]
+    assert messages_of(response) == ["Roster published for 1 event."]
+
+
+@pytest.mark.django_db
+def test_publish_from_event_page_asks_first_then_publishes(organiser_client, session):
+    event = session.event
+    url = reverse("admin:events_event_publish", args=[event.pk])
+
+    change_page = organiser_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    asked = organiser_client.get(url)
+
+    assert url in change_page
+    assert asked.status_code == 200
+    assert Event.objects.get(pk=event.pk).roster_published is False
+    response = organiser_client.post(url)
+    assert response["Location"] == reverse("admin:events_event_change", args=[event.pk])
+    assert Event.objects.get(pk=event.pk).roster_published is True
+    assert (
+        reverse("admin:events_event_unpublish", args=[event.pk])
+        in organiser_client.get(response["Location"]).content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_event_page_links_to_everything_for_the_day(organiser_client, session):
+    event = session.event
+
+    page = organiser_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+
+    for url in [
+        reverse("admin:events_session_convoy", args=[session.pk]),
+        reverse("admin:events_entry_changelist") + f"?session__id__exact={session.pk}",
+        reverse("admin:events_session_marshal_sheet", args=[session.pk]),
+        reverse("events:check_in", args=[event.slug]),
+        reverse("admin:events_event_publish", args=[event.pk]),
+    ]:
+        assert f'href="{url}"' in page, url
+
+
+@pytest.mark.django_db
+def test_admin_is_branded_for_organisers(organiser_client):
+    page = organiser_client.get("/admin/").content.decode()
+
+    assert "1M Register — organisers" in page
+    assert "Django administration" not in page
 
 
 @pytest.mark.django_db
 def test_unpublish_roster_action_unpublishes(organiser_client, organiser, session):
     event = services.roster_publish(event=session.event)
 
-    response = organiser_client.post(EVENT_LIST, {"action": "unpublish_roster", "_selected_action": [event.pk]})
+    response = organiser_client.post(
+        EVENT_LIST, {"action": "unpublish_roster", "_selected_action": [event.pk], "confirmed": "yes"}
+    )
 
     event.refresh_from_db()
     assert (event.roster_published, event.roster_published_at) == (False, None)
-    assert messages_of(response) == ["Roster unpublished for 1 event(s)."]
+    assert messages_of(response) == ["Roster unpublished for 1 event."]
 
 
 @pytest.mark.django_db

@@ -1,0 +1,48 @@
+"""The organisers' admin at a 1,280 px window: the event page (with its sessions) and the events list
+fit the window, every column of the list in view."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.e2e.conftest import VIEWPORTS
+from tests.e2e.helpers import PASSWORD, ensure_reference_data
+from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+WIDEST = """() => {
+  const right = Math.max(...Array.from(document.querySelectorAll('#content *'))
+    .filter(el => el.getClientRects().length)
+    .map(el => el.getBoundingClientRect().right));
+  return [document.documentElement.scrollWidth, Math.ceil(right), window.innerWidth];
+}"""
+
+
+def test_event_page_and_events_list_fit_1280(browser, live_server):
+    ensure_reference_data()
+    organiser = UserFactory(email="organiser@example.org", is_staff=True)
+    organiser.groups.add(Group.objects.get(name="Organisers"))
+    event = EventFactory(name="Nürburgring gathering 2031 — 1M Register annual meeting", venue="Nürburgring")
+    for name in ["Nordschleife convoy (Saturday morning)", "GP circuit session", "Photo parade"]:
+        session = SessionFactory(event=event, name=name, pace_car="BMW 2002 turbo")
+        EntryFactory(session=session, slot=1)
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Email address").fill("organiser@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    for url in [f"/admin/events/event/{event.pk}/change/", "/admin/events/event/"]:
+        page.goto(live_server.url + url)
+        document_width, widest, window = page.evaluate(WIDEST)
+        assert document_width <= window, f"{url}: {document_width} px wide in a {window} px window"
+        assert widest <= window, f"{url}: something reaches {widest} px in a {window} px window"
+    headers = page.locator("#result_list thead th")
+    assert headers.count() == 7  # the checkbox and the six columns
+    for index in range(headers.count()):
+        box = headers.nth(index).bounding_box()
+        assert box["x"] + box["width"] <= VIEWPORTS["desktop"]["width"], headers.nth(index).inner_text()
+    context.close()
