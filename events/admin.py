@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +17,7 @@ from django_countries.filters import CountryFilter
 
 from events import marshal, services
 from events.models import Entry, EntryChange, Event, Session
-from events.roster import csv_cell
+from events.resources import EntryResource
 from events.services import EntryError
 from register.admin import ReadOnlyTabularInline, for_each_selected, swatch
 
@@ -513,39 +511,8 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
         entries = queryset.select_related("session__event", "car__colour", "driver").order_by(
             "session__starts_at", "session", F("slot").asc(nulls_last=True), "created", "pk"
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = HttpResponse(EntryResource().export(entries).csv, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="entries.csv"'
-        writer = csv.writer(response)
-        writer.writerow(
-            [
-                gettext("Session"),
-                gettext("Slot"),
-                gettext("Register number"),
-                gettext("Nickname"),
-                gettext("Colour"),
-                gettext("Market"),
-                gettext("Driver"),
-                gettext("Status"),
-                gettext("Checked in"),
-            ]
-        )
-        for entry in entries:
-            writer.writerow(
-                [
-                    csv_cell(value)
-                    for value in (
-                        entry.session,
-                        entry.slot,
-                        entry.car.register_number,
-                        entry.car.nickname,
-                        entry.car.colour_label,
-                        entry.car.market.code,
-                        entry.driver or "",
-                        entry.get_status_display(),
-                        gettext("yes") if entry.checked_in_at else gettext("no"),
-                    )
-                ]
-            )
         return response
 
 

@@ -10,18 +10,18 @@ nothing, and the confirm step re-checks the file before writing.
 from __future__ import annotations
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 from import_export import fields, resources, widgets
 
 from register.models import Car, Colour, Ownership, User
 from register.services import car_verify, vin_check
-from register.spreadsheet import formula_safe
+from register.spreadsheet import FormulaSafeExport
 from register.vin import normalise_vin
 
 COLUMNS = (
@@ -35,8 +35,6 @@ COLUMNS = (
     "status",
     "register_number",
 )
-
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})(?:-\d{1,2})?$")
 
 
 def _text(value) -> str:
@@ -55,21 +53,32 @@ class TextWidget(widgets.CharWidget):
         return _text(value)
 
 
-class ColourWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
-        name = _text(value)
-        if not name:
-            raise ValueError(_("Enter a colour name."))
-        colour = Colour.objects.filter(name__iexact=name).first()
-        if colour is None:
-            raise ValueError(
-                _("Unknown colour “%(name)s”: use a colour listed in the admin, or “Other” with a colour note.")
-                % {"name": name}
-            )
-        return colour
+class FoundBy(widgets.ForeignKeyWidget):
+    """django-import-export's ForeignKeyWidget, matching ``field`` whatever the case and explaining a miss.
 
-    def render(self, value, obj=None, **kwargs):
-        return value.name if value else ""
+    Exports ``field``. Not ``ForeignKeyWidget(Colour, "name__iexact")`` as such: that finds the row but
+    exports nothing (its ``render`` follows ``iexact`` as an attribute); the case-insensitive lookup goes
+    through the widget's documented hook, ``get_lookup_kwargs``, instead. ``unknown`` is the message
+    for a value nothing matches, with the value under the field's name (``%(name)s``); ``required``, if
+    given, the message for a blank cell (else a blank cell is None).
+    """
+
+    def __init__(self, model, field, *, unknown, required=None):
+        super().__init__(model, field)
+        self.unknown, self.required = unknown, required
+
+    def get_lookup_kwargs(self, value, row, **kwargs):
+        return {f"{self.field}__iexact": _text(value)}
+
+    def clean(self, value, row=None, **kwargs):
+        if not _text(value):
+            if self.required:
+                raise ValueError(str(self.required))
+            return None
+        try:
+            return super().clean(value, row, **kwargs)
+        except self.model.DoesNotExist:
+            raise ValueError(self.unknown % {self.field: _text(value)}) from None
 
 
 class MarketWidget(widgets.Widget):
@@ -87,47 +96,23 @@ class MarketWidget(widgets.Widget):
         return getattr(value, "code", value) or ""
 
 
-class MonthWidget(widgets.Widget):
-    """``YYYY-MM`` in and out; a spreadsheet date cell is taken as its month."""
+class MonthWidget(widgets.DateWidget):
+    """``YYYY-MM`` in and out; ``YYYY-MM-DD`` or a spreadsheet's date cell is read as its month."""
+
+    def __init__(self):
+        super().__init__(format="%Y-%m")  # the export format
+        self.formats = ("%Y-%m", "%Y-%m-%d")
 
     def clean(self, value, row=None, **kwargs):
         if isinstance(value, datetime.datetime):
-            return value.date().replace(day=1)
-        if isinstance(value, datetime.date):
-            return value.replace(day=1)
-        text = _text(value)
-        if not text:
-            return None
-        match = _MONTH.match(text)
-        if match:
-            year, month = int(match[1]), int(match[2])
-            if 1 <= month <= 12:
-                return datetime.date(year, month, 1)
-        raise ValueError(
-            _("Write the production month as YYYY-MM, e.g. 2011-05; found “%(value)s”.") % {"value": text}
-        )
-
-    def render(self, value, obj=None, **kwargs):
-        return value.strftime("%Y-%m") if value else ""
-
-
-class OwnerEmailWidget(widgets.Widget):
-    """Optional: an existing account, found by email; blank leaves the car without an owner."""
-
-    def clean(self, value, row=None, **kwargs):
-        email = _text(value)
-        if not email:
-            return None
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
+            value = value.date()
+        try:
+            month = super().clean(value.strip() if isinstance(value, str) else value, row, **kwargs)
+        except ValueError:
             raise ValueError(
-                _("No account uses the email “%(email)s”; leave owner_email blank or ask the owner to sign up first.")
-                % {"email": email}
-            )
-        return user
-
-    def render(self, value, obj=None, **kwargs):
-        return value.email if value else ""
+                _("Write the production month as YYYY-MM, e.g. 2011-05; found “%(value)s”.") % {"value": _text(value)}
+            ) from None
+        return month.replace(day=1) if month else None
 
 
 class StatusWidget(widgets.Widget):
@@ -161,14 +146,35 @@ class RegisterNumberWidget(widgets.Widget):
         return "" if value is None else str(value)
 
 
-class CarResource(resources.ModelResource):
+class CarResource(FormulaSafeExport, resources.ModelResource):
     vin = fields.Field(attribute="vin", column_name="vin", widget=VinWidget())
-    colour = fields.Field(attribute="colour", column_name="colour", widget=ColourWidget())
+    colour = fields.Field(
+        attribute="colour",
+        column_name="colour",
+        widget=FoundBy(
+            Colour,
+            "name",
+            unknown=gettext_lazy(
+                "Unknown colour “%(name)s”: use a colour listed in the admin, or “Other” with a colour note."
+            ),
+            required=gettext_lazy("Enter a colour name."),
+        ),
+    )
     colour_note = fields.Field(attribute="colour_note", column_name="colour_note", widget=TextWidget())
     market = fields.Field(attribute="market", column_name="market", widget=MarketWidget())
     production_month = fields.Field(attribute="production_month", column_name="production_month", widget=MonthWidget())
     nickname = fields.Field(attribute="nickname", column_name="nickname", widget=TextWidget())
-    owner_email = fields.Field(attribute="owner", column_name="owner_email", widget=OwnerEmailWidget())
+    owner_email = fields.Field(
+        attribute="owner",
+        column_name="owner_email",
+        widget=FoundBy(
+            User,
+            "email",
+            unknown=gettext_lazy(
+                "No account uses the email “%(email)s”; leave owner_email blank or ask the owner to sign up first."
+            ),
+        ),
+    )
     status = fields.Field(attribute="status", column_name="status", widget=StatusWidget())
     register_number = fields.Field(
         attribute="register_number", column_name="register_number", widget=RegisterNumberWidget()
@@ -192,13 +198,6 @@ class CarResource(resources.ModelResource):
 
     def get_export_queryset(self):
         return Car.objects.select_related("colour", "owner")
-
-    def export_field(self, field, instance, **kwargs):
-        # Every text cell through the one guard. Not IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT: in
-        # django-import-export 4.4 it only drops a leading "=" (so "+", "-", "@" and "==" still run)
-        # and turns every cell, empty ones included, into text ("None").
-        value = super().export_field(field, instance, **kwargs)
-        return formula_safe(value) if isinstance(value, str) else value
 
     def before_import(self, dataset, **kwargs):
         self._rows_by_vin = {}

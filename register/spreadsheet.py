@@ -14,3 +14,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def formula_safe(text: str) -> str:
     """``text`` as a cell that a spreadsheet shows as text, never runs."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class FormulaSafeExport:
+    """For a django-import-export resource: every text cell it exports goes through ``formula_safe``.
+
+    Not ``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT``: in django-import-export 4.4 it only drops a leading
+    "=" (so "+", "-", "@" and "==" still run) and turns every cell, empty ones included, into text ("None").
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        return formula_safe(value) if isinstance(value, str) else value
