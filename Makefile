@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test setup serve worker lint format db-stop clean backup-check bench
+.PHONY: run test test-fast setup serve worker lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -42,6 +42,10 @@ worker: $(VENV)/.installed
 
 test: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The everyday loop: everything but the browser journeys, the load test and the fuzz tests.
+test-fast: $(VENV)/.installed
+	@$(BIN)/python -m pytest -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	@$(BIN)/ruff check .

@@ -18,6 +18,8 @@ import pytest
 
 from tests.load import harness
 
+pytestmark = pytest.mark.load
+
 OWNERS = 500
 CAPACITY = 55
 THREADS = 64

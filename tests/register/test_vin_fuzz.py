@@ -1,10 +1,13 @@
 """Property tests: the VIN function never raises and its verdicts are consistent."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from register.vin import VIN_LENGTH, check_digit, normalise_vin, validate_vin
 from tests.factories import make_vin
+
+pytestmark = pytest.mark.fuzz
 
 VIN_ALPHABET = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 

@@ -15,6 +15,8 @@ from events.models import Entry, EntryChange
 from register.models import Car, Colour, Ownership
 from tests.factories import CarFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory, make_vin
 
+pytestmark = pytest.mark.fuzz
+
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
