@@ -3,6 +3,13 @@
 Everything is fetched in a fixed number of queries, however many entries there are:
 sessions with counts, entries with car, colour and driver, main photos, colours,
 the register's colour counts and the model facts.
+
+The published HTML page is cached whole (``events.views._published_roster``) under the **roster
+generation** (``events.models.RosterGeneration``): one counter that database triggers bump when a
+transaction that wrote to an event, session, entry, car, photo, colour, the model facts or a public name
+commits, whoever wrote it (service, admin, plain SQL). ``roster_stamp`` reads it with the event in one
+small query: the same generation means the cached page is still right; a new one means it is rebuilt on
+that very request. Why: building the page for thousands of entries takes seconds; see BENCHMARKS.md.
 """
 
 from __future__ import annotations
