@@ -125,6 +125,14 @@ class EntryQuerySet(models.QuerySet):
     def confirmed(self):
         return self.filter(status=Entry.Status.CONFIRMED)
 
+    def not_over(self, now=None):
+        """Entries of sessions that have not ended yet: what a person may still cancel or be cancelled from."""
+        return self.filter(session__ends_at__gt=now or timezone.now())
+
+    def of_person(self, user):
+        """A person's entries: those they drive, and the not yet ended ones of the cars they own."""
+        return self.filter(Q(driver=user) | Q(car__owner=user, session__ends_at__gt=timezone.now()))
+
     def waitlisted(self):
         return self.filter(status=Entry.Status.WAITLISTED).order_by("created", "pk")
 

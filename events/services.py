@@ -171,16 +171,28 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
     """
     if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or is_organiser(by)):
         raise EntryError(_("You can only cancel your own entries."))
+    own = by.pk in (entry.driver_id, entry.car.owner_id)
+    return _cancel(entry, by=by, reason=_("cancelled by the driver") if own else _("cancelled by an organiser"))
+
+
+@transaction.atomic
+def entries_cancel_for_new_owner(*, car: Car, by: User | None) -> list[Entry]:
+    """A car changed owner (an approved claim): cancel its active entries of sessions not yet over.
+
+    Each is cancelled as ``entry_cancel`` does it (slot freed, waitlist promoted, the driver told by email).
+    A sign-up is the driver's own decision (they confirmed the session's requirements), so it is not handed
+    to the new owner, who may sign the car up again; entries of past sessions stay as the car's history.
+    """
+    entries = Entry.objects.active().not_over().filter(car=car).order_by("session_id", "pk")
+    return [_cancel(entry, by=by, reason=_("cancelled: the car changed owner")) for entry in entries]
+
+
+def _cancel(entry: Entry, *, by: User | None, reason: str) -> Entry:
     session = _lock_session(entry.session_id)
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
     now = timezone.now()
-    reason = (
-        _("cancelled by the driver")
-        if by.pk in (entry.driver_id, entry.car.owner_id)
-        else _("cancelled by an organiser")
-    )
     changes = [_change(entry, "status", entry.status, Entry.Status.CANCELLED, by=by, reason=reason, at=now)]
     if entry.slot is not None:
         changes.append(_change(entry, "slot", entry.slot, None, by=by, reason=reason, at=now))

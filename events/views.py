@@ -119,7 +119,7 @@ def signup(request, slug, session_slug):
 @login_required
 def my_entries(request):
     entries = (
-        Entry.objects.filter(driver=request.user)
+        Entry.objects.of_person(request.user)
         .select_related("session__event", "car__colour")
         .with_waitlist_position()
         .order_by("-session__starts_at", "session__pk", "pk")
@@ -143,7 +143,7 @@ def ticket(request, pk):
 @login_required
 def entry_cancel(request, pk):
     entry = get_object_or_404(
-        Entry.objects.select_related("session__event", "car__colour"), pk=pk, driver=request.user
+        Entry.objects.of_person(request.user).select_related("session__event", "car__colour"), pk=pk
     )
     if request.method == "POST":
         try:

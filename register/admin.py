@@ -334,9 +334,13 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
 class OwnershipInline(ReadOnlyTabularInline):
     model = Ownership
-    fields = ("owner", "started", "ended", "note")
+    fields = ("person", "started", "ended", "note")
     readonly_fields = fields
     verbose_name = _("ownership period")
+
+    @admin.display(description=_("owner"))
+    def person(self, obj):
+        return obj.owner_label
 
 
 @admin.register(Car)
@@ -491,13 +495,17 @@ class CarPhotoAdmin(admin.ModelAdmin):
 
 @admin.register(Ownership)
 class OwnershipAdmin(admin.ModelAdmin):
-    list_display = ("car", "owner", "started", "ended", "note")
+    list_display = ("car", "person", "started", "ended", "note")
     list_select_related = ("car", "owner")
     search_fields = ("car__vin", "owner__email")
-    readonly_fields = ("car", "owner", "started", "ended", "note")
+    readonly_fields = ("car", "owner", "former_owner_id", "started", "ended", "note")
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("owner"), ordering="owner__email")
+    def person(self, obj):
+        return obj.owner_label
 
 
 # Claims --------------------------------------------------------------------------------------
@@ -518,7 +526,16 @@ class ClaimAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     list_select_related = ("car", "claimant", "decided_by")
     search_fields = ("car__vin", "claimant__email", "car__nickname")
-    readonly_fields = ("car", "claimant", "message", "status", "created", "decided_at", "decided_by")
+    readonly_fields = (
+        "car",
+        "claimant",
+        "former_claimant_id",
+        "message",
+        "status",
+        "created",
+        "decided_at",
+        "decided_by",
+    )
     fields = readonly_fields
     # Pending claims first, newest first within each group.
     ordering = (
@@ -537,7 +554,7 @@ class ClaimAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("claimant"), ordering="claimant__email")
     def claimant_email(self, obj):
-        return obj.claimant.email
+        return obj.claimant.email if obj.claimant else obj.claimant_label
 
     def has_add_permission(self, request):
         return False

@@ -55,8 +55,9 @@ def claim_received(claim) -> None:
     send("register/email/claim_received", to=claim.claimant, context={"claim": claim})
 
 
-def claim_approved(claim, previous_owner) -> None:
-    context = {"claim": claim, "car": claim.car}
+def claim_approved(claim, previous_owner, *, cancelled=()) -> None:
+    # ``cancelled``: the car's entries the approval cancelled (their drivers got a cancellation each).
+    context = {"claim": claim, "car": claim.car, "cancelled": list(cancelled)}
     send("register/email/claim_approved_new_owner", to=claim.claimant, context=context)
     if previous_owner is not None:
         send(

@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -277,6 +278,15 @@ class CarPhoto(models.Model):
         return self.image.name
 
 
+def person_label(user, former_id: int | None) -> str:
+    """Who a kept record is about: the account, or a placeholder once the account is deleted."""
+    if user is not None:
+        return str(user)
+    if former_id:
+        return gettext("deleted account #%(id)d") % {"id": former_id}
+    return gettext("deleted account")
+
+
 class Ownership(models.Model):
     """Who owned a car when. The current owner has an open period (``ended`` empty)."""
 
@@ -284,6 +294,9 @@ class Ownership(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="ownerships"
     )
+    # The owner's former account id once the account is deleted: tells periods of one person apart
+    # without keeping anything personal.
+    former_owner_id = models.PositiveIntegerField(_("deleted account"), null=True, blank=True)
     started = models.DateTimeField(_("from"))
     ended = models.DateTimeField(_("to"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -299,7 +312,11 @@ class Ownership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.car} — {self.owner or _('deleted account')}"
+        return f"{self.car} — {self.owner_label}"
+
+    @property
+    def owner_label(self) -> str:
+        return person_label(self.owner, self.former_owner_id)
 
 
 class ClaimQuerySet(models.QuerySet):
@@ -314,11 +331,19 @@ class Claim(models.Model):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn (account deleted)")
 
     car = models.ForeignKey(Car, on_delete=models.CASCADE, related_name="claims", verbose_name=_("car"))
+    # A claim is the registrars' decision record: it outlives the claimant's account.
     claimant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claims", verbose_name=_("claimant")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claims",
+        verbose_name=_("claimant"),
     )
+    former_claimant_id = models.PositiveIntegerField(_("deleted account"), null=True, blank=True)
     message = models.TextField(_("message to the registrar"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -340,4 +365,8 @@ class Claim(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.claimant} → {self.car}"
+        return f"{self.claimant_label} → {self.car}"
+
+    @property
+    def claimant_label(self) -> str:
+        return person_label(self.claimant, self.former_claimant_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from events.models import Entry
+from events.services import entries_cancel_for_new_owner, entry_cancel
 from register import emails
 from register.models import Car, Claim, Ownership, RegisteredModel, User
 from register.vin import VinResult, validate_vin
@@ -155,7 +158,11 @@ def _lock_claims_of_car(claim: Claim) -> tuple[Car, Claim, list[Claim]]:
 @transaction.atomic
 def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     """Move the car to the claimant, close the old ownership and open a new one; the car's other pending
-    claims are rejected. Locks the car first, then its claims (see ``_lock_claims_of_car``)."""
+    claims are rejected. Locks the car first, then its claims (see ``_lock_claims_of_car``).
+
+    The car's entries for sessions not yet over are cancelled (``entries_cancel_for_new_owner``): the
+    previous owner is told per entry, the new owner in the approval email, and may sign up again.
+    """
     car, claim, others = _lock_claims_of_car(claim)
     if claim.status != Claim.Status.PENDING:
         raise RegisterError(_("This claim has already been decided."))
@@ -165,6 +172,7 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     Ownership.objects.create(car=car, owner=claim.claimant, started=now, note=_("Claim approved"))
     car.owner = claim.claimant
     car.save(update_fields=["owner", "updated"])
+    cancelled = entries_cancel_for_new_owner(car=car, by=by)
     claim.status = Claim.Status.APPROVED
     claim.decided_at = now
     claim.decided_by = by
@@ -173,7 +181,7 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     Claim.objects.filter(pk__in=[c.pk for c in others]).update(
         status=Claim.Status.REJECTED, decided_at=now, decided_by=by
     )
-    emails.claim_approved(claim, previous_owner)
+    emails.claim_approved(claim, previous_owner, cancelled=cancelled)
     for other in others:
         emails.claim_rejected(other)
     return claim
@@ -219,7 +227,22 @@ def user_language_set(*, user: User, language: str) -> User:
 
 @transaction.atomic
 def user_delete(*, user: User) -> None:
-    """Delete an account; its cars stay in the register without an owner."""
+    """Delete an account: erase the person, keep the register's records.
+
+    Kept, with a placeholder for the person ("deleted account #id"): their cars (without owner), every
+    ownership period (the open one is closed, its note untouched), every claim (pending ones are
+    withdrawn), entries (without driver) and their audit trail. Erased: the account with its email
+    addresses, profile and sessions, and the failed-login records of its email. Entries of sessions not
+    yet over that the person drives or whose car they own are cancelled first through
+    ``events.services.entry_cancel`` (slot freed, waitlist promoted, emails sent).
+    """
+    for entry in Entry.objects.active().not_over().of_person(user).select_related("car").order_by("session_id", "pk"):
+        entry_cancel(entry=entry, by=user)
     now = timezone.now()
-    Ownership.objects.filter(owner=user, ended__isnull=True).update(ended=now, note=_("Account deleted"))
+    Ownership.objects.filter(owner=user, ended__isnull=True).update(ended=now)
+    Ownership.objects.filter(owner=user).update(former_owner_id=user.pk)
+    Claim.objects.pending().filter(claimant=user).update(status=Claim.Status.WITHDRAWN, decided_at=now)
+    Claim.objects.filter(claimant=user).update(former_claimant_id=user.pk)
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username__iexact=user.email).delete()
     user.delete()

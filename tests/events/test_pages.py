@@ -471,3 +471,19 @@ def test_car_page_event_history_shows_unpublished_rosters_only_to_the_owner_and_
 
     assert "Ring 2031" in html
     assert ("Ring 2032" in html, "Secret run" in html) == (sees_unpublished, sees_unpublished)
+
+
+def test_my_entries_lists_upcoming_entries_of_the_owners_cars_and_the_owner_cancels_them(client, owner, other_owner):
+    # A car of the owner, driven by someone else (e.g. signed up before the owner bought it).
+    car = VerifiedCarFactory(owner=owner)
+    entry = EntryFactory(car=car, driver=other_owner, session__name="Their convoy")
+    client.force_login(owner)
+
+    listed = client.get(reverse("events:my_entries"))
+    cancelled = client.post(reverse("events:entry_cancel", args=[entry.pk]))
+
+    assert list(listed.context["entries"]) == [entry]
+    assert "Their convoy" in listed.content.decode()
+    assert cancelled["Location"] == reverse("events:my_entries")
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.CANCELLED

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.core import mail
+from django.utils import timezone
 
 from events.models import Entry
+from events.services import entry_create
 from register.models import Car, Claim, Ownership, User
-from register.services import claim_create
-from tests.factories import CarFactory, EntryFactory, UserFactory, VerifiedCarFactory
+from register.services import claim_approve, claim_create, claim_reject, user_delete
+from tests.factories import CarFactory, EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -253,8 +258,74 @@ def test_delete_account_keeps_cars_history_and_entries(owner_client, owner, othe
     ownership = Ownership.objects.get(car=verified)
     assert (ownership.owner, ownership.ended is not None) == (None, True)
     assert Entry.objects.get(pk=entry.pk).driver is None
-    assert Claim.objects.count() == 0
+    assert [(c.claimant, c.status) for c in Claim.objects.all()] == [(None, Claim.Status.WITHDRAWN)]
     assert owner_client.get("/register/cars/12/").status_code == 200
+
+
+def test_delete_account_keeps_every_claim_and_ownership_row_with_a_placeholder(owner, other_owner, registrar):
+    bought = VerifiedCarFactory(owner=other_owner)
+    Ownership.objects.create(car=bought, owner=other_owner, started=bought.created, note="Imported")
+    approved = claim_create(car=bought, claimant=owner)
+    claim_approve(claim=approved, by=registrar)
+    rejected = claim_create(car=VerifiedCarFactory(), claimant=owner)
+    claim_reject(claim=rejected, by=registrar)
+    pending = claim_create(car=VerifiedCarFactory(), claimant=owner)
+    former_id = owner.pk
+
+    user_delete(user=owner)
+
+    claims = {c.pk: c for c in Claim.objects.all()}
+    assert {pk: (c.claimant, c.status, c.former_claimant_id) for pk, c in claims.items()} == {
+        approved.pk: (None, Claim.Status.APPROVED, former_id),
+        rejected.pk: (None, Claim.Status.REJECTED, former_id),
+        pending.pk: (None, Claim.Status.WITHDRAWN, former_id),
+    }
+    assert claims[approved.pk].decided_by == registrar
+    periods = list(Ownership.objects.filter(car=bought).order_by("started"))
+    assert [(p.owner, p.note, p.ended is not None) for p in periods] == [
+        (other_owner, "Imported", True),
+        (None, "Claim approved", True),  # the note is kept, not overwritten
+    ]
+    assert periods[1].owner_label == f"deleted account #{former_id}"
+    assert claims[approved.pk].claimant_label == f"deleted account #{former_id}"
+
+
+def test_delete_account_cancels_upcoming_entries_through_the_service(
+    owner, other_owner, mailoutbox, django_capture_on_commit_callbacks
+):
+    session = SessionFactory(capacity=1)
+    mine = entry_create(session=session, car=VerifiedCarFactory(owner=owner), driver=owner)
+    waiting = entry_create(session=session, car=VerifiedCarFactory(owner=other_owner), driver=other_owner)
+    past_session = SessionFactory(
+        starts_at=timezone.now() - datetime.timedelta(days=30), ends_at=timezone.now() - datetime.timedelta(days=30)
+    )
+    past = EntryFactory(session=past_session, car=mine.car, driver=owner)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=owner)
+
+    mine.refresh_from_db()
+    waiting.refresh_from_db()
+    past.refresh_from_db()
+    assert (mine.status, mine.slot, mine.driver) == (Entry.Status.CANCELLED, None, None)
+    assert (waiting.status, waiting.slot) == (Entry.Status.CONFIRMED, 1)  # promoted from the waitlist
+    assert (past.status, past.driver) == (Entry.Status.CONFIRMED, None)  # history stays
+    assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
+        ("other@example.org", f"[{settings.SITE_NAME}] You have a place: {session.name}"),
+        ("owner@example.org", f"[{settings.SITE_NAME}] Entry cancelled: {session.name}"),
+    ]
+
+
+def test_delete_account_erases_the_failed_logins_of_its_email(owner):
+    AccessAttempt.objects.create(username=owner.email, ip_address="10.0.0.1", user_agent="x", failures_since_start=2)
+    AccessAttempt.objects.create(
+        username="someone@example.org", ip_address="10.0.0.1", user_agent="x", failures_since_start=1
+    )
+
+    user_delete(user=owner)
+
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["someone@example.org"]
 
 
 def test_deleted_owner_can_no_longer_log_in(client, owner):

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from events.models import Entry
+from events.services import entry_create
 from register.models import Car, Claim, Ownership
-from register.services import car_register, claim_approve
-from tests.factories import UserFactory, colour, make_vin
+from register.services import car_register, claim_approve, claim_create
+from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory, colour, make_vin
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +115,41 @@ def test_claim_page_does_not_reveal_current_owner(client, other_owner, registere
     html = response.content.decode()
     assert "owner@example.org" not in html
     assert "Olga Owner" not in html
+
+
+def test_approved_claim_cancels_the_previous_owners_upcoming_entries_and_tells_both(
+    owner, other_owner, registered_car, registrar, django_capture_on_commit_callbacks
+):
+    # Decided: cancel, not hand over (SECURITY.md): the sign-up was the previous owner's own.
+    session = SessionFactory(capacity=1, name="Sunday convoy")
+    upcoming = entry_create(session=session, car=registered_car, driver=owner)
+    third = VerifiedCarFactory()
+    waiting = entry_create(session=session, car=third, driver=third.owner)
+    past = EntryFactory(
+        session=SessionFactory(
+            starts_at=timezone.now() - datetime.timedelta(days=30),
+            ends_at=timezone.now() - datetime.timedelta(days=30),
+        ),
+        car=registered_car,
+        driver=owner,
+    )
+    claim = claim_create(car=registered_car, claimant=other_owner)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_approve(claim=claim, by=registrar)
+
+    for entry in (upcoming, waiting, past):
+        entry.refresh_from_db()
+    assert (upcoming.status, upcoming.driver) == (Entry.Status.CANCELLED, owner)
+    assert (waiting.status, waiting.slot) == (Entry.Status.CONFIRMED, 1)  # the freed place went to the waitlist
+    assert past.status == Entry.Status.CONFIRMED  # the car's history stays
+    to_owner = [m for m in mail.outbox if m.to == [owner.email]]
+    to_new_owner = [m for m in mail.outbox if m.to == [other_owner.email]]
+    assert any("Entry cancelled: Sunday convoy" in m.subject for m in to_owner)
+    assert len(to_new_owner) == 1
+    assert "sign-ups with this car are cancelled" in to_new_owner[0].body
+    assert "Sunday convoy" in to_new_owner[0].body
+    # The new owner can sign the car up again.
+    registered_car.refresh_from_db()
+    assert entry_create(session=SessionFactory(), car=registered_car, driver=other_owner).driver == other_owner
