@@ -290,9 +290,7 @@ def test_delete_account_keeps_every_claim_and_ownership_row_with_a_placeholder(o
     assert claims[approved.pk].claimant_label == f"deleted account #{former_id}"
 
 
-def test_delete_account_cancels_upcoming_entries_through_the_service(
-    owner, other_owner, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_delete_account_cancels_upcoming_entries_through_the_service(owner, other_owner, deliver_mail, mailoutbox):
     session = SessionFactory(capacity=1)
     mine = entry_create(session=session, car=VerifiedCarFactory(owner=owner), driver=owner)
     waiting = entry_create(session=session, car=VerifiedCarFactory(owner=other_owner), driver=other_owner)
@@ -300,10 +298,10 @@ def test_delete_account_cancels_upcoming_entries_through_the_service(
         starts_at=timezone.now() - datetime.timedelta(days=30), ends_at=timezone.now() - datetime.timedelta(days=30)
     )
     past = EntryFactory(session=past_session, car=mine.car, driver=owner)
+    deliver_mail()
     mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        user_delete(user=owner)
+    user_delete(user=owner)
 
     mine.refresh_from_db()
     waiting.refresh_from_db()
@@ -311,7 +309,7 @@ def test_delete_account_cancels_upcoming_entries_through_the_service(
     assert (mine.status, mine.slot, mine.driver) == (Entry.Status.CANCELLED, None, None)
     assert (waiting.status, waiting.slot) == (Entry.Status.CONFIRMED, 1)  # promoted from the waitlist
     assert (past.status, past.driver) == (Entry.Status.CONFIRMED, None)  # history stays
-    assert sorted((m.to[0], m.subject) for m in mailoutbox) == [
+    assert sorted((m.to[0], m.subject) for m in deliver_mail()) == [
         ("other@example.org", f"[{settings.SITE_NAME}] You have a place: {session.name}"),
         ("owner@example.org", f"[{settings.SITE_NAME}] Entry cancelled: {session.name}"),
     ]

@@ -118,7 +118,7 @@ def test_claim_page_does_not_reveal_current_owner(client, other_owner, registere
 
 
 def test_approved_claim_cancels_the_previous_owners_upcoming_entries_and_tells_both(
-    owner, other_owner, registered_car, registrar, django_capture_on_commit_callbacks
+    owner, other_owner, registered_car, registrar, deliver_mail, mailoutbox
 ):
     # Decided: cancel, not hand over (SECURITY.md): the sign-up was the previous owner's own.
     session = SessionFactory(capacity=1, name="Sunday convoy")
@@ -134,18 +134,19 @@ def test_approved_claim_cancels_the_previous_owners_upcoming_entries_and_tells_b
         driver=owner,
     )
     claim = claim_create(car=registered_car, claimant=other_owner)
-    mail.outbox.clear()
+    deliver_mail()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        claim_approve(claim=claim, by=registrar)
+    claim_approve(claim=claim, by=registrar)
+    sent = deliver_mail()
 
     for entry in (upcoming, waiting, past):
         entry.refresh_from_db()
     assert (upcoming.status, upcoming.driver) == (Entry.Status.CANCELLED, owner)
     assert (waiting.status, waiting.slot) == (Entry.Status.CONFIRMED, 1)  # the freed place went to the waitlist
     assert past.status == Entry.Status.CONFIRMED  # the car's history stays
-    to_owner = [m for m in mail.outbox if m.to == [owner.email]]
-    to_new_owner = [m for m in mail.outbox if m.to == [other_owner.email]]
+    to_owner = [m for m in sent if m.to == [owner.email]]
+    to_new_owner = [m for m in sent if m.to == [other_owner.email]]
     assert any("Entry cancelled: Sunday convoy" in m.subject for m in to_owner)
     assert len(to_new_owner) == 1
     assert "sign-ups with this car are cancelled" in to_new_owner[0].body
