@@ -7,7 +7,9 @@ both, on every page and in every email sent to them, whoever's request sends it.
 
 from __future__ import annotations
 
+from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import translation
 
 
@@ -32,3 +34,15 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth's emails (confirmation, password reset, …) in the language of the account they go to,
+    also when asked for from a browser in another language; to an address without an account, in the
+    language of the page that asked."""
+
+    def send_mail(self, template_prefix, email, context):
+        user = context.get("user") or get_user_model().objects.filter(email__iexact=email).first()
+        language = user_language(user) if user is not None else translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)

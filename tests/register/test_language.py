@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import re
+import zoneinfo
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
+from events.services import entry_cancel, entry_create
 from register.i18n import user_language
 from register.models import User
-from tests.factories import UserFactory
+from register.services import claim_create, claim_reject
+from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +121,64 @@ def test_user_language_is_the_saved_one_or_the_default(saved, expected):
 
 def test_user_language_of_nobody_is_the_default():
     assert user_language(None) == settings.LANGUAGE_CODE
+
+
+# --- Emails: each in its recipient's language, whoever's request sends it ------------------------------------
+
+SATURDAY = datetime.datetime(2031, 9, 20, 9, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Berlin"))
+
+
+def convoy(capacity: int = 5):
+    return SessionFactory(name="Nordschleife convoy", capacity=capacity, starts_at=SATURDAY, ends_at=SATURDAY)
+
+
+def test_confirmation_is_in_the_drivers_language_with_the_date_in_its_format(deliver_mail):
+    driver = UserFactory(language="de")
+
+    with translation.override("en"):  # an English page sends it
+        entry_create(session=convoy(), car=VerifiedCarFactory(owner=driver), driver=driver)
+
+    [mail] = deliver_mail()
+    assert mail.subject == "[1M Register] Bestätigt: Nordschleife convoy, Startplatz 1"
+    assert "Wann: Samstag, 20. September 2031, 09:00 (Europe/Berlin)" in mail.body
+    assert "Wann: Samstag, 20. September 2031, 09:00 (Europe/Berlin)" in mail.alternatives[0][0]
+
+
+def test_promotion_in_someone_elses_request_mails_each_in_their_own_language(deliver_mail, mailoutbox):
+    session = convoy(capacity=1)
+    english, german = UserFactory(language="en"), UserFactory(language="de")
+    leaving = entry_create(session=session, car=VerifiedCarFactory(owner=english), driver=english)
+    entry_create(session=session, car=VerifiedCarFactory(owner=german), driver=german)
+    deliver_mail()
+    mailoutbox.clear()
+
+    with translation.override("en"):  # the English driver cancels from an English page
+        entry_cancel(entry=leaving, by=english)
+
+    subjects = {mail.to[0]: mail.subject for mail in deliver_mail()}
+    assert subjects == {
+        english.email: "[1M Register] Entry cancelled: Nordschleife convoy",
+        german.email: "[1M Register] Du hast einen Platz: Nordschleife convoy",
+    }
+
+
+def test_claim_decision_by_an_english_registrar_reaches_a_german_claimant_in_german(deliver_mail, mailoutbox):
+    claimant = UserFactory(language="de")
+    claim = claim_create(car=VerifiedCarFactory(), claimant=claimant)
+    deliver_mail()
+    mailoutbox.clear()
+
+    with translation.override("en"):
+        claim_reject(claim=claim)
+
+    [mail] = deliver_mail()
+    assert mail.subject == f"[1M Register] Dein Anspruch auf {claim.car.vin_masked} wurde nicht genehmigt"
+
+
+def test_password_reset_asked_from_an_english_browser_is_in_the_accounts_language(client, deliver_mail):
+    UserFactory(email="greta@example.org", language="de")
+
+    client.post(reverse("account_reset_password"), {"email": "greta@example.org"}, headers={"accept-language": "en"})
+
+    [mail] = deliver_mail()
+    assert "Passwort" in mail.subject
