@@ -90,7 +90,7 @@ def app_env(db: Database, *, root: Path = ROOT, **extra: str) -> dict[str, str]:
         DEBUG="1",
         SECRET_KEY=SECRET_KEY,
         DATABASE_URL=db.url,
-        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        EMAIL_DELIVERY_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         ONEM_DB_ANNOUNCED="1",
         PYTHONPATH=str(root),
     )
