@@ -233,3 +233,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
 }
+
+# Claim evidence (photos of registration documents): outside MEDIA_ROOT, so no URL serves them.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# "Is this VIN registered?" answers per account and per client address and hour (add-car and claim forms).
+VIN_CHECKS_PER_HOUR = env.int("VIN_CHECKS_PER_HOUR", default=10)

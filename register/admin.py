@@ -16,8 +16,9 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext_lazy
@@ -27,7 +28,18 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from register.models import Car, CarPhoto, Claim, Colour, Market, Ownership, RegisteredModel, User
+from register.models import (
+    Car,
+    CarPhoto,
+    Claim,
+    Colour,
+    Market,
+    Ownership,
+    RegisteredModel,
+    User,
+    VinCheckCounter,
+    private_storage,
+)
 from register.photos import photo_delete
 from register.resources import CarResource
 from register.services import (
@@ -531,6 +543,7 @@ class ClaimAdmin(admin.ModelAdmin):
         "claimant",
         "former_claimant_id",
         "message",
+        "evidence_image",
         "status",
         "created",
         "decided_at",
@@ -555,6 +568,38 @@ class ClaimAdmin(admin.ModelAdmin):
     @admin.display(description=_("claimant"), ordering="claimant__email")
     def claimant_email(self, obj):
         return obj.claimant.email if obj.claimant else obj.claimant_label
+
+    @admin.display(description=_("registration document"))
+    def evidence_image(self, obj):
+        if not obj.evidence:
+            return gettext("None (deleted once the claim was decided)") if obj.decided_at else "—"
+        url = reverse("admin:register_claim_evidence", args=[obj.pk], current_app=self.admin_site.name)
+        return format_html(
+            '<a href="{}"><img src="{}" alt="{}" style="max-width:480px;height:auto"></a>',
+            url,
+            url,
+            gettext("Registration document sent with the claim"),
+        )
+
+    def get_urls(self):
+        evidence = path(
+            "<int:pk>/evidence/",
+            self.admin_site.admin_view(self.evidence_view),
+            name="register_claim_evidence",
+        )
+        return [evidence, *super().get_urls()]
+
+    def evidence_view(self, request, pk: int):
+        """The claim's evidence from private storage, for those who may see the claim; never cached."""
+        claim = get_object_or_404(Claim, pk=pk)
+        if not self.has_view_permission(request, claim):
+            raise PermissionDenied
+        if not claim.evidence:
+            raise Http404
+        kind = "image/webp" if claim.evidence.name.endswith(".webp") else "image/jpeg"
+        response = FileResponse(private_storage.open(claim.evidence.name), content_type=kind)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     def has_add_permission(self, request):
         return False
@@ -586,3 +631,24 @@ class ClaimAdmin(admin.ModelAdmin):
             claim_reject,
             ngettext_lazy("%(count)d claim rejected.", "%(count)d claims rejected.", "count"),
         )
+
+
+@admin.register(VinCheckCounter)
+class VinCheckCounterAdmin(admin.ModelAdmin):
+    """Who asked how often whether a VIN is registered (add-car and claim forms); read-only."""
+
+    list_display = ("kind", "key", "user_email", "checks", "refused", "refused_total", "window_start", "last_check")
+    list_filter = ("kind",)
+    list_select_related = ("user",)
+    search_fields = ("key", "user__email")
+    readonly_fields = list_display
+
+    @admin.display(description=_("account"), ordering="user__email")
+    def user_email(self, obj):
+        return obj.user.email if obj.user else "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

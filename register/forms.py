@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.conf import settings
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -16,7 +17,7 @@ from django_countries.fields import LazyTypedChoiceField
 
 from register import services
 from register.models import Car, Colour, RegisteredModel, User
-from register.vin import normalise_vin
+from register.vin import VIN_LENGTH, normalise_vin
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
 
@@ -126,7 +127,36 @@ class CarEditForm(forms.ModelForm):
         return cleaned
 
 
-class CarForm(CarEditForm):
+def too_many_vin_checks() -> forms.ValidationError:
+    return forms.ValidationError(
+        _(
+            "Your account or your network has had %(limit)d VIN checks in the last hour, the most we answer. "
+            "To keep the owners' VINs private, please try again in an hour."
+        )
+        % {"limit": settings.VIN_CHECKS_PER_HOUR},
+        code="too_many_vin_checks",
+    )
+
+
+class VinAnswerMixin:
+    """For a form that tells whether a VIN is registered: only on an otherwise valid form, and only
+    ``VIN_CHECKS_PER_HOUR`` times an hour per account and per client address."""
+
+    def __init__(self, *args, user: User, address: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.address = address
+
+    def may_answer(self) -> bool:
+        if self._errors:
+            return False
+        if not services.vin_check_allow(user=self.user, address=self.address):
+            self.add_error("vin", too_many_vin_checks())
+            return False
+        return True
+
+
+class CarForm(VinAnswerMixin, CarEditForm):
     """Registering a car: the VIN plus what the owner may edit later."""
 
     vin = forms.CharField(
@@ -154,7 +184,7 @@ class CarForm(CarEditForm):
             self.add_error("vin", message)
         if result.is_valid:
             cleaned["vin"] = result.vin
-            if Car.objects.filter(vin=result.vin).exists():
+            if self.may_answer() and Car.objects.filter(vin=result.vin).exists():
                 self.mark_duplicate(result.vin)
         return cleaned
 
@@ -173,8 +203,15 @@ class CarForm(CarEditForm):
         self._bound_fields_cache.pop("vin", None)
 
 
-class ClaimForm(forms.Form):
+class ClaimForm(VinAnswerMixin, forms.Form):
     vin = forms.CharField(label=_("VIN"), max_length=40)
+    evidence = forms.FileField(
+        label=_("Photo of the registration document"),
+        help_text=_(
+            "Showing the VIN and your name. Only the registrars see it, and it is deleted once they have decided."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
     message = forms.CharField(
         label=_("Message to the registrar"),
         required=False,
@@ -185,13 +222,31 @@ class ClaimForm(forms.Form):
 
     def clean_vin(self):
         vin = normalise_vin(self.cleaned_data["vin"])
-        try:
-            self.car = Car.objects.select_related("colour").get(vin=vin)
-        except Car.DoesNotExist:
+        if len(vin) != VIN_LENGTH:
             raise forms.ValidationError(
-                _("No car with this VIN is in the register. You can register it instead."), code="unknown"
-            ) from None
+                _("A VIN has 17 characters; this one has %(count)d.") % {"count": len(vin)}, code="length"
+            )
         return vin
+
+    def clean_evidence(self):
+        from register.photos import process_image
+
+        # Decoded and re-encoded like every photo: no EXIF (GPS), no bytes of the upload survive.
+        return process_image(self.cleaned_data["evidence"]).image
+
+    def clean(self):
+        cleaned = super().clean()
+        self.car = None
+        if cleaned.get("vin") and self.may_answer():
+            self.car = Car.objects.select_related("colour").filter(vin=cleaned["vin"]).first()
+            if self.car is None:
+                self.add_error(
+                    "vin",
+                    forms.ValidationError(
+                        _("No car with this VIN is in the register. You can register it instead."), code="unknown"
+                    ),
+                )
+        return cleaned
 
 
 class PhotoForm(forms.Form):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.files.storage import FileSystemStorage
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Prefetch, Q
@@ -319,6 +322,32 @@ class Ownership(models.Model):
         return person_label(self.owner, self.former_owner_id)
 
 
+class PrivateStorage(FileSystemStorage):
+    """Files that no URL serves: under ``PRIVATE_MEDIA_ROOT``, outside ``MEDIA_ROOT``.
+
+    Read only through views that check a permission (the claim evidence in the admin).
+    """
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Private files have no URL.")
+
+
+private_storage = PrivateStorage()
+
+
+def evidence_path(instance, filename):
+    # Names are chosen by the server (see register.photos); never the uploader's.
+    return f"claims/{filename}"
+
+
 class ClaimQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(status=Claim.Status.PENDING)
@@ -345,6 +374,10 @@ class Claim(models.Model):
     )
     former_claimant_id = models.PositiveIntegerField(_("deleted account"), null=True, blank=True)
     message = models.TextField(_("message to the registrar"), blank=True)
+    # A photo of the registration document: private, shown to registrars only, deleted once decided.
+    evidence = models.ImageField(
+        _("registration document"), upload_to=evidence_path, storage=private_storage, blank=True
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
@@ -370,3 +403,36 @@ class Claim(models.Model):
     @property
     def claimant_label(self) -> str:
         return person_label(self.claimant, self.former_claimant_id)
+
+
+class VinCheckCounter(models.Model):
+    """How many times one account or one client address asked whether a VIN is registered.
+
+    The add-car and claim forms answer "already registered"; from the masked VIN on a public car page
+    the full VIN could be guessed that way, so each account and each address gets
+    ``VIN_CHECKS_PER_HOUR`` answers per hour. Registrars see the counters in the admin.
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("account")
+        ADDRESS = "address", _("client address")
+
+    kind = models.CharField(_("counted per"), max_length=10, choices=Kind)
+    key = models.CharField(_("account or address"), max_length=100)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    window_start = models.DateTimeField(_("hour started"))
+    checks = models.PositiveIntegerField(_("checks this hour"), default=0)
+    refused = models.PositiveIntegerField(_("refused this hour"), default=0)
+    refused_total = models.PositiveIntegerField(_("refused in all"), default=0)
+    last_check = models.DateTimeField(_("last check"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_check"]
+        verbose_name = _("VIN check counter")
+        verbose_name_plural = _("VIN check counters")
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="one_vin_counter_per_key")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.key}"

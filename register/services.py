@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from events.models import Entry
 from events.services import entries_cancel_for_new_owner, entry_cancel
 from register import emails
-from register.models import Car, Claim, Ownership, RegisteredModel, User
+from register.models import Car, Claim, Ownership, RegisteredModel, User, VinCheckCounter, private_storage
 from register.vin import VinResult, validate_vin
 
 
@@ -32,6 +34,42 @@ def vin_check(raw: str, *, market: str | None = None) -> VinResult:
         vds_prefix=model.vds_prefix,
         year_codes=model.model_year_codes,
     )
+
+
+VIN_CHECK_WINDOW = datetime.timedelta(hours=1)
+
+
+def _vin_counter(*, kind: str, key: str, user: User | None) -> VinCheckCounter:
+    VinCheckCounter.objects.get_or_create(kind=kind, key=key, defaults={"user": user, "window_start": timezone.now()})
+    return VinCheckCounter.objects.select_for_update().get(kind=kind, key=key)
+
+
+@transaction.atomic
+def vin_check_allow(*, user: User, address: str) -> bool:
+    """Count one "is this VIN registered?" answer for ``user`` and for the client ``address``.
+
+    False, and nothing may be answered, once either has had ``VIN_CHECKS_PER_HOUR`` answers in its
+    current hour; the refusal is counted too, so registrars see who keeps trying. Both counters are
+    locked, the account's first, so parallel requests cannot overrun the limit.
+    """
+    now = timezone.now()
+    counters = [
+        _vin_counter(kind=VinCheckCounter.Kind.ACCOUNT, key=str(user.pk), user=user),
+        _vin_counter(kind=VinCheckCounter.Kind.ADDRESS, key=address, user=None),
+    ]
+    for counter in counters:
+        if now - counter.window_start >= VIN_CHECK_WINDOW:
+            counter.window_start, counter.checks, counter.refused = now, 0, 0
+    allowed = all(counter.checks < settings.VIN_CHECKS_PER_HOUR for counter in counters)
+    for counter in counters:
+        if allowed:
+            counter.checks += 1
+        else:
+            counter.refused += 1
+            counter.refused_total += 1
+        counter.last_check = now
+        counter.save()
+    return allowed
 
 
 @transaction.atomic
@@ -116,22 +154,39 @@ def _constraint_name(error: IntegrityError) -> str:
     return getattr(diag, "constraint_name", "") or ""
 
 
+def _evidence_discard(claims: list[Claim]) -> None:
+    """A decided claim keeps no evidence: the field is emptied now, the files go at commit."""
+    names = [claim.evidence.name for claim in claims if claim.evidence]
+    if not names:
+        return
+    Claim.objects.filter(pk__in=[claim.pk for claim in claims]).update(evidence="")
+    for claim in claims:
+        claim.evidence = ""
+    transaction.on_commit(lambda: [private_storage.delete(name) for name in names])
+
+
 @transaction.atomic
-def claim_create(*, car: Car, claimant: User, message: str = "") -> Claim:
+def claim_create(*, car: Car, claimant: User, message: str = "", evidence=None) -> Claim:
     """Ask the registrars to move an already registered car to ``claimant``.
 
     One pending claim per car and claimant: a duplicate, also one racing the first into the database's
-    unique index, gets the same answer.
+    unique index, gets the same answer. ``evidence`` (a cleaned photo of the registration document,
+    from register.photos) is kept in private storage until the claim is decided.
     """
     duplicate = _("You have already claimed this car; a registrar will decide soon.")
     if car.owner_id == claimant.pk:
         raise RegisterError(_("This car is already in your garage."))
     if Claim.objects.pending().filter(car=car, claimant=claimant).exists():
         raise RegisterError(duplicate)
+    claim = Claim(car=car, claimant=claimant, message=message)
+    if evidence is not None:
+        claim.evidence.save(evidence.name, evidence, save=False)
     try:
         with transaction.atomic():
-            claim = Claim.objects.create(car=car, claimant=claimant, message=message)
+            claim.save()
     except IntegrityError as error:
+        if claim.evidence:
+            private_storage.delete(claim.evidence.name)
         if _constraint_name(error) == "one_pending_claim_per_claimant":
             raise RegisterError(duplicate) from error
         raise
@@ -181,6 +236,7 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     Claim.objects.filter(pk__in=[c.pk for c in others]).update(
         status=Claim.Status.REJECTED, decided_at=now, decided_by=by
     )
+    _evidence_discard([claim, *others])
     emails.claim_approved(claim, previous_owner, cancelled=cancelled)
     for other in others:
         emails.claim_rejected(other)
@@ -197,6 +253,7 @@ def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
     claim.decided_at = timezone.now()
     claim.decided_by = by
     claim.save(update_fields=["status", "decided_at", "decided_by"])
+    _evidence_discard([claim])
     emails.claim_rejected(claim)
     return claim
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -30,6 +31,11 @@ PAGE_SIZE = 25
 def _posted(request):
     """The POST data for a bound form, also when it is empty (an empty dict is falsy)."""
     return request.POST if request.method == "POST" else None
+
+
+def _client_address(request) -> str:
+    # allauth's reading of the client address, which honours TRUSTED_PROXY_COUNT like the login limits.
+    return get_account_adapter().get_client_ip(request)
 
 
 def home(request):
@@ -113,7 +119,7 @@ def garage(request):
 
 @login_required
 def car_add(request):
-    form = CarForm(_posted(request))
+    form = CarForm(_posted(request), user=request.user, address=_client_address(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -202,10 +208,21 @@ def photo_delete(request, pk: int):
 
 @login_required
 def claim(request):
-    form = ClaimForm(_posted(request), initial={"vin": request.GET.get("vin", "")})
+    form = ClaimForm(
+        _posted(request),
+        request.FILES or None,
+        initial={"vin": request.GET.get("vin", "")},
+        user=request.user,
+        address=_client_address(request),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.claim_create(car=form.car, claimant=request.user, message=form.cleaned_data["message"])
+            services.claim_create(
+                car=form.car,
+                claimant=request.user,
+                message=form.cleaned_data["message"],
+                evidence=form.cleaned_data["evidence"],
+            )
         except services.RegisterError as error:
             form.add_error(None, str(error))
         else:

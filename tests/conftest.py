@@ -26,6 +26,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path_factory):
+    # Claim evidence is written to private storage; never into the worktree's var/.
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # The roster caches rendered content per process; no test may see another test's pages.
     from django.core.cache import cache

@@ -63,6 +63,8 @@ def test_registrars_group_has_exactly_the_agreed_permissions():
             ("register", "view_user"),
             ("register", "import_car"),
             ("register", "export_car"),
+            ("register", "view_vincheckcounter"),
+            ("register", "delete_vincheckcounter"),
             ("axes", "view_accessattempt"),
             ("axes", "delete_accessattempt"),
         ]

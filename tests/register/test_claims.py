@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import datetime
+from io import BytesIO
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from events.models import Entry
 from events.services import entry_create
@@ -13,6 +16,17 @@ from register.services import car_register, claim_approve, claim_create
 from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory, colour, make_vin
 
 pytestmark = pytest.mark.django_db
+
+
+def document() -> SimpleUploadedFile:
+    """A photo of the registration document (any real JPEG will do)."""
+    buf = BytesIO()
+    Image.new("RGB", (120, 80), (240, 240, 230)).save(buf, format="JPEG")
+    return SimpleUploadedFile("papers.jpg", buf.getvalue(), content_type="image/jpeg")
+
+
+def claim_post(client, vin: str, message: str = "", **kwargs):
+    return client.post("/garage/claim/", {"vin": vin, "message": message, "evidence": document()}, **kwargs)
 
 
 @pytest.fixture
@@ -49,7 +63,7 @@ def test_claim_then_approve_moves_car_to_claimant_and_emails_both(
     registrar = UserFactory(email="registrar@example.org", is_staff=True)
     client.force_login(other_owner)
 
-    response = client.post("/garage/claim/", {"vin": registered_car.vin, "message": "Bought it in May."}, follow=True)
+    response = claim_post(client, registered_car.vin, "Bought it in May.", follow=True)
     claim = Claim.objects.get()
     garage_html = response.content.decode()
     received = [(m.to, m.subject) for m in deliver_mail()]
@@ -78,9 +92,9 @@ def test_claim_then_approve_moves_car_to_claimant_and_emails_both(
 
 def test_claim_twice_shows_error_and_keeps_one_claim(client, other_owner, registered_car):
     client.force_login(other_owner)
-    client.post("/garage/claim/", {"vin": registered_car.vin, "message": ""})
+    claim_post(client, registered_car.vin)
 
-    response = client.post("/garage/claim/", {"vin": registered_car.vin, "message": "again"})
+    response = claim_post(client, registered_car.vin, "again")
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
@@ -90,7 +104,7 @@ def test_claim_twice_shows_error_and_keeps_one_claim(client, other_owner, regist
 
 
 def test_claim_own_car_is_refused(owner_client, registered_car):
-    response = owner_client.post("/garage/claim/", {"vin": registered_car.vin, "message": ""})
+    response = claim_post(owner_client, registered_car.vin)
 
     assert response.context["form"].non_field_errors() == ["This car is already in your garage."]
     assert Claim.objects.count() == 0
@@ -99,7 +113,7 @@ def test_claim_own_car_is_refused(owner_client, registered_car):
 def test_claim_unknown_vin_is_a_field_error(client, other_owner):
     client.force_login(other_owner)
 
-    response = client.post("/garage/claim/", {"vin": make_vin(702), "message": ""})
+    response = claim_post(client, make_vin(702))
 
     assert response.context["form"].errors["vin"] == [
         "No car with this VIN is in the register. You can register it instead."

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.templatetags.static import static
 from django.urls import reverse
 
+from register.models import Claim
 from tests.security.conftest import ROLES, World
 
 Outcome = tuple[int, str | None]
@@ -183,6 +184,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "register.carphoto": {"organiser": "", "registrar": "lchd"},
     "register.ownership": {"organiser": "", "registrar": "lch"},
     "register.claim": {"organiser": "", "registrar": "lch"},
+    # VIN check counters: registrars see them and may delete one (a reset); nobody edits them.
+    "register.vincheckcounter": {"organiser": "", "registrar": "lchd"},
     "events.event": {"organiser": "lach", "registrar": ""},
     "events.session": {"organiser": "lach", "registrar": ""},
     "events.entry": {"organiser": "lch", "registrar": ""},
@@ -233,6 +236,13 @@ ADMIN_OTHER: dict[str, list[Case]] = {
             lambda w: {"args": [w.car.pk, w.car.history.latest().history_id]},
             {**non_staff(ok)},
             "latest version",
+        )
+    ],
+    # A claim's registration document, for those who may view claims (this claim has none: a 404).
+    "admin:register_claim_evidence": [
+        Case(
+            lambda w: {"pk": Claim.objects.get_or_create(car=w.car, claimant=w.users["other"])[0].pk},
+            {**non_staff(forbidden), "registrar": not_found},
         )
     ],
     "admin:events_session_convoy": [

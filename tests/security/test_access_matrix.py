@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from events.models import Entry, EntryChange
 from outbox.models import Message
-from register.models import Claim, Colour, Market, Ownership, RegisteredModel
+from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
 from tests.security.expectations import (
@@ -164,6 +164,8 @@ def admin_object(world, label: str):
             return Ownership.objects.create(car=world.car, owner=world.users["owner"], started=now)
         case "register.claim":
             return Claim.objects.create(car=world.car, claimant=world.users["other"])
+        case "register.vincheckcounter":
+            return VinCheckCounter.objects.create(kind="address", key="192.0.2.1", window_start=now)
         case "events.event":
             return world.hidden_event
         case "events.session":
