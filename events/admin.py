@@ -188,7 +188,32 @@ class SessionAdminForm(forms.ModelForm):
 class ConvoyActionsMixin:
     """Session-level convoy actions, shared by the session admin and (via the entries' sessions) the entry admin."""
 
-    def _per_session(self, request, sessions, service, done):
+    def _per_session(self, request, sessions, service, done, *, method: str):
+        """Run an automatic numbering (``method`` of ``services.AUTOMATIC_ORDERS``) on each session; first
+        ask on a confirmation page when it would move cars of an order made by hand."""
+        sessions = list(sessions)
+        if request.POST.get("confirmed") != "yes":
+            overwritten = []
+            for session in sessions:
+                moved = services.convoy_overwrites_hand_order(session=session, method=method)
+                if moved:
+                    session.moved = moved
+                    overwritten.append(session)
+            if overwritten:
+                return TemplateResponse(
+                    request,
+                    "admin/events/session/convoy_overwrite_confirm.html",
+                    {
+                        **self.admin_site.each_context(request),
+                        "opts": self.opts,
+                        "title": gettext("Overwrite an order made by hand?"),
+                        "sessions": overwritten,
+                        "action": request.POST.get("action", ""),
+                        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                        "select_across": request.POST.get("select_across", "0"),
+                        "index": request.POST.get("index", "0"),
+                    },
+                )
         for_each_selected(
             self,
             request,
@@ -197,6 +222,7 @@ class ConvoyActionsMixin:
             done=done,
             refused=EntryError,
         )
+        return None
 
 
 @admin.register(Session)
@@ -241,19 +267,33 @@ class SessionAdmin(ConvoyActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Auto-assign slots by sign-up order"), permissions=["change_entries"])
     def assign_by_signup(self, request, queryset):
-        self._per_session(
-            request, queryset, services.convoy_assign_by_signup, _("Slots assigned in %(count)d session(s).")
+        return self._per_session(
+            request,
+            queryset,
+            services.convoy_assign_by_signup,
+            _("Slots assigned in %(count)d session(s)."),
+            method="signup",
         )
 
     @admin.action(description=_("Auto-assign slots grouped by colour"), permissions=["change_entries"])
     def assign_by_colour(self, request, queryset):
-        self._per_session(
-            request, queryset, services.convoy_assign_by_colour, _("Slots assigned in %(count)d session(s).")
+        return self._per_session(
+            request,
+            queryset,
+            services.convoy_assign_by_colour,
+            _("Slots assigned in %(count)d session(s)."),
+            method="colour",
         )
 
     @admin.action(description=_("Renumber slots 1…N"), permissions=["change_entries"])
     def renumber(self, request, queryset):
-        self._per_session(request, queryset, services.convoy_renumber, _("Slots renumbered in %(count)d session(s)."))
+        return self._per_session(
+            request,
+            queryset,
+            services.convoy_renumber,
+            _("Slots renumbered in %(count)d session(s)."),
+            method="renumber",
+        )
 
     def has_change_entries_permission(self, request):
         return request.user.has_perm("events.change_entry")
@@ -443,9 +483,18 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
             return
         # The service re-reads the entry under the session lock (earlier rows of the list may have been swapped).
         try:
-            services.entry_set_slot(entry=obj, slot=obj.slot, by=request.user)
+            swapped = services.entry_set_slot(entry=obj, slot=obj.slot, by=request.user)
         except EntryError as exc:
             self.message_user(request, f"{obj.car}: {exc}", messages.ERROR)
+            return
+        if swapped is not None:
+            # Two cars moved, not one: say so and name both.
+            self.message_user(
+                request,
+                gettext("%(car)s and %(other)s swapped places: %(car)s is now slot %(slot)s, %(other)s slot %(old)s.")
+                % {"car": obj.car, "other": swapped.car, "slot": obj.slot, "old": swapped.slot},
+                messages.WARNING,
+            )
 
     def _per_entry(self, request, queryset, service, done):
         for_each_selected(
@@ -481,29 +530,32 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Auto-assign slots by sign-up order (whole sessions)"), permissions=["change"])
     def assign_by_signup(self, request, queryset):
-        self._per_session(
+        return self._per_session(
             request,
             self._sessions_of(queryset),
             services.convoy_assign_by_signup,
             _("Slots assigned in %(count)d session(s)."),
+            method="signup",
         )
 
     @admin.action(description=_("Auto-assign slots grouped by colour (whole sessions)"), permissions=["change"])
     def assign_by_colour(self, request, queryset):
-        self._per_session(
+        return self._per_session(
             request,
             self._sessions_of(queryset),
             services.convoy_assign_by_colour,
             _("Slots assigned in %(count)d session(s)."),
+            method="colour",
         )
 
     @admin.action(description=_("Renumber slots 1…N (whole sessions)"), permissions=["change"])
     def renumber(self, request, queryset):
-        self._per_session(
+        return self._per_session(
             request,
             self._sessions_of(queryset),
             services.convoy_renumber,
             _("Slots renumbered in %(count)d session(s)."),
+            method="renumber",
         )
 
     @admin.action(description=_("Export the selected entries as CSV (slot order)"), permissions=["view"])

@@ -91,6 +91,9 @@ class Session(models.Model):
     capacity = models.PositiveIntegerField(_("capacity"))
     laps = models.PositiveSmallIntegerField(_("laps"), null=True, blank=True)
     pace_car = models.CharField(_("pace car"), max_length=80, blank=True)
+    # Set when an organiser orders the convoy by hand (drag and drop, a slot typed in), cleared by an
+    # auto-assign: auto-assign and renumber ask before they overwrite a hand-made order.
+    convoy_hand_ordered = models.BooleanField(_("convoy ordered by hand"), default=False, editable=False)
     requirements = models.TextField(
         _("requirements"),
         blank=True,

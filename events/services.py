@@ -367,10 +367,12 @@ def checked_in_message(entry: Entry) -> str:
 
 
 @transaction.atomic
-def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry:
-    """Give one confirmed car a slot number; if another car holds it, the two swap.
+def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
+    """Give one confirmed car a slot number; if another car holds it, the two swap. Returns that other car's
+    entry (now in the old slot), or None when nobody was moved, so the organiser can be told.
 
     The unique constraint on (session, slot) is deferred to the commit, so the swap is one transaction.
+    The convoy counts as ordered by hand from then on.
     """
     try:
         slot = int(slot)
@@ -382,13 +384,15 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry:
     if entry.status != Entry.Status.CONFIRMED:
         raise EntryError(_("Only a confirmed entry has a slot."))
     if entry.slot == slot:
-        return entry
+        return None
     now = timezone.now()
     reason = _("slot set by an organiser")
     old_slot = entry.slot
     changed = [entry]
     changes = [_change(entry, "slot", old_slot, slot, by=by, reason=reason, at=now)]
-    occupant = Entry.objects.confirmed().filter(session=session, slot=slot).exclude(pk=entry.pk).first()
+    occupant = (
+        Entry.objects.confirmed().filter(session=session, slot=slot).exclude(pk=entry.pk).select_related("car").first()
+    )
     if occupant is not None:
         swap_reason = _("slot swapped with %(car)s") % {"car": entry.car}
         changes.append(_change(occupant, "slot", slot, old_slot, by=by, reason=swap_reason, at=now))
@@ -397,7 +401,8 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry:
     entry.slot = slot
     Entry.objects.bulk_update(changed, ["slot"])
     EntryChange.objects.bulk_create(changes)
-    return entry
+    _mark_hand_ordered(session, True)
+    return occupant
 
 
 # --- organiser actions on a whole convoy ---------------------------------------------------------------------
@@ -424,11 +429,54 @@ def _confirmed_in_signup_order(session: Session) -> list[Entry]:
     )
 
 
+def _by_colour(entries: list[Entry]) -> list[Entry]:
+    """The largest colour group first; equal sizes in the colours' order (sort_order, then name); within a
+    group, the order given (sign-up)."""
+    sizes: dict[int, int] = {}
+    for entry in entries:
+        sizes[entry.car.colour_id] = sizes.get(entry.car.colour_id, 0) + 1
+
+    def group_key(entry: Entry):
+        colour = entry.car.colour
+        return (-sizes[colour.pk], colour.sort_order, colour.name, colour.pk)
+
+    # sorted() is stable, so sign-up order is kept inside each colour group.
+    return sorted(entries, key=group_key)
+
+
+def _in_slot_order(session: Session) -> list[Entry]:
+    return list(Entry.objects.confirmed().filter(session=session).in_slot_order())
+
+
+# How each automatic numbering orders a session's confirmed cars (read-only; the services lock first).
+AUTOMATIC_ORDERS = {
+    "signup": _confirmed_in_signup_order,
+    "colour": lambda session: _by_colour(_confirmed_in_signup_order(session)),
+    "renumber": _in_slot_order,
+}
+
+
+def convoy_overwrites_hand_order(*, session: Session, method: str) -> int:
+    """How many cars of a hand-ordered convoy an automatic numbering (``AUTOMATIC_ORDERS``) would move; 0
+    when the order was not made by hand or nothing would move. Reads only: the admin asks with it first."""
+    if not Session.objects.filter(pk=session.pk, convoy_hand_ordered=True).exists():
+        return 0
+    ordered = AUTOMATIC_ORDERS[method](session)
+    return sum(1 for number, entry in enumerate(ordered, start=1) if entry.slot != number)
+
+
+def _mark_hand_ordered(session: Session, value: bool) -> None:
+    if session.convoy_hand_ordered != value:
+        session.convoy_hand_ordered = value
+        session.save(update_fields=["convoy_hand_ordered"])
+
+
 @transaction.atomic
 def convoy_assign_by_signup(*, session: Session, by: User | None) -> list[Entry]:
     """Slots 1..N in sign-up order (created, then id): first come, first behind the pace car."""
     locked = _lock_session(session.pk)
-    return _apply_order(_confirmed_in_signup_order(locked), by=by, reason=_("auto-assign by sign-up"))
+    _mark_hand_ordered(locked, False)
+    return _apply_order(AUTOMATIC_ORDERS["signup"](locked), by=by, reason=_("auto-assign by sign-up"))
 
 
 @transaction.atomic
@@ -439,26 +487,16 @@ def convoy_assign_by_colour(*, session: Session, by: User | None) -> list[Entry]
     name); within a group, sign-up order.
     """
     locked = _lock_session(session.pk)
-    entries = _confirmed_in_signup_order(locked)
-    sizes: dict[int, int] = {}
-    for entry in entries:
-        sizes[entry.car.colour_id] = sizes.get(entry.car.colour_id, 0) + 1
-
-    def group_key(entry: Entry):
-        colour = entry.car.colour
-        return (-sizes[colour.pk], colour.sort_order, colour.name, colour.pk)
-
-    # sorted() is stable, so sign-up order is kept inside each colour group.
-    ordered = sorted(entries, key=group_key)
-    return _apply_order(ordered, by=by, reason=_("auto-assign by colour"))
+    _mark_hand_ordered(locked, False)
+    return _apply_order(AUTOMATIC_ORDERS["colour"](locked), by=by, reason=_("auto-assign by colour"))
 
 
 @transaction.atomic
 def convoy_renumber(*, session: Session, by: User | None) -> list[Entry]:
-    """Close the gaps: slots 1..N keeping the current order (entries without a slot go last, by sign-up)."""
+    """Close the gaps: slots 1..N keeping the current order (entries without a slot go last, by sign-up).
+    A hand-made order stays hand-made: only its numbers change."""
     locked = _lock_session(session.pk)
-    entries = list(Entry.objects.confirmed().filter(session=locked).in_slot_order())
-    return _apply_order(entries, by=by, reason=_("renumbered"))
+    return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), by=by, reason=_("renumbered"))
 
 
 @transaction.atomic
@@ -472,6 +510,7 @@ def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) ->
     by_id = {entry.pk: entry for entry in Entry.objects.confirmed().filter(session=locked)}
     if len(ids) != len(set(ids)) or set(ids) != set(by_id):
         raise EntryError(_("The new order must list every confirmed car of this session exactly once."))
+    _mark_hand_ordered(locked, True)
     return _apply_order([by_id[pk] for pk in ids], by=by, reason=_("convoy reordered"))
 
 

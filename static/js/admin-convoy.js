@@ -13,6 +13,19 @@
     return;
   }
   let dragged = null;
+  // Moves live only in this page until "Save order": leaving before that asks first (the browser's own
+  // question; browsers no longer show a page's text there).
+  let unsaved = false;
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+  const form = document.getElementById("convoy-form");
+  if (form) {
+    form.addEventListener("submit", function () { unsaved = false; });
+  }
 
   function items() {
     return Array.from(list.querySelectorAll(".convoy-item"));
@@ -22,6 +35,9 @@
     items().forEach(function (item, index) {
       item.querySelector(".convoy-position").textContent = String(index + 1);
     });
+    if (moved) {
+      unsaved = true;
+    }
     if (moved && status) {
       const position = items().indexOf(moved) + 1;
       status.textContent = interpolate(

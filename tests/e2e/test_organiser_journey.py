@@ -100,6 +100,18 @@ def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(page
     expect(page.get_by_role("status")).to_have_text(f"{cars['Shadow']} moved to place 3")
     expect(page.locator("#convoy-list .convoy-position")).to_have_text(["1", "2", "3", "4"])
     shot("convoy-moved")
+    # Leaving with the move unsaved: the browser asks first; staying keeps the move on the page.
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.locator(".breadcrumbs").get_by_role("link", name=str(session)).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Convoy order: {session}")
+    assert asked == ["beforeunload"]
+    expect(page.locator("#convoy-list .convoy-position")).to_have_text(["1", "2", "3", "4"])
     page.get_by_role("button", name="Save order").click()
     expect(page.locator("ul.messagelist")).to_have_text("Convoy order saved.")
     expect(items).to_have_text([f"{cars[n]} · {cars[n].colour_label}" for n in ("Ember", "Blaze", "Shadow", "Frost")])

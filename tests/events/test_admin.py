@@ -806,3 +806,73 @@ def test_audit_trail_list_is_read_only_for_organisers(organiser_client, organise
     assert (add.status_code, edit.status_code) == (403, 403)
     change.refresh_from_db()
     assert change.reason == "checked in"
+
+
+# --- an admin that guides: swaps named, hand-made orders protected ------------------------------------------
+
+
+@pytest.mark.django_db
+def test_list_editable_swap_says_so_and_names_both_cars(organiser_client, session):
+    a = confirmed(session, 1, car__nickname="Ember")
+    b = confirmed(session, 2, car__nickname="Frost")
+
+    response = organiser_client.post(ENTRY_LIST, slot_formset([a, b], [2, 2]), follow=True)
+
+    said = [str(m) for m in response.context["messages"]]
+    assert f"{a.car} and {b.car} swapped places: {a.car} is now slot 2, {b.car} slot 1." in said
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "url", "method"),
+    [
+        ("assign_by_signup", SESSION_LIST, "signup"),
+        ("assign_by_colour", SESSION_LIST, "colour"),
+        ("renumber", SESSION_LIST, "renumber"),
+        ("assign_by_signup", ENTRY_LIST, "signup"),
+        ("renumber", ENTRY_LIST, "renumber"),
+    ],
+)
+def test_automatic_numbering_asks_before_overwriting_a_hand_made_order(organiser_client, session, name, url, method):
+    session.capacity = 5
+    session.save()
+    a, b, c = confirmed(session, 1), confirmed(session, 2), confirmed(session, 3)
+    services.convoy_reorder(session=session, entry_ids=[c.pk, a.pk, b.pk], by=None)
+    services.entry_set_slot(entry=b, slot=7, by=None)  # a gap, so renumbering moves a car too
+    before = slots(session)
+    selected = [session.pk] if url == SESSION_LIST else [a.pk]
+    data = {"action": name, "_selected_action": selected}
+
+    asked = organiser_client.post(url, data)
+
+    assert asked.status_code == 200
+    assert "An organiser put these convoys in order by hand." in asked.content.decode()
+    assert slots(session) == before
+    done = organiser_client.post(url, {**data, "confirmed": "yes"})
+    assert done.status_code == 302
+    assert slots(session) != before
+
+
+@pytest.mark.django_db
+def test_automatic_numbering_of_an_automatic_order_does_not_ask(organiser_client, session):
+    a, b = confirmed(session, 2), confirmed(session, 1)
+
+    response = organiser_client.post(SESSION_LIST, {"action": "assign_by_signup", "_selected_action": [session.pk]})
+
+    assert response.status_code == 302
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+    session.refresh_from_db()
+    assert session.convoy_hand_ordered is False
+
+
+@pytest.mark.django_db
+def test_hand_order_flag_set_by_hand_and_cleared_by_auto_assign(session):
+    a, b = confirmed(session, 1), confirmed(session, 2)
+
+    services.convoy_reorder(session=session, entry_ids=[b.pk, a.pk], by=None)
+    assert Session.objects.get(pk=session.pk).convoy_hand_ordered is True
+    assert services.convoy_overwrites_hand_order(session=session, method="signup") == 2
+    assert services.convoy_overwrites_hand_order(session=session, method="renumber") == 0
+
+    services.convoy_assign_by_colour(session=session, by=None)
+    assert Session.objects.get(pk=session.pk).convoy_hand_ordered is False
