@@ -8,9 +8,13 @@ import zoneinfo
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.shortcuts import render
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.views import defaults
 
 from events.services import entry_cancel, entry_create
 from register.i18n import user_language
@@ -182,3 +186,37 @@ def test_password_reset_asked_from_an_english_browser_is_in_the_accounts_languag
 
     [mail] = deliver_mail()
     assert "Passwort" in mail.subject
+
+
+# --- Error pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("de", "Seite nicht gefunden"), ("en", "Page not found")],
+)
+def test_not_found_page_is_in_the_visitors_language(client, language, heading):
+    response = client.get("/no-such-page/", headers={"accept-language": language})
+
+    assert response.status_code == 404
+    assert f"<h1>{heading}</h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("view", "status", "heading"),
+    [
+        (lambda request: defaults.bad_request(request, SuspiciousOperation()), 400, "Ungültige Anfrage"),
+        (lambda request: defaults.permission_denied(request, PermissionDenied()), 403, "Nicht erlaubt"),
+        (lambda request: render(request, "429.html", status=429), 429, "Zu viele Versuche"),
+        (defaults.server_error, 500, "Serverfehler"),
+    ],
+)
+def test_error_pages_are_in_german(rf, view, status, heading):
+    request = rf.get("/")
+    request.user = AnonymousUser()
+
+    with translation.override("de"):
+        response = view(request)
+
+    assert response.status_code == status
+    assert f"<h1>{heading}</h1>" in response.content.decode()
