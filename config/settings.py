@@ -186,6 +186,9 @@ MAIL_GIVE_UP_AFTER = timedelta(seconds=env.float("MAIL_GIVE_UP_AFTER", default=4
 MAIL_WORKER_HEARTBEAT = env.float("MAIL_WORKER_HEARTBEAT", default=10)
 MAIL_STALLED_AFTER = timedelta(seconds=3 * MAIL_WORKER_HEARTBEAT)
 MAIL_STALLED_CHECK_CRON = env("MAIL_STALLED_CHECK_CRON", default="* * * * *")
+# Slot changes after a roster is published are told to each driver once they have settled: changes
+# within this window of each other make one email (events.PendingNotice).
+NOTICE_BATCH_WINDOW = timedelta(minutes=env.float("NOTICE_BATCH_MINUTES", default=10))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": MAIL_WORKER_HEARTBEAT,
     "stalled_worker_timeout": MAIL_STALLED_AFTER.total_seconds(),

@@ -50,5 +50,44 @@ def entry_promoted(entry: Entry) -> None:
     _send("entry_promoted", entry, ticket=True)
 
 
-def entry_cancelled(entry: Entry) -> None:
-    _send("entry_cancelled", entry)
+def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:
+    _send("entry_cancelled", entry, by_organiser=by_organiser)
+
+
+def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
+    """Each entry with its ticket (link, code, inline QR image) for a mail about several entries."""
+    lines, images = [], {}
+    for entry in entries:
+        cid = f"{TICKET_CID}-{entry.pk}"
+        images[cid] = tickets.qr_png(entry.ticket_token)
+        lines.append(
+            {
+                "entry": entry,
+                "session": entry.session,
+                "show_slot": entry.session.kind == Session.Kind.CONVOY and entry.slot is not None,
+                "ticket_url": settings.SITE_URL + entry.get_ticket_url(),
+                "ticket_cid": cid,
+            }
+        )
+    return lines, images
+
+
+def roster_published(driver, event, entries: list[Entry]) -> None:
+    """One email per driver when the roster is published: their sessions, slots and tickets."""
+    lines, images = _entry_lines(entries)
+    send("events/email/roster_published", to=driver, context={"event": event, "lines": lines}, images=images)
+
+
+def slots_changed(driver, event, entries: list[Entry]) -> None:
+    """One email per driver after a batch of slot changes in a published roster: where they are now."""
+    lines, images = _entry_lines(entries)
+    send("events/email/slots_changed", to=driver, context={"event": event, "lines": lines}, images=images)
+
+
+def entrant_message(user, message) -> None:
+    """An organiser's message, wrapped in the recipient's language."""
+    send(
+        "events/email/entrant_message",
+        to=user,
+        context={"message": message, "event": message.event, "session": message.session},
+    )

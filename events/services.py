@@ -23,14 +23,23 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events import emails
-from events.models import Entry, EntryChange, Event, Session
+from events.models import (
+    EntrantMessage,
+    EntrantMessageRecipient,
+    Entry,
+    EntryChange,
+    Event,
+    PendingNotice,
+    Session,
+)
 from register.models import Car, User
 
 
@@ -172,7 +181,9 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
     if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or is_organiser(by)):
         raise EntryError(_("You can only cancel your own entries."))
     own = by.pk in (entry.driver_id, entry.car.owner_id)
-    return _cancel(entry, by=by, reason=_("cancelled by the driver") if own else _("cancelled by an organiser"))
+    if own:
+        return _cancel(entry, by=by, reason=_("cancelled by the driver"))
+    return _cancel(entry, by=by, reason=_("cancelled by an organiser"), by_organiser=True)
 
 
 @transaction.atomic
@@ -187,7 +198,7 @@ def entries_cancel_for_new_owner(*, car: Car, by: User | None) -> list[Entry]:
     return [_cancel(entry, by=by, reason=_("cancelled: the car changed owner")) for entry in entries]
 
 
-def _cancel(entry: Entry, *, by: User | None, reason: str) -> Entry:
+def _cancel(entry: Entry, *, by: User | None, reason: str, by_organiser: bool = False) -> Entry:
     session = _lock_session(entry.session_id)
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
@@ -201,7 +212,7 @@ def _cancel(entry: Entry, *, by: User | None, reason: str) -> Entry:
     entry.cancelled_at = now
     entry.save(update_fields=["status", "slot", "cancelled_at"])
     EntryChange.objects.bulk_create(changes)
-    emails.entry_cancelled(entry)
+    emails.entry_cancelled(entry, by_organiser=by_organiser)
     _promote(session, by=by, reason=_("promoted from the waitlist after a cancellation"))
     return entry
 
@@ -402,14 +413,16 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
     Entry.objects.bulk_update(changed, ["slot"])
     EntryChange.objects.bulk_create(changes)
     _mark_hand_ordered(session, True)
+    _note_slot_changes(session, changed)
     return occupant
 
 
 # --- organiser actions on a whole convoy ---------------------------------------------------------------------
 
 
-def _apply_order(entries: Sequence[Entry], *, by: User | None, reason: str) -> list[Entry]:
-    """Number ``entries`` 1..N in the given order; write only what changed, audit every change."""
+def _apply_order(entries: Sequence[Entry], *, session: Session, by: User | None, reason: str) -> list[Entry]:
+    """Number ``entries`` 1..N in the given order; write only what changed, audit every change, and note
+    the moved cars' drivers for a notice when the roster is published."""
     now = timezone.now()
     changed, changes = [], []
     for number, entry in enumerate(entries, start=1):
@@ -420,6 +433,7 @@ def _apply_order(entries: Sequence[Entry], *, by: User | None, reason: str) -> l
     # Intermediate duplicates are fine: the unique constraint is checked at commit.
     Entry.objects.bulk_update(changed, ["slot"])
     EntryChange.objects.bulk_create(changes)
+    _note_slot_changes(session, changed)
     return list(entries)
 
 
@@ -476,7 +490,7 @@ def convoy_assign_by_signup(*, session: Session, by: User | None) -> list[Entry]
     """Slots 1..N in sign-up order (created, then id): first come, first behind the pace car."""
     locked = _lock_session(session.pk)
     _mark_hand_ordered(locked, False)
-    return _apply_order(AUTOMATIC_ORDERS["signup"](locked), by=by, reason=_("auto-assign by sign-up"))
+    return _apply_order(AUTOMATIC_ORDERS["signup"](locked), session=locked, by=by, reason=_("auto-assign by sign-up"))
 
 
 @transaction.atomic
@@ -488,7 +502,7 @@ def convoy_assign_by_colour(*, session: Session, by: User | None) -> list[Entry]
     """
     locked = _lock_session(session.pk)
     _mark_hand_ordered(locked, False)
-    return _apply_order(AUTOMATIC_ORDERS["colour"](locked), by=by, reason=_("auto-assign by colour"))
+    return _apply_order(AUTOMATIC_ORDERS["colour"](locked), session=locked, by=by, reason=_("auto-assign by colour"))
 
 
 @transaction.atomic
@@ -496,7 +510,7 @@ def convoy_renumber(*, session: Session, by: User | None) -> list[Entry]:
     """Close the gaps: slots 1..N keeping the current order (entries without a slot go last, by sign-up).
     A hand-made order stays hand-made: only its numbers change."""
     locked = _lock_session(session.pk)
-    return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), by=by, reason=_("renumbered"))
+    return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), session=locked, by=by, reason=_("renumbered"))
 
 
 @transaction.atomic
@@ -511,7 +525,7 @@ def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) ->
     if len(ids) != len(set(ids)) or set(ids) != set(by_id):
         raise EntryError(_("The new order must list every confirmed car of this session exactly once."))
     _mark_hand_ordered(locked, True)
-    return _apply_order([by_id[pk] for pk in ids], by=by, reason=_("convoy reordered"))
+    return _apply_order([by_id[pk] for pk in ids], session=locked, by=by, reason=_("convoy reordered"))
 
 
 # --- roster ------------------------------------------------------------------------------------------------------
@@ -519,12 +533,17 @@ def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) ->
 
 @transaction.atomic
 def roster_publish(*, event: Event) -> Event:
-    """Make the event's roster public; publishing again keeps the first publication time."""
+    """Make the event's roster public; publishing again keeps the first publication time.
+
+    Publishing (not re-publishing an already public roster) queues one email to each confirmed driver with
+    their session(s), slot(s) and ticket(s); notices still waiting for that event are then moot.
+    """
     locked = Event.objects.select_for_update().get(pk=event.pk)
     if not locked.roster_published:
         locked.roster_published = True
         locked.roster_published_at = timezone.now()
         locked.save(update_fields=["roster_published", "roster_published_at"])
+        _tell_roster_published(locked)
     event.roster_published, event.roster_published_at = locked.roster_published, locked.roster_published_at
     return locked
 
@@ -538,3 +557,130 @@ def roster_unpublish(*, event: Event) -> Event:
     locked.save(update_fields=["roster_published", "roster_published_at"])
     event.roster_published, event.roster_published_at = False, None
     return locked
+
+
+def _tell_roster_published(event: Event) -> None:
+    by_driver: dict[int, list[Entry]] = {}
+    entries = (
+        Entry.objects.confirmed()
+        .filter(session__event=event, driver__isnull=False)
+        .select_related("session__event", "car__colour", "driver")
+        .order_by("driver_id", "session__starts_at", "session__pk")
+    )
+    for entry in entries:
+        by_driver.setdefault(entry.driver_id, []).append(entry)
+    for driver_entries in by_driver.values():
+        emails.roster_published(driver_entries[0].driver, event, driver_entries)
+    PendingNotice.objects.filter(event=event).delete()
+
+
+# --- notices of slot changes --------------------------------------------------------------------------------
+
+
+def _note_slot_changes(session: Session, changed: Sequence[Entry]) -> None:
+    """Note the drivers of ``changed`` entries for a notice when the event's roster is published: one row
+    per driver and event whose send time moves on with every change, so a burst of changes is one email."""
+    drivers = {entry.driver_id for entry in changed if entry.driver_id}
+    if not drivers or not Event.objects.filter(pk=session.event_id, roster_published=True).exists():
+        return
+    send_after = timezone.now() + settings.NOTICE_BATCH_WINDOW
+    PendingNotice.objects.bulk_create(
+        [PendingNotice(driver_id=driver, event_id=session.event_id, send_after=send_after) for driver in drivers],
+        update_conflicts=True,
+        unique_fields=["driver", "event"],
+        update_fields=["send_after"],
+    )
+
+
+@transaction.atomic
+def notices_send_due(*, now: datetime.datetime | None = None) -> int:
+    """Send each driver whose slot changes have settled (``send_after`` passed) one email with their
+    current session(s) and slot(s) in the event, and forget the notice; returns how many were sent.
+
+    Rows are taken with SKIP LOCKED, so two workers never tell a driver twice; a notice whose driver has no
+    confirmed entry left in the event is dropped without an email (the cancellation told them).
+    """
+    now = now or timezone.now()
+    due = list(
+        PendingNotice.objects.select_for_update(skip_locked=True)
+        .filter(send_after__lte=now)
+        .select_related("driver", "event")
+    )
+    if not due:
+        return 0
+    wanted = Q()
+    for notice in due:
+        wanted |= Q(driver_id=notice.driver_id, session__event_id=notice.event_id)
+    entries: dict[tuple[int, int], list[Entry]] = {}
+    for entry in (
+        Entry.objects.confirmed()
+        .filter(wanted)
+        .select_related("session__event", "car__colour")
+        .order_by("session__starts_at", "session__pk")
+    ):
+        entries.setdefault((entry.driver_id, entry.session.event_id), []).append(entry)
+    sent = 0
+    for notice in due:
+        mine = entries.get((notice.driver_id, notice.event_id))
+        if mine:
+            emails.slots_changed(notice.driver, notice.event, mine)
+            sent += 1
+    PendingNotice.objects.filter(pk__in=[notice.pk for notice in due]).delete()
+    return sent
+
+
+# --- messages to entrants -----------------------------------------------------------------------------------
+
+
+def entrant_message_recipients(*, event: Event, session: Session | None, include_waitlisted: bool) -> list[User]:
+    """The drivers a message reaches: confirmed (and, if asked, waitlisted) entries of the event or of one of
+    its sessions; each driver once, by name."""
+    statuses = [Entry.Status.CONFIRMED, Entry.Status.WAITLISTED] if include_waitlisted else [Entry.Status.CONFIRMED]
+    entries = Entry.objects.filter(session__event=event, status__in=statuses)
+    if session is not None:
+        entries = entries.filter(session=session)
+    return list(
+        User.objects.filter(pk__in=entries.values("driver_id"), is_active=True)
+        .exclude(email="")
+        .order_by("display_name", "email")
+    )
+
+
+@transaction.atomic
+def entrant_message_send(
+    *,
+    event: Event,
+    session: Session | None,
+    include_waitlisted: bool,
+    subject: str,
+    body: str,
+    by: User | None,
+) -> EntrantMessage:
+    """Send an organiser's message to the drivers of an event (or one session): queued in the outbox, one
+    email per driver in their language around the organiser's text; the message and its recipients are kept.
+
+    The subject and the text must not be empty and the session must belong to the event; a message that
+    would reach nobody is refused.
+    """
+    subject, body = " ".join((subject or "").split()), (body or "").strip()
+    if not subject or not body:
+        raise EntryError(_("A message needs a subject and a text."))
+    if session is not None and session.event_id != event.pk:
+        raise EntryError(_("This session belongs to another event."))
+    recipients = entrant_message_recipients(event=event, session=session, include_waitlisted=include_waitlisted)
+    if not recipients:
+        raise EntryError(_("Nobody would get this message: no driver is entered there."))
+    message = EntrantMessage.objects.create(
+        event=event,
+        session=session,
+        include_waitlisted=include_waitlisted,
+        subject=subject,
+        body=body,
+        sent_by=by,
+    )
+    EntrantMessageRecipient.objects.bulk_create(
+        [EntrantMessageRecipient(message=message, user=user, email=user.email) for user in recipients]
+    )
+    for user in recipients:
+        emails.entrant_message(user, message)
+    return message

@@ -1,0 +1,162 @@
+"""Notices to drivers: the roster's publication, slot changes batched over ten quiet minutes, a promotion
+and an organiser's cancellation; each through the outbox."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from events import services
+from events.models import Entry, PendingNotice
+from tests.factories import EntryFactory, EventFactory, SessionFactory, organiser
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def event():
+    return EventFactory(name="Gathering 2031")
+
+
+def convoy(event, count, name="Nordschleife convoy"):
+    session = SessionFactory(event=event, name=name, capacity=count + 2)
+    return session, [EntryFactory(session=session, slot=n) for n in range(1, count + 1)]
+
+
+def mails_to(delivered, user) -> list:
+    return [m for m in delivered if m.to == [user.email]]
+
+
+def test_publishing_sends_each_confirmed_driver_one_email_with_all_their_slots(event, deliver_mail):
+    saturday, cars = convoy(event, 3)
+    sunday = SessionFactory(event=event, name="GP circuit", capacity=5)
+    both = cars[0]
+    EntryFactory(session=sunday, car=both.car, slot=4)
+    waiting = EntryFactory(session=saturday, status=Entry.Status.WAITLISTED, slot=None)
+
+    services.roster_publish(event=event)
+
+    delivered = deliver_mail()
+    assert sorted(m.to[0] for m in delivered) == sorted(e.driver.email for e in cars)
+    [mail] = mails_to(delivered, both.driver)
+    assert mail.subject == "[1M Register] Roster published: Gathering 2031"
+    assert "Nordschleife convoy" in mail.body
+    assert "slot 1" in mail.body
+    assert "GP circuit" in mail.body
+    assert both.ticket_code_display in mail.body
+    assert mails_to(delivered, waiting.driver) == []
+    images = [a for a in mail.attachments if a.get_content_type() == "image/png"]
+    assert len(images) == 2
+
+
+def test_publishing_again_sends_nothing(event, deliver_mail, mailoutbox):
+    convoy(event, 2)
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+
+    services.roster_publish(event=event)
+
+    assert deliver_mail() == []
+
+
+def test_slot_changes_before_publication_notify_nobody(event):
+    session, entries = convoy(event, 3)
+
+    services.convoy_reorder(session=session, entry_ids=[e.pk for e in reversed(entries)], by=None)
+
+    assert not PendingNotice.objects.exists()
+
+
+def test_changes_within_ten_minutes_are_one_email_per_affected_driver(event, deliver_mail, mailoutbox):
+    session, (a, b, c, d) = convoy(event, 4)
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+    start = timezone.now()
+
+    services.entry_set_slot(entry=a, slot=2, by=None)  # a and b swap
+    services.convoy_reorder(session=session, entry_ids=[b.pk, c.pk, a.pk, d.pk], by=None)  # a and c move
+    services.entry_set_slot(entry=a, slot=1, by=None)  # a and b swap back... a lot of dragging
+
+    notices = {n.driver_id: n for n in PendingNotice.objects.all()}
+    assert set(notices) == {a.driver_id, b.driver_id, c.driver_id}
+    latest = max(n.send_after for n in notices.values())
+    assert start + datetime.timedelta(minutes=10) <= latest <= timezone.now() + datetime.timedelta(minutes=10)
+
+    assert services.notices_send_due(now=start + datetime.timedelta(minutes=9)) == 0
+    assert services.notices_send_due(now=latest) == 3
+    delivered = deliver_mail()
+    assert sorted(m.to[0] for m in delivered) == sorted([a.driver.email, b.driver.email, c.driver.email])
+    assert all(len(mails_to(delivered, e.driver)) == 1 for e in (a, b, c))
+    assert mails_to(delivered, d.driver) == []
+    [mail] = mails_to(delivered, c.driver)
+    assert mail.subject == "[1M Register] Your place has changed: Gathering 2031"
+    c.refresh_from_db()
+    assert f"slot {c.slot}" in mail.body
+    assert not PendingNotice.objects.exists()
+
+
+def test_a_later_change_pushes_the_send_time_on(event, deliver_mail):
+    session, (a, b) = convoy(event, 2)
+    services.roster_publish(event=event)
+    services.entry_set_slot(entry=a, slot=2, by=None)
+    first = PendingNotice.objects.get(driver=a.driver).send_after
+
+    services.convoy_renumber(session=session, by=None)  # nothing moves: no new change
+    services.entry_set_slot(entry=a, slot=1, by=None)
+
+    assert PendingNotice.objects.get(driver=a.driver).send_after > first
+    assert services.notices_send_due(now=first) == 0
+
+
+def test_auto_assign_after_publication_notifies_the_moved_drivers(event, deliver_mail, mailoutbox):
+    session, (a, b) = convoy(event, 2)
+    Entry.objects.filter(pk=a.pk).update(created=timezone.now())  # a signed up last
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+
+    services.convoy_assign_by_signup(session=session, by=None)
+    services.notices_send_due(now=timezone.now() + datetime.timedelta(minutes=10))
+
+    assert sorted(m.to[0] for m in deliver_mail()) == sorted([a.driver.email, b.driver.email])
+
+
+def test_notice_of_a_driver_no_longer_confirmed_is_dropped(event, deliver_mail, mailoutbox):
+    session, (a, b) = convoy(event, 2)
+    services.roster_publish(event=event)
+    services.entry_set_slot(entry=a, slot=2, by=None)
+    services.entry_cancel(entry=a, by=a.driver)
+    deliver_mail()
+    mailoutbox.clear()
+
+    services.notices_send_due(now=timezone.now() + datetime.timedelta(minutes=10))
+
+    assert mails_to(deliver_mail(), a.driver) == []
+    assert not PendingNotice.objects.filter(driver=a.driver).exists()
+
+
+def test_cancellation_by_an_organiser_says_so(event, deliver_mail):
+    session, (a, b) = convoy(event, 2)
+    staff = organiser()
+
+    services.entry_cancel(entry=a, by=staff)
+    services.entry_cancel(entry=b, by=b.driver)
+
+    delivered = deliver_mail()
+    assert "An organiser of the event cancelled it." in mails_to(delivered, a.driver)[0].body
+    assert "An organiser" not in mails_to(delivered, b.driver)[0].body
+
+
+def test_promotion_from_the_waitlist_says_so(event, deliver_mail):
+    session = SessionFactory(event=event, capacity=1)
+    taken = EntryFactory(session=session, slot=1)
+    waiting = EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None)
+
+    services.entry_cancel(entry=taken, by=taken.driver)
+
+    [mail] = mails_to(deliver_mail(), waiting.driver)
+    assert "moved from the waitlist" in mail.body
