@@ -76,8 +76,10 @@ backup-check: $(VENV)/.installed
 	@$(BIN)/python manage.py db_backup --verify
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
-# and without contention on the session lock. BENCH_ARGS go to bench/roster.py, e.g.
+# and without contention on the session lock, then sign-up latency with a slow vs an instant mail server and
+# the mail worker's delivery rate. BENCH_ARGS go to bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed
 	@$(BIN)/python bench/roster.py $(BENCH_ARGS)
 	@$(BIN)/python bench/lock_cost.py
+	@$(BIN)/python bench/mail.py

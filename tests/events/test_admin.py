@@ -74,6 +74,8 @@ def test_organisers_group_has_exactly_the_needed_permissions():
         ("register", "view_car"),
         ("register", "view_user"),
         ("register", "view_colour"),
+        ("outbox", "view_message"),
+        ("outbox", "change_message"),
     }
     # Organisers delete nothing; unlocking a login (deleting an axes access attempt) is the registrars' job.
     deletable = Permission.objects.filter(group=group, codename__startswith="delete_")

@@ -3,6 +3,8 @@ and a mail that cannot be built is a failure staff see, not a log line."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
@@ -10,7 +12,9 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 
 from events.services import entry_create
 from outbox.models import Message
+from outbox.services import TemporaryFailure, message_deliver
 from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
+from tests.outbox.smtp import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +113,49 @@ def test_admin_index_counts_failed_mail_and_send_again_queues_it(admin_client, d
     failed.refresh_from_db()
     assert failed.status == "queued"
     assert [m.subject for m in deliver_mail()] == ["Fine", "Repaired by hand"]
+
+
+@pytest.fixture
+def smtp_down(settings):
+    """Delivery by SMTP to a loopback port where nothing listens: a real "connection refused"."""
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+
+
+def test_a_temporary_failure_is_recorded_and_raised_for_the_queue_to_retry(smtp_down):
+    EmailMessage("Hello", "Body", None, ["someone@example.org"]).send()
+    message = Message.objects.get()
+
+    with pytest.raises(TemporaryFailure):
+        message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 1)
+    assert message.last_error.startswith("ConnectionRefusedError")
+
+
+def test_a_temporary_failure_after_mail_give_up_after_marks_the_message_failed(smtp_down, settings):
+    EmailMessage("Hello", "Body", None, ["someone@example.org"]).send()
+    message = Message.objects.get()
+    settings.MAIL_GIVE_UP_AFTER = datetime.timedelta(0)
+
+    message_deliver(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 1)
+    assert message.last_error.startswith("ConnectionRefusedError")
+
+
+@pytest.mark.parametrize("role", ["organiser", "registrar"])
+def test_organisers_and_registrars_see_failed_mail_and_send_it_again(client, request, role, deliver_mail):
+    send_mail("Two\nlines", "Body", None, ["someone@example.org"])
+    failed = Message.objects.get()
+    client.force_login(request.getfixturevalue(role))
+
+    index = client.get("/admin/").content.decode()
+    response = client.post("/admin/outbox/message/", {"action": "send_again", "_selected_action": [failed.pk]})
+
+    assert "1 failed email" in index
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == "queued"

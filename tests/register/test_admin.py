@@ -67,6 +67,8 @@ def test_registrars_group_has_exactly_the_agreed_permissions():
             ("register", "delete_vincheckcounter"),
             ("axes", "view_accessattempt"),
             ("axes", "delete_accessattempt"),
+            ("outbox", "view_message"),
+            ("outbox", "change_message"),
         ]
     )
 

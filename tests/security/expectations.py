@@ -190,7 +190,7 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.session": {"organiser": "lach", "registrar": ""},
     "events.entry": {"organiser": "lch", "registrar": ""},
     "events.entrychange": {"organiser": "lch", "registrar": ""},
-    "outbox.message": {"organiser": "", "registrar": ""},
+    "outbox.message": {"organiser": "lch", "registrar": "lch"},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
 
