@@ -80,3 +80,13 @@ class CheckInSearchForm(forms.Form):
             attrs={"autocomplete": "off", "autocapitalize": "characters", "enterkeyhint": "search"}
         ),
     )
+
+
+class FindCarForm(forms.Form):
+    """GET: find a car in the roster by register number or nickname (events.roster.find_car)."""
+
+    find = forms.CharField(
+        label=_("Register number or nickname"),
+        max_length=80,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "enterkeyhint": "search"}),
+    )

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -29,8 +30,11 @@ from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, Colour, RegisteredModel
 from register.spreadsheet import formula_safe
 
-# Convoy strip geometry (SVG user units).
-CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS = 28, 16, 4, 20, 4
+# Convoy picture geometry (SVG user units). Ten cars a row: at 375 px a car is about 30 × 25 px, big enough to
+# tap, with its slot number readable. MARGIN keeps the outlines of the outer cars inside the picture.
+CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS, MARGIN = 40, 32, 6, 10, 3, 2
+# Cars per page of a session's roster: a session of thousands stays a short page on a phone.
+ROSTER_PAGE_SIZE = 100
 
 
 def driver_public_name(entry: Entry) -> str:
@@ -49,9 +53,21 @@ class ColourCount:
 class SessionRoster:
     session: Session
     entries: list[Entry]
+    # The entries listed: this page's part of the convoy, narrowed to the chosen colour if any.
     shown: list[Entry]
     breakdown: list[ColourCount]
     convoy: dict = field(default_factory=dict)
+    page: int = 1
+    pages: int = 1
+    first: int = 0  # index in ``entries`` of the page's first car
+
+    @property
+    def page_numbers(self) -> range:
+        return range(1, self.pages + 1)
+
+    @property
+    def last(self) -> int:
+        return min(self.first + ROSTER_PAGE_SIZE, len(self.entries))
 
 
 @dataclass
@@ -89,28 +105,69 @@ def _breakdown(entries: list[Entry], colours: list[Colour]) -> list[ColourCount]
     ]
 
 
-def _convoy_cars_svg(items: list[dict]) -> str:
-    """The cars of the convoy strip as SVG, built here rather than per car in the template: a convoy of
-    thousands of cars would otherwise spend most of the page's time in template tags."""
+def _text_colour(hex_colour: str) -> str:
+    """Black or white, whichever reads better on the paint (WCAG relative luminance)."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if luminance > 0.179 else "#ffffff"
 
-    def title(entry: Entry) -> str:
-        text = _("Slot %(slot)s: %(colour)s") % {"slot": entry.slot or "–", "colour": entry.car.colour.name}
-        return f"{text} · #{entry.car.register_number}" if entry.car.register_number else text
+
+def car_name(entry: Entry) -> str:
+    """What the picture says about a car: slot, register number, nickname, colour."""
+    car = entry.car
+    parts = [_("Slot %(slot)s") % {"slot": entry.slot or "–"}]
+    parts.append(f"#{car.register_number}" if car.register_number else _("pending"))
+    if car.nickname:
+        parts.append(f"“{car.nickname}”")
+    parts.append(car.colour_label)
+    return ", ".join(str(p) for p in parts)
+
+
+def _convoy_cars_svg(items: list[dict], colour_id: int | None) -> str:
+    """The cars of the convoy picture as SVG, built here rather than per car in the template: a convoy page
+    of a hundred cars would otherwise spend most of its time in template tags. Each car is a link to its
+    row in the list (so it is focusable and works without JavaScript) named by ``car_name``."""
+
+    def state(entry: Entry) -> str:
+        if colour_id is None:
+            return "car"
+        return "car is-match" if entry.car.colour_id == colour_id else "car is-dimmed"
 
     return format_html_join(
         "\n",
-        '<g><title>{}</title><rect x="{}" y="{}" width="{}" height="{}" rx="3" fill="{}"/></g>',
-        ((title(i["entry"]), i["x"], i["y"], CELL_W, CELL_H, i["fill"]) for i in items),
+        '<a href="#entry-{}" class="{}" data-entry="{}" data-colour="{}"><title>{}</title>'
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}"/>'
+        '<text x="{}" y="{}" fill="{}" aria-hidden="true">{}</text></a>',
+        (
+            (
+                i["entry"].pk,
+                state(i["entry"]),
+                i["entry"].pk,
+                i["entry"].car.colour_id,
+                car_name(i["entry"]),
+                i["x"],
+                i["y"],
+                CELL_W,
+                CELL_H,
+                i["fill"],
+                i["x"] + CELL_W // 2,
+                i["y"] + CELL_H // 2 + 5,
+                _text_colour(i["fill"]),
+                i["entry"].slot or "–",
+            )
+            for i in items
+        ),
     )
 
 
-def convoy_layout(session: Session, entries: list[Entry]) -> dict:
-    """Positions of the pace car and each car in slot order, wrapped into rows."""
+def convoy_layout(session: Session, entries: list[Entry], *, pace: bool = True, colour_id: int | None = None) -> dict:
+    """Positions of the pace car (when ``pace``: the first page) and each car in slot order, wrapped into rows."""
     items = []
     index = 0
-    pace = None
-    if session.pace_car:
-        pace = {"x": 0, "y": 0, "width": PACE_CELLS * (CELL_W + GAP) - GAP, "height": CELL_H}
+    pace_box = None
+    if pace and session.pace_car:
+        pace_box = {"x": 0, "y": 0, "width": PACE_CELLS * (CELL_W + GAP) - GAP, "height": CELL_H}
         index = PACE_CELLS
     for entry in entries:
         row, col = divmod(index, PER_ROW)
@@ -124,12 +181,15 @@ def convoy_layout(session: Session, entries: list[Entry]) -> dict:
         )
         index += 1
     rows = max(1, -(-index // PER_ROW))
+    width = PER_ROW * (CELL_W + GAP) - GAP
+    height = rows * (CELL_H + GAP) - GAP
     return {
-        "pace": pace,
+        "pace": pace_box,
         "cars": items,
-        "cars_svg": _convoy_cars_svg(items),
-        "width": PER_ROW * (CELL_W + GAP) - GAP,
-        "height": rows * (CELL_H + GAP) - GAP,
+        "cars_svg": _convoy_cars_svg(items, colour_id),
+        "view_box": f"{-MARGIN} {-MARGIN} {width + 2 * MARGIN} {height + 2 * MARGIN}",
+        "width": width + 2 * MARGIN,
+        "height": height + 2 * MARGIN,
         "cell_w": CELL_W,
         "cell_h": CELL_H,
     }
@@ -149,7 +209,12 @@ def roster_sessions(event: Event) -> list[Session]:
     return list(event.sessions.with_counts().order_by("starts_at", "pk"))
 
 
-def build_roster(event: Event) -> Roster:
+def build_roster(
+    event: Event, *, colour_id: int | None = None, session_slug: str | None = None, page: int = 1
+) -> Roster:
+    """The roster page's data. Each session lists one page of its convoy (``ROSTER_PAGE_SIZE`` cars in slot
+    order): page 1 of every session, or page ``page`` of the session ``session_slug`` only. A colour narrows
+    the list to that colour and marks its cars in the picture. An unknown session or page is a 404."""
     sessions = roster_sessions(event)
     entries = roster_entries(event, photos=True)
     colours = list(Colour.objects.all())
@@ -165,16 +230,30 @@ def build_roster(event: Event) -> Roster:
         entry.car_url = car_url.format(entry.car.register_number) if entry.car.register_number else ""
         by_session[entry.session_id].append(entry)
 
+    if session_slug is not None:
+        sessions = [s for s in sessions if s.slug == session_slug]
+        if not sessions:
+            raise Http404
     session_rosters = []
     for session in sessions:
         rows = by_session.get(session.pk, [])
+        pages = max(1, -(-len(rows) // ROSTER_PAGE_SIZE))
+        number = page if session_slug is not None else 1
+        if not 1 <= number <= pages:
+            raise Http404
+        first = (number - 1) * ROSTER_PAGE_SIZE
+        part = rows[first : first + ROSTER_PAGE_SIZE]
+        shown = [e for e in part if colour_id is None or e.car.colour_id == colour_id]
         session_rosters.append(
             SessionRoster(
                 session=session,
                 entries=rows,
-                shown=rows,
+                shown=shown,
                 breakdown=_breakdown(rows, colours),
-                convoy=convoy_layout(session, rows),
+                convoy=convoy_layout(session, part, pace=number == 1, colour_id=colour_id),
+                page=number,
+                pages=pages,
+                first=first,
             )
         )
 
@@ -313,3 +392,25 @@ def roster_stamp(slug: str) -> RosterStamp | None:
         cursor.execute(_ROSTER_STAMP_SQL, [slug])
         row = cursor.fetchone()
     return RosterStamp(*row) if row else None
+
+
+def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
+    """The roster entry of the car with this register number ("1234" or "#1234") or nickname (any case),
+    and the page of its session that lists it; the first session in time order when the car drives in
+    several. None when no confirmed car matches."""
+    text = text.strip()
+    number = text.removeprefix("#").strip()
+    match = Q(car__nickname__iexact=text) if text else Q(pk__in=[])
+    if number.isdigit() and len(number) < 10:
+        match |= Q(car__register_number=int(number))
+    entry = (
+        Entry.objects.for_roster()
+        .filter(match, session__event=event)
+        .select_related("session")
+        .order_by("session__starts_at", "session__pk", F("slot").asc(nulls_last=True), "pk")
+        .first()
+    )
+    if entry is None:
+        return None
+    order = list(Entry.objects.for_roster().filter(session=entry.session).values_list("pk", flat=True))
+    return entry, order.index(entry.pk) // ROSTER_PAGE_SIZE + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import threading
 
 import icalendar
@@ -24,9 +25,9 @@ from django.utils.translation import gettext as _
 
 from events import checkin, services, tickets
 from events import roster as roster_data
-from events.forms import CheckInSearchForm, RosterFilterForm, SignupForm
+from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
-from register.models import Car
+from register.models import Car, Colour
 
 
 def event_list(request):
@@ -168,25 +169,68 @@ def _roster_event(request, slug) -> Event:
     return event
 
 
+_ROSTER_SESSION_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
+
+
+def _roster_view(query) -> tuple[str | None, int] | None:
+    """The session and page a roster URL asks for, when it asks for nothing else: ``?session=<slug>&page=<n>``
+    (or no query at all). Such pages are the same for every visitor and are cached; anything else (a colour,
+    a search) is built for the request."""
+    if not set(query) <= {"session", "page"} or any(len(query.getlist(k)) > 1 for k in query):
+        return None
+    session = query.get("session")
+    page = query.get("page", "1")
+    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdigit() and len(page) < 6):
+        return None
+    return session, int(page)
+
+
 def roster(request, slug):
-    if not request.META.get("QUERY_STRING"):
+    view = _roster_view(request.GET)
+    if view is not None:
         stamp = roster_data.roster_stamp(slug)
         if stamp and stamp.published and stamp.generation is not None:
-            return _published_roster(request, stamp)
-    # A filtered view, a preview, or a request inside a transaction that has written: built fresh.
+            return _published_roster(request, stamp, *view)
+    # A filtered view, a search, a preview, or a request inside a transaction that has written: built fresh.
     event = _roster_event(request, slug)
-    data = roster_data.build_roster(event)
-    form = RosterFilterForm(request.GET or None, colours=data.colours)
-    colour_id = form.colour_id() if request.GET else None
-    if colour_id is not None:
-        for session_roster in data.sessions:
-            session_roster.shown = [e for e in session_roster.entries if e.car.colour_id == colour_id]
-    return render(request, "events/roster.html", _roster_context(event, data, form, colour_id))
+    find_form = FindCarForm(request.GET if "find" in request.GET else None)
+    if find_form.is_valid():
+        found = roster_data.find_car(event, find_form.cleaned_data["find"])
+        if found is not None:
+            entry, page = found
+            url = reverse("events:roster", args=[event.slug])
+            if page > 1:
+                url += "?" + urlencode({"session": entry.session.slug, "page": page})
+            return redirect(f"{url}#entry-{entry.pk}")
+        find_form.add_error(
+            "find",
+            _("No car with the register number or nickname “%(text)s” in this roster.")
+            % {"text": find_form.cleaned_data["find"]},
+        )
+    session_slug, page = view if view is not None else (request.GET.get("session") or None, 1)
+    if session_slug is not None and not _ROSTER_SESSION_SLUG.match(session_slug):
+        raise Http404
+    form, colour_id = None, None
+    if "colour" in request.GET:
+        form = RosterFilterForm(request.GET, colours=list(Colour.objects.all()))
+        colour_id = form.colour_id()
+    data = roster_data.build_roster(event, colour_id=colour_id, session_slug=session_slug, page=page)
+    form = form or RosterFilterForm(None, colours=data.colours)
+    context = _roster_context(event, data, form, colour_id)
+    context["find_form"] = find_form
+    return render(request, "events/roster.html", context)
 
 
 def _roster_context(event: Event, data, form, colour_id) -> dict:
     preview = not event.roster_published
-    return {"event": event, "roster": data, "filter_form": form, "colour_id": colour_id, "preview": preview}
+    return {
+        "event": event,
+        "roster": data,
+        "filter_form": form,
+        "find_form": FindCarForm(),
+        "colour_id": colour_id,
+        "preview": preview,
+    }
 
 
 # Stands in for the CSRF token in a cached page (only a logged-in visitor's menu has a form: log out);
@@ -197,7 +241,7 @@ ROSTER_PAGE_SECONDS = 3600
 _ROSTER_RENDER_LOCK = threading.Lock()
 
 
-def _published_roster(request, stamp: roster_data.RosterStamp):
+def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str | None = None, page_number: int = 1):
     """The published roster is the same page for every visitor of a kind (only the menu differs), so
     it is cached whole under the roster generation, which every committed change to what it shows
     bumps: a slot change shows on the very next request, and an unchanged roster costs one small
@@ -205,17 +249,19 @@ def _published_roster(request, stamp: roster_data.RosterStamp):
     user = request.user
     kind = "staff" if user.is_staff else "member" if user.is_authenticated else "public"
     language = get_language()
-    etag = quote_etag(f"roster-{stamp.event_id}-{stamp.generation}-{language}-{kind}")
+    view = f"{session_slug or ''}-{page_number}"
+    etag = quote_etag(f"roster-{stamp.event_id}-{stamp.generation}-{language}-{kind}-{view}")
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         return not_modified
     if len(messages.get_messages(request)):
         # A message waiting for this visitor belongs on this page, and only for them.
-        response = render(request, "events/roster.html", _published_roster_context(stamp))
+        response = render(request, "events/roster.html", _published_roster_context(stamp, session_slug, page_number))
     else:
-        # One page per event, language and kind, replaced when the generation moves on: memory stays
-        # bounded however often the roster changes.
-        key = f"roster-page:{stamp.event_id}:{language}:{kind}"
+        # One page per event, language, kind and page of the roster, replaced when the generation moves on:
+        # memory stays bounded however often the roster changes (unknown sessions and pages are 404s, so
+        # they are never stored).
+        key = f"roster-page:{stamp.event_id}:{language}:{kind}:{view}"
         page = _cached_page(key, stamp.generation)
         if page is None:
             # Visitors arriving together after a change would each build the page (seconds for
@@ -223,7 +269,10 @@ def _published_roster(request, stamp: roster_data.RosterStamp):
             with _ROSTER_RENDER_LOCK:
                 page = _cached_page(key, stamp.generation)
                 if page is None:
-                    context = {**_published_roster_context(stamp), "csrf_token": _CSRF_PLACEHOLDER}
+                    context = {
+                        **_published_roster_context(stamp, session_slug, page_number),
+                        "csrf_token": _CSRF_PLACEHOLDER,
+                    }
                     page = render_to_string("events/roster.html", context, request).encode()
                     cache.set(key, (stamp.generation, page), ROSTER_PAGE_SECONDS)
         if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
@@ -239,9 +288,9 @@ def _cached_page(key: str, generation: int) -> bytes | None:
     return cached[1] if cached is not None and cached[0] == generation else None
 
 
-def _published_roster_context(stamp: roster_data.RosterStamp) -> dict:
+def _published_roster_context(stamp: roster_data.RosterStamp, session_slug: str | None, page: int) -> dict:
     event = get_object_or_404(Event, pk=stamp.event_id)
-    data = roster_data.build_roster(event)
+    data = roster_data.build_roster(event, session_slug=session_slug, page=page)
     return _roster_context(event, data, RosterFilterForm(None, colours=data.colours), None)
 
 

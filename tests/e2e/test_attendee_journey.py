@@ -60,7 +60,7 @@ def test_attendee_filters_roster_by_colour_downloads_csv_and_calendar(page, live
     gp = page.get_by_role("region", name="GP circuit session")
     expect(convoy.locator(".roster-table tbody tr td:nth-child(4)")).to_have_text(["Ember", "Frost", "Snow", "Shadow"])
     # Privacy: masked VINs, a name only with consent, never an email.
-    expect(convoy.get_by_role("cell", name=cars["Frost"].vin_masked)).to_have_count(1)
+    expect(convoy.locator("td.vin", has_text=cars["Frost"].vin_masked)).to_have_count(1)  # desktop only
     expect(page.get_by_text(cars["Frost"].vin, exact=False)).to_have_count(0)
     expect(convoy.get_by_role("cell", name="Paula Public")).to_have_count(1)
     expect(page.get_by_text("Hidden Hans")).to_have_count(0)
@@ -71,6 +71,14 @@ def test_attendee_filters_roster_by_colour_downloads_csv_and_calendar(page, live
     page.get_by_role("search", name="Filter the roster by colour").get_by_label("Colour").select_option(
         label="Alpine White"
     )
+    # At once, in the page: the white cars are highlighted in the picture and the list, the rest dimmed.
+    white = str(colour("Alpine White").pk)
+    expect(convoy.locator(".convoy-cars a.is-match")).to_have_count(2)
+    expect(convoy.locator(".convoy-cars a.is-dimmed")).to_have_count(2)
+    for car in convoy.locator(".convoy-cars a.is-match").all():
+        expect(car).to_have_attribute("data-colour", white)
+    expect(convoy.locator(".roster-table tr.is-dimmed td:nth-child(4)")).to_have_text(["Ember", "Shadow"])
+    shot("roster-highlighted")
     page.get_by_role("button", name="Filter").click()
     expect(page).to_have_url(re.compile(rf"\?colour={colour('Alpine White').pk}$"))
     expect(convoy.locator(".roster-table tbody tr td:nth-child(4)")).to_have_text(["Frost", "Snow"])

@@ -172,15 +172,122 @@ def test_roster_never_shows_emails_and_names_only_with_consent(client, roster_ev
 
 
 def test_roster_draws_the_convoy_with_pace_car_first(client, roster_event):
+    first, second, third = roster_event["entries"]
+
     response = client.get(roster_url(roster_event["event"]))
 
     html = response.content.decode()
     svg = html[html.index("<svg") : html.index("</svg>")]
-    assert svg.index("Pace car: BMW 2002 turbo") < svg.index("Slot 1: Valencia Orange Metallic")
-    assert svg.index("Slot 1: Valencia Orange Metallic") < svg.index("Slot 2: Alpine White")
-    assert svg.index("Slot 2: Alpine White") < svg.index("Slot 3: Black Sapphire Metallic")
+    names = [
+        "Pace car: BMW 2002 turbo",
+        "<title>Slot 1, #7, “Kürbis”, Valencia Orange Metallic</title>",
+        "<title>Slot 2, #12, Alpine White</title>",
+        "<title>Slot 3, pending, Black Sapphire Metallic</title>",
+    ]
+    assert [svg.index(n) for n in names] == sorted(svg.index(n) for n in names)
+    # Each car is a link to its row (focusable, and it works without JavaScript) and carries its slot number.
+    for slot, entry in enumerate((first, second, third), start=1):
+        assert f'<a href="#entry-{entry.pk}" class="car" data-entry="{entry.pk}"' in svg
+        assert f'aria-hidden="true">{slot}</text></a>' in svg
+        assert f'<tr data-colour="{entry.car.colour_id}" id="entry-{entry.pk}"' in html
     assert 'fill="#E2611B"' in svg
-    assert 'role="img"' in svg
+    assert 'role="group"' in svg
+    assert '<desc id="convoy-desc-' in svg
+
+
+def test_convoy_slot_numbers_contrast_with_the_paint():
+    from events.roster import _text_colour
+
+    assert [_text_colour(c) for c in ("#FFFFFF", "#F3F3F1", "#E2611B", "#0B0B0D", "#1C2F5C")] == [
+        "#000000",
+        "#000000",
+        "#000000",
+        "#ffffff",
+        "#ffffff",
+    ]
+
+
+def test_convoy_picture_has_room_for_every_row(client, roster_event):
+    response = client.get(roster_url(roster_event["event"]))
+
+    convoy = response.context["roster"].sessions[0].convoy
+    # Pace car (3 cells) and 3 cars: one row; the view box includes the outlines' margin on every side.
+    assert convoy["view_box"] == "-2 -2 458 36"
+    bottom = max(item["y"] for item in convoy["cars"]) + convoy["cell_h"]
+    assert bottom <= convoy["height"] - 2
+
+
+def test_roster_colour_filter_marks_the_colour_in_the_picture(client, roster_event):
+    first, second, third = roster_event["entries"]
+
+    response = client.get(roster_url(roster_event["event"]), {"colour": second.car.colour_id})
+
+    svg = response.content.decode().split("<svg")[1]
+    assert f'<a href="#entry-{second.pk}" class="car is-match"' in svg
+    assert f'<a href="#entry-{first.pk}" class="car is-dimmed"' in svg
+    assert f'<a href="#entry-{third.pk}" class="car is-dimmed"' in svg
+
+
+@pytest.mark.parametrize(
+    ("text", "index"), [("12", 1), ("#7", 0), ("  kürbis ", 0), ("KÜRBIS", 0)], ids=["number", "hash", "nick", "case"]
+)
+def test_find_my_car_sends_the_reader_to_its_row(client, roster_event, text, index):
+    entry = roster_event["entries"][index]
+
+    response = client.get(roster_url(roster_event["event"]), {"find": text})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{roster_url(roster_event['event'])}#entry-{entry.pk}"
+
+
+@pytest.mark.parametrize("text", ["99", "Nobody", "1 OR 1=1", "x" * 81])
+def test_find_my_car_unknown_says_so_next_to_the_field(client, roster_event, text):
+    response = client.get(roster_url(roster_event["event"]), {"find": text})
+
+    assert response.status_code == 200
+    errors = response.context["find_form"].errors["find"]
+    assert errors == (
+        [f"No car with the register number or nickname “{text}” in this roster."]
+        if len(text) <= 80
+        else ["Ensure this value has at most 80 characters (it has 81)."]
+    )
+    assert 'id="error_1_id_find"' in response.content.decode()
+
+
+def test_large_session_is_paged_and_find_goes_to_the_right_page(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 500)  # two sessions of 250
+    session = event.sessions.order_by("starts_at", "pk").first()
+    entries = list(session.entries.in_slot_order())
+    url = roster_url(event)
+
+    first_page = client.get(url)
+    third_page = client.get(url, {"session": session.slug, "page": 3})
+    found = client.get(url, {"find": str(entries[234].car.register_number)})
+
+    assert [len(sr.shown) for sr in first_page.context["roster"].sessions] == [100, 100]
+    html = first_page.content.decode()
+    assert html.count("<tr data-colour=") == 200
+    assert f'href="?session={session.slug}&amp;page=3"' in html
+    assert "Cars 1 to 100 of 250, in slot order." in html
+    assert [e.pk for e in third_page.context["roster"].sessions[0].shown] == [e.pk for e in entries[200:]]
+    assert len(third_page.context["roster"].sessions) == 1
+    assert found["Location"] == f"{url}?session={session.slug}&page=3#entry-{entries[234].pk}"
+    # The pace car leads page 1 only.
+    assert "Pace car" not in third_page.content.decode().split("<svg")[1].split("</svg>")[0]
+
+
+@pytest.mark.parametrize(
+    "query", [{"session": "nope"}, {"session": "{slug}", "page": "4"}, {"session": "{slug}", "page": "0"}]
+)
+def test_unknown_session_or_page_is_404(client, query):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 500)
+    slug = event.sessions.order_by("pk").first().slug
+
+    response = client.get(roster_url(event), {k: v.format(slug=slug) for k, v in query.items()})
+
+    assert response.status_code == 404
 
 
 def test_roster_shows_colour_breakdown_share_of_built_and_register_comparison(client, roster_event):
@@ -397,7 +504,7 @@ def _driver_name(entry):
 def _check_in_by_sql(entry):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE events_entry SET checked_in_at = now(), slot = 777 WHERE id = %s", [entry.pk])
-    return "<td>777</td>"
+    return '<td class="slot">777</td>'
 
 
 def _model_facts(entry):
@@ -548,7 +655,7 @@ def test_a_change_inside_the_current_transaction_shows_and_nothing_is_cached(cli
     second = client.get(roster_url(event))
 
     assert "ETag" not in first
-    assert "<td>4242</td>" in second.content.decode()
+    assert '<td class="slot">4242</td>' in second.content.decode()
 
 
 # --- JSON ---------------------------------------------------------------------------------------------------------
@@ -734,7 +841,24 @@ def test_a_changing_roster_keeps_one_cached_page_not_one_per_change(client):
     entry = Entry.objects.filter(session__event=event).order_by("pk").first()
     for slot in range(900, 905):
         Entry.objects.filter(pk=entry.pk).update(slot=slot)
-        assert f"<td>{slot}</td>" in client.get(roster_url(event)).content.decode()
+        assert f'<td class="slot">{slot}</td>' in client.get(roster_url(event)).content.decode()
 
     # The default cache is per-process memory (LocMemCache); its keys show what is kept.
     assert len([k for k in cache._cache if "roster-page" in k]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_of_a_large_session_is_cached_like_the_roster(client, django_assert_num_queries):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 300)
+    session = event.sessions.order_by("starts_at", "pk").first()
+    query = {"session": session.slug, "page": 2}
+    first = client.get(roster_url(event), query)
+
+    # the roster stamp: event, published, generation
+    with django_assert_num_queries(1):
+        second = client.get(roster_url(event), query)
+
+    assert without_csrf(second) == without_csrf(first)
+    assert second.content.decode().count("<tr data-colour=") == 50
+    assert second["ETag"] != client.get(roster_url(event))["ETag"]
