@@ -6,6 +6,7 @@ import datetime
 import re
 import zoneinfo
 
+import icalendar
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
@@ -20,7 +21,7 @@ from events.services import entry_cancel, entry_create
 from register.i18n import user_language
 from register.models import User
 from register.services import claim_create, claim_reject
-from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
+from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +134,12 @@ SATURDAY = datetime.datetime(2031, 9, 20, 9, 0, tzinfo=zoneinfo.ZoneInfo("Europe
 
 
 def convoy(capacity: int = 5):
-    return SessionFactory(name="Nordschleife convoy", capacity=capacity, starts_at=SATURDAY, ends_at=SATURDAY)
+    return SessionFactory(
+        name="Nordschleife convoy",
+        capacity=capacity,
+        starts_at=SATURDAY,
+        ends_at=SATURDAY + datetime.timedelta(hours=1),
+    )
 
 
 def test_confirmation_is_in_the_drivers_language_with_the_date_in_its_format(deliver_mail):
@@ -220,3 +226,53 @@ def test_error_pages_are_in_german(rf, view, status, heading):
 
     assert response.status_code == status
     assert f"<h1>{heading}</h1>" in response.content.decode()
+
+
+# --- The roster and the calendar -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def published_roster():
+    event = EventFactory(name="Ring 2031", slug="ring-2031", roster_published=True)
+    session = convoy()
+    session.event = event
+    session.save()
+    EntryFactory(session=session, car=VerifiedCarFactory(), slot=1)
+    return event
+
+
+@pytest.mark.django_db(transaction=True)  # the roster is cached only outside a writing transaction
+def test_cached_roster_is_one_page_per_language(client, published_roster):
+    url = reverse("events:roster", args=[published_roster.slug])
+
+    german = client.get(url, headers={"accept-language": "de"})
+    english = client.get(url, headers={"accept-language": "en"})
+    german_again = client.get(url, headers={"accept-language": "de"})
+
+    assert "<h1>Starterliste: Ring 2031</h1>" in german.content.decode()
+    assert "Samstag, 20. September 2031, 09:00" in german.content.decode()
+    assert "<h1>Roster: Ring 2031</h1>" in english.content.decode()
+    assert "Saturday 20 September 2031, 09:00" in english.content.decode()
+    assert german_again.content == german.content
+    assert german["ETag"] != english["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_roster_follows_a_logged_in_persons_saved_language(client, published_roster):
+    client.force_login(UserFactory(language="de"))
+
+    response = client.get(reverse("events:roster", args=[published_roster.slug]), headers={"accept-language": "en"})
+
+    assert "<h1>Starterliste: Ring 2031</h1>" in response.content.decode()
+
+
+def test_calendar_text_is_in_the_visitors_language(client, published_roster):
+    url = reverse("events:calendar", args=[published_roster.slug])
+
+    german = icalendar.Calendar.from_ical(client.get(url, headers={"accept-language": "de"}).content)
+
+    [vevent] = german.walk("VEVENT")
+    description = str(vevent["DESCRIPTION"])
+    assert description.startswith(
+        "Konvoi\nNordschleife\nWann: Samstag, 20. September 2031, 09:00 – 10:00 (Europe/Berlin)"
+    )
