@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import django_filters
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
@@ -265,7 +267,12 @@ class DeleteAccountForm(forms.Form):
 def _market_choices():
     codes = Car.objects.verified().order_by().values_list("market", flat=True).distinct()
     names = dict(countries)
-    return sorted(((code, names.get(code, code)) for code in codes), key=lambda choice: str(choice[1]))
+    return sorted(((code, names.get(code, code)) for code in codes), key=lambda choice: _alphabetical(choice[1]))
+
+
+def _alphabetical(name) -> str:
+    """A sort key that files Ä with A and Ö with O, as German lists do ("Dänemark" before "Deutschland")."""
+    return unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode().casefold()
 
 
 class CarFilter(django_filters.FilterSet):

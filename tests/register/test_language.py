@@ -276,3 +276,13 @@ def test_calendar_text_is_in_the_visitors_language(client, published_roster):
     assert description.startswith(
         "Konvoi\nNordschleife\nWann: Samstag, 20. September 2031, 09:00 – 10:00 (Europe/Berlin)"
     )
+
+
+def test_market_filter_lists_countries_in_the_languages_alphabetical_order(client):
+    for code in ("DE", "DK", "AT", "NL"):
+        VerifiedCarFactory(market=code)
+
+    html = client.get(reverse("register:list"), headers={"accept-language": "de"}).content.decode()
+
+    names = re.findall(r'<option value="(?:DE|DK|AT|NL)"[^>]*>([^<]+)</option>', html)
+    assert names == ["Dänemark", "Deutschland", "Niederlande", "Österreich"]
