@@ -51,7 +51,12 @@ def sheet_rows(session: Session) -> list[SheetRow]:
 
 
 def marshal_sheet_pdf(session: Session) -> bytes:
+    from PIL import ImageFile
     from weasyprint import HTML  # imported here: loading Pango costs a second, only this view needs it
+
+    # Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process; photo uploads in
+    # this worker rely on Pillow refusing a truncated file (register/photos.py). The sheet has no photos.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
 
     rows = sheet_rows(session)
     pages = [rows[i : i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]

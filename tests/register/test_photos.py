@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms
 
+from events.marshal import marshal_sheet_pdf
 from register.models import CarPhoto
 from register.photos import photo_add, photo_delete, photo_set_main, process_image
-from tests.factories import CarFactory
+from tests.factories import CarFactory, SessionFactory
 
 STORED_NAME = re.compile(r"^cars/[0-9a-f]{32}(_display|_thumb)?\.(jpg|webp)$")
 
@@ -220,6 +221,19 @@ def test_process_image_non_image_message_names_the_accepted_formats():
 
 
 def test_process_image_truncated_jpeg_message():
+    with pytest.raises(ValidationError) as excinfo:
+        process_image(upload(noisy_jpeg((400, 300))[:3000]))
+
+    assert excinfo.value.messages == [
+        "This photo is damaged or incomplete. Please upload it again or choose another file."
+    ]
+
+
+@pytest.mark.django_db
+def test_process_image_refuses_a_truncated_jpeg_after_a_marshal_sheet_was_printed():
+    # WeasyPrint, imported for the sheet, switches on Pillow's LOAD_TRUNCATED_IMAGES process-wide.
+    marshal_sheet_pdf(SessionFactory())
+
     with pytest.raises(ValidationError) as excinfo:
         process_image(upload(noisy_jpeg((400, 300))[:3000]))
 
