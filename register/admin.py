@@ -591,9 +591,9 @@ class ClaimAdmin(admin.ModelAdmin):
 
     def evidence_view(self, request, pk: int):
         """The claim's evidence from private storage, for those who may see the claim; never cached."""
-        claim = get_object_or_404(Claim, pk=pk)
-        if not self.has_view_permission(request, claim):
+        if not self.has_view_permission(request):
             raise PermissionDenied
+        claim = get_object_or_404(Claim, pk=pk)
         if not claim.evidence:
             raise Http404
         kind = "image/webp" if claim.evidence.name.endswith(".webp") else "image/jpeg"

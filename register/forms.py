@@ -6,6 +6,7 @@ import unicodedata
 
 import django_filters
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.models import EmailAddress
 from django import forms
 from django.conf import settings
 from django.urls import reverse
@@ -47,7 +48,18 @@ class SignupForm(AllauthSignupForm):
         super().__init__(*args, **kwargs)
         self.order_fields(["email", "password1", "password2", "display_name", "country", "show_name_publicly"])
 
+    def validate_unique_email(self, value: str) -> str:
+        # Taken only by an account's login email or a verified address: an address someone added to
+        # their account unverified must not keep its real owner out. A taken address is not an error
+        # (that would tell who is registered): allauth sends its owner a mail and answers as for a new one.
+        self.account_already_exists = (
+            User.objects.filter(email__iexact=value).exists()
+            or EmailAddress.objects.filter(email__iexact=value, verified=True).exists()
+        )
+        return value
+
     def signup(self, request, user: User) -> None:
+        services.email_address_release(email=user.email, user=user)
         services.user_profile_update(
             user=user,
             display_name=self.cleaned_data["display_name"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from allauth.account.models import EmailAddress
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -256,6 +257,12 @@ def claim_reject(*, claim: Claim, by: User | None = None) -> Claim:
     _evidence_discard([claim])
     emails.claim_rejected(claim)
     return claim
+
+
+def email_address_release(*, email: str, user: User) -> None:
+    """``user`` signed up with ``email``: the address is no longer pending on any other account, so a
+    confirmation link sent for it there (by someone who added it to their account) stops working."""
+    EmailAddress.objects.filter(email__iexact=email, verified=False).exclude(user=user).delete()
 
 
 def user_profile_update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import factory
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            # Verified, as every account is before it can log in (mandatory email verification).
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
 
 
 def staff_in(group: str, **fields) -> User:

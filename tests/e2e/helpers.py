@@ -73,6 +73,17 @@ def log_in(page: Page, base_url: str, *, email: str, password: str = PASSWORD, n
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
+def confirm_address(page: Page, base_url: str, email: str) -> None:
+    """Follow the confirmation link of the last email queued to ``email`` and confirm, as its owner does
+    (sign-up signs nobody in before that: mandatory verification)."""
+    from outbox.models import Message
+
+    expect(page).to_have_url(re.compile(r"/accounts/confirm-email/$"))
+    text = Message.objects.filter(to__contains=[email]).latest("pk").text
+    page.goto(base_url + re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", text).group(1))
+    page.get_by_role("main").locator("form button[type=submit]").click()
+
+
 def assert_no_horizontal_overflow(page: Page) -> None:
     """Nothing sticks out sideways: the document is no wider than the viewport."""
     widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")

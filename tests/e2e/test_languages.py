@@ -25,7 +25,14 @@ from events.models import Entry
 from register.models import Car, Colour, User
 from register.vin import check_digit
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import PASSWORD, assert_no_horizontal_overflow, colour, ensure_reference_data, jpeg_bytes
+from tests.e2e.helpers import (
+    PASSWORD,
+    assert_no_horizontal_overflow,
+    colour,
+    confirm_address,
+    ensure_reference_data,
+    jpeg_bytes,
+)
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -220,6 +227,7 @@ def test_owner_journey_in_the_browsers_language(page_in, live_server, media_root
     page.get_by_label(_field(says["display_name"])).fill("Nora Newowner")
     page.get_by_label(_field(says["country"])).select_option(label=says["germany"])
     page.get_by_role("button", name=says["signup_button"]).click()
+    confirm_address(page, base, "nora@example.org")
     expect(page.get_by_role("heading", level=1)).to_have_text(says["garage"])
     assert_only(page, language)
     page.goto(f"{base}/garage/cars/add/")

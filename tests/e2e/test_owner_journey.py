@@ -14,6 +14,7 @@ from register.vin import check_digit
 from tests.e2e.helpers import (
     assert_no_horizontal_overflow,
     colour,
+    confirm_address,
     ensure_reference_data,
     jpeg_bytes,
     label,
@@ -65,8 +66,9 @@ def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_serve
     page.get_by_label("Country").select_option(label="Germany")
     shot("signup-filled")
     page.get_by_role("button", name="Sign Up").click()
+    confirm_address(page, base, "new.owner@example.org")
 
-    # Straight on to the car form, signed in, with the profile saved.
+    # Once the address is confirmed, on to the car form, signed in, with the profile saved.
     expect(page.get_by_role("heading", level=1)).to_have_text("Add your car to the register")
     assert path_of(page, base) == "/garage/cars/add/"
     user = User.objects.get(email="new.owner@example.org")

@@ -35,7 +35,7 @@ def assert_site_layout(html: str) -> None:
 # Signup journey ---------------------------------------------------------------------------------------------------
 
 
-def test_signup_from_register_your_car_lands_on_car_form(client):
+def test_signup_from_register_your_car_lands_on_car_form_once_the_address_is_confirmed(client, deliver_mail):
     home = client.get("/")
     assert 'href="/garage/cars/add/"' in home.content.decode()
 
@@ -60,11 +60,16 @@ def test_signup_from_register_your_car_lands_on_car_form(client):
             "next": "/garage/cars/add/",
         },
     )
-    car_form = client.get(signed_up["Location"])
+    waiting = client.get("/garage/cars/add/")
+    confirm_path = link_in(deliver_mail()[0].body)
+    confirmed = client.post(confirm_path)
+    car_form = client.get(confirmed["Location"])
 
     user = User.objects.get(email="new.owner@example.org")
-    assert signed_up.status_code == 302
-    assert signed_up["Location"] == "/garage/cars/add/"
+    # Nobody is signed in before the link is followed (the same answer as for a registered address).
+    assert (signed_up.status_code, signed_up["Location"]) == (302, "/accounts/confirm-email/")
+    assert waiting["Location"] == "/accounts/login/?next=/garage/cars/add/"
+    assert (confirmed.status_code, confirmed["Location"]) == (302, "/garage/cars/add/")
     assert car_form.status_code == 200
     assert car_form.context["user"] == user
     assert 'name="vin"' in car_form.content.decode()

@@ -137,7 +137,7 @@ def admin_object(world, label: str):
         case "account.emailaddress":
             from allauth.account.models import EmailAddress
 
-            return EmailAddress.objects.create(user=world.users["owner"], email=world.users["owner"].email)
+            return EmailAddress.objects.get_or_create(user=world.users["owner"], email=world.users["owner"].email)[0]
         case "axes.accessattempt":
             return AccessAttempt.objects.create(
                 username="someone@example.org", ip_address="10.0.0.1", user_agent="x", failures_since_start=1
