@@ -121,7 +121,6 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_FORMS = {"signup": "register.forms.SignupForm"}
 # allauth's emails in the language of the account they go to.
 ACCOUNT_ADAPTER = "register.i18n.AccountAdapter"
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[1M Register] "
 # Failed logins are throttled by django-axes (staff can unlock in the admin), not twice.
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 

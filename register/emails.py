@@ -37,7 +37,7 @@ def send(template: str, *, to: User | None, context: dict, images: dict[str, byt
         text = render_to_string(f"{template}.txt", context)
         html = render_to_string(f"{template}.html", context)
         message = EmailMultiAlternatives(
-            f"[{settings.SITE_NAME}] {subject}", text, settings.DEFAULT_FROM_EMAIL, [to.email]
+            f"[{translation.gettext('1M Register')}] {subject}", text, settings.DEFAULT_FROM_EMAIL, [to.email]
         )
         message.attach_alternative(html, "text/html")
         if images:

@@ -46,3 +46,7 @@ class AccountAdapter(DefaultAccountAdapter):
         language = user_language(user) if user is not None else translation.get_language()
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+    def format_email_subject(self, subject: str) -> str:
+        # The register's name in the mail's language ("1er M Register"), like our own emails.
+        return f"[{translation.gettext('1M Register')}] {subject}"

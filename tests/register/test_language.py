@@ -149,7 +149,7 @@ def test_confirmation_is_in_the_drivers_language_with_the_date_in_its_format(del
         entry_create(session=convoy(), car=VerifiedCarFactory(owner=driver), driver=driver)
 
     [mail] = deliver_mail()
-    assert mail.subject == "[1M Register] Bestätigt: Nordschleife convoy, Startplatz 1"
+    assert mail.subject == "[1er M Register] Bestätigt: Nordschleife convoy, Startplatz 1"
     assert "Wann: Samstag, 20. September 2031, 09:00 (Europe/Berlin)" in mail.body
     assert "Wann: Samstag, 20. September 2031, 09:00 (Europe/Berlin)" in mail.alternatives[0][0]
 
@@ -168,7 +168,7 @@ def test_promotion_in_someone_elses_request_mails_each_in_their_own_language(del
     subjects = {mail.to[0]: mail.subject for mail in deliver_mail()}
     assert subjects == {
         english.email: "[1M Register] Entry cancelled: Nordschleife convoy",
-        german.email: "[1M Register] Du hast einen Platz: Nordschleife convoy",
+        german.email: "[1er M Register] Du hast einen Platz: Nordschleife convoy",
     }
 
 
@@ -182,7 +182,7 @@ def test_claim_decision_by_an_english_registrar_reaches_a_german_claimant_in_ger
         claim_reject(claim=claim)
 
     [mail] = deliver_mail()
-    assert mail.subject == f"[1M Register] Dein Anspruch auf {claim.car.vin_masked} wurde nicht genehmigt"
+    assert mail.subject == f"[1er M Register] Dein Anspruch auf {claim.car.vin_masked} wurde nicht genehmigt"
 
 
 def test_password_reset_asked_from_an_english_browser_is_in_the_accounts_language(client, deliver_mail):
@@ -191,7 +191,7 @@ def test_password_reset_asked_from_an_english_browser_is_in_the_accounts_languag
     client.post(reverse("account_reset_password"), {"email": "greta@example.org"}, headers={"accept-language": "en"})
 
     [mail] = deliver_mail()
-    assert "Passwort" in mail.subject
+    assert mail.subject == "[1er M Register] E-Mail zum Zurücksetzen des Passworts"
 
 
 # --- Error pages ------------------------------------------------------------------------------------------------
