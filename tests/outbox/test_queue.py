@@ -8,11 +8,14 @@ import datetime
 import pytest
 from django.core.mail import EmailMessage, send_mail
 from django.db import transaction
+from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
+from procrastinate.jobs import Job
 
 from events.services import entry_create
 from outbox.models import Message
 from outbox.services import TemporaryFailure, message_deliver
+from outbox.tasks import DeliveryRetry
 from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
 from tests.outbox.smtp import free_port
 
@@ -159,3 +162,21 @@ def test_organisers_and_registrars_see_failed_mail_and_send_it_again(client, req
     assert response.status_code == 302
     failed.refresh_from_db()
     assert failed.status == "queued"
+
+
+@pytest.mark.parametrize(("attempts", "seconds"), [(0, 30), (1, 60), (3, 240), (7, 3600), (40, 3600)])
+def test_retry_waits_double_from_mail_retry_wait_up_to_mail_retry_max_wait(settings, attempts, seconds):
+    settings.MAIL_RETRY_WAIT = datetime.timedelta(seconds=30)
+    settings.MAIL_RETRY_MAX_WAIT = datetime.timedelta(hours=1)
+    job = Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="outbox.deliver", attempts=attempts)
+    before = timezone.now()
+
+    decision = DeliveryRetry().get_retry_decision(exception=TemporaryFailure("421"), job=job)
+
+    assert (decision.retry_at - before).total_seconds() == pytest.approx(seconds, abs=1)
+
+
+def test_only_temporary_failures_are_retried():
+    job = Job(id=1, queue="default", lock=None, queueing_lock=None, task_name="outbox.deliver", attempts=0)
+
+    assert DeliveryRetry().get_retry_decision(exception=ValueError("a bug"), job=job) is None
