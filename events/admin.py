@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
 from events import marshal, services
-from events.models import Entry, EntryChange, Event, Session
+from events.forms import EntrantMessageForm
+from events.models import EntrantMessage, EntrantMessageRecipient, Entry, EntryChange, Event, Session
 from events.resources import EntryResource
 from events.services import EntryError
 from register.admin import ReadOnlyTabularInline, for_each_selected, swatch
@@ -128,8 +129,61 @@ class EventAdmin(admin.ModelAdmin):
                 {"publish": False},
                 name="events_event_unpublish",
             ),
+            path(
+                "<int:object_id>/message/",
+                self.admin_site.admin_view(self.message_view),
+                name="events_event_message",
+            ),
             *super().get_urls(),
         ]
+
+    def message_view(self, request, object_id):
+        """Write a message to the event's drivers, preview it with the number of recipients, then send it
+        through the outbox (``services.entrant_message_send``)."""
+        event = get_object_or_404(Event, pk=object_id)
+        if not self.has_change_permission(request, event):
+            raise PermissionDenied
+        session_id = request.GET.get("session", "")
+        initial = {"session": int(session_id)} if session_id.isdigit() else {}
+        form = EntrantMessageForm(request.POST or None, event=event, initial=initial)
+        recipients = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            if "send" in request.POST:
+                try:
+                    message = services.entrant_message_send(
+                        event=event,
+                        session=data["session"],
+                        include_waitlisted=data["include_waitlisted"],
+                        subject=data["subject"],
+                        body=data["body"],
+                        by=request.user,
+                    )
+                except EntryError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+                else:
+                    count = message.recipients.count()
+                    self.message_user(
+                        request,
+                        ngettext("Message sent to %(count)d driver.", "Message sent to %(count)d drivers.", count)
+                        % {"count": count},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(reverse("admin:events_entrantmessage_change", args=[message.pk]))
+            recipients = services.entrant_message_recipients(
+                event=event, session=data["session"], include_waitlisted=data["include_waitlisted"]
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Message to the drivers of %(event)s") % {"event": event},
+            "event": event,
+            "form": form,
+            "recipients": recipients,
+            "preview": form.cleaned_data if recipients is not None else None,
+            "sent": EntrantMessage.objects.filter(event=event).select_related("session", "sent_by")[:20],
+        }
+        return TemplateResponse(request, "admin/events/event/message.html", context)
 
     def roster_view(self, request, object_id, publish: bool):
         """GET: what publishing (or unpublishing) will do; POST: do it through the service."""
@@ -577,6 +631,57 @@ class EntryChangeAdmin(admin.ModelAdmin):
     list_select_related = ["entry__session__event", "entry__car", "changed_by"]
     search_fields = ["entry__car__vin", "entry__car__nickname", "reason"]
     date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Messages to entrants -----------------------------------------------------------------------------------
+
+
+class EntrantMessageRecipientInline(ReadOnlyTabularInline):
+    model = EntrantMessageRecipient
+    fields = ["user", "email"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("events.change_event")
+
+
+@admin.register(EntrantMessage)
+class EntrantMessageAdmin(admin.ModelAdmin):
+    """Sent messages, read-only: they are written from the event's "Message to drivers" page. Whoever may
+    change events (organisers) may read them."""
+
+    list_display = ["subject", "event", "session", "include_waitlisted", "sent_at", "sent_by", "recipient_count"]
+    list_filter = ["event"]
+    list_select_related = ["event", "session__event", "sent_by"]
+    search_fields = ["subject", "body"]
+    fields = ["event", "session", "include_waitlisted", "subject", "body", "sent_by", "sent_at"]
+    readonly_fields = fields
+    inlines = [EntrantMessageRecipientInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_recipients=Count("recipients"))
+
+    @admin.display(description=_("recipients"), ordering="n_recipients")
+    def recipient_count(self, obj):
+        return obj.n_recipients
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff and request.user.has_perm("events.change_event")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
 
     def has_add_permission(self, request):
         return False

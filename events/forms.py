@@ -90,3 +90,33 @@ class FindCarForm(forms.Form):
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off", "enterkeyhint": "search"}),
     )
+
+
+class EntrantMessageForm(forms.Form):
+    """An organiser's message to the drivers of one event (or one of its sessions)."""
+
+    session = forms.ModelChoiceField(
+        label=_("To the drivers of"),
+        queryset=Session.objects.none(),
+        required=False,
+        empty_label=_("every session of the event"),
+    )
+    include_waitlisted = forms.BooleanField(label=_("Waitlisted drivers too"), required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 10, "cols": 60}))
+
+    def __init__(self, *args, event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = Session.objects.filter(event=event).order_by("starts_at", "pk")
+
+    def clean_subject(self):
+        subject = " ".join(self.cleaned_data["subject"].split())
+        if not subject:
+            raise forms.ValidationError(_("Write a subject."), code="required")
+        return subject
+
+    def clean_body(self):
+        body = self.cleaned_data["body"].strip()
+        if not body:
+            raise forms.ValidationError(_("Write a message."), code="required")
+        return body

@@ -189,6 +189,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.session": {"organiser": "lach", "registrar": ""},
     "events.entry": {"organiser": "lch", "registrar": ""},
     "events.entrychange": {"organiser": "lch", "registrar": ""},
+    # Sent messages to entrants: read-only, for whoever may change events.
+    "events.entrantmessage": {"organiser": "lch", "registrar": ""},
     "outbox.message": {"organiser": "lch", "registrar": "lch"},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
@@ -243,6 +245,19 @@ ADMIN_OTHER: dict[str, list[Case]] = {
     ],
     "admin:events_session_convoy": [
         Case(lambda w: {"object_id": w.session.pk}, {**non_staff(ok), "registrar": forbidden}),
+    ],
+    "admin:events_session_marshal_sheet": [
+        Case(lambda w: {"object_id": w.session.pk}, {**non_staff(ok), "registrar": forbidden}),
+    ],
+    # GET is the confirmation page (publish/unpublish) or the message form; POST acts.
+    "admin:events_event_publish": [
+        Case(lambda w: {"object_id": w.hidden_event.pk}, {**non_staff(ok), "registrar": forbidden}),
+    ],
+    "admin:events_event_unpublish": [
+        Case(lambda w: {"object_id": w.event.pk}, {**non_staff(ok), "registrar": forbidden}),
+    ],
+    "admin:events_event_message": [
+        Case(lambda w: {"object_id": w.event.pk}, {**non_staff(ok), "registrar": forbidden}),
     ],
     # Unnamed: the final catch-all. ("<model>/<id>/" redirects are covered per model admin.)
     "<admin/(?P<url>.*)$>": [Case(lambda w: {"url": "nope/"}, non_staff(not_found))],

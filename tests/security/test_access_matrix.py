@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import Entry, EntryChange
+from events.models import EntrantMessage, Entry, EntryChange
 from outbox.models import Message
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
@@ -174,6 +174,8 @@ def admin_object(world, label: str):
             return world.entry
         case "events.entrychange":
             return EntryChange.objects.create(entry=world.entry, field="status", new_value=Entry.Status.CONFIRMED)
+        case "events.entrantmessage":
+            return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":
             return Message.objects.create(
                 message_id="<1@example.org>", from_email="a@example.org", recipient="b@example.org", subject="s"
