@@ -66,7 +66,7 @@ def _languages() -> list[str]:
     return [code for code, _name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
 
 
-def _untranslated(po: polib.POFile) -> list[str]:
+def _untranslated(po: polib.POFile | list[polib.POEntry]) -> list[str]:
     def translated(entry: polib.POEntry) -> bool:
         if entry.msgid_plural:
             return bool(entry.msgstr_plural) and all(entry.msgstr_plural.values())
@@ -151,15 +151,15 @@ def _library_catalogues() -> list[Path]:
     return [path for path in paths if path.exists()]
 
 
-def test_library_strings_in_german_say_du_like_ours():
-    ours = {_key(e) for path in (_catalogue("de", "django"), OVERRIDES) for e in polib.pofile(str(path))}
+def test_library_strings_in_german_say_du_like_ours_and_none_is_left_in_english():
+    ours = {e.msgid for path in (_catalogue("de", "django"), OVERRIDES) for e in polib.pofile(str(path))}
+    library = [e for path in _library_catalogues() for e in polib.pofile(str(path)) if not e.obsolete]
 
-    sie = sorted(
-        {e.msgid for path in _library_catalogues() for e in polib.pofile(str(path)) if _says_sie(e) and not e.obsolete}
-        - {m for _c, m in ours}
-    )
+    sie = sorted({e.msgid for e in library if _says_sie(e)} - ours)
+    english = sorted(set(_untranslated(library)) - ours)
 
     assert sie == [], "Rewrite these with du in locale_overrides (locale/README.md): " + repr(sie)
+    assert english == [], "Translate these in locale_overrides (locale/README.md): " + repr(english)
 
 
 def test_our_catalogues_never_say_sie():
