@@ -414,3 +414,16 @@ def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
         return None
     order = list(Entry.objects.for_roster().filter(session=entry.session).values_list("pk", flat=True))
     return entry, order.index(entry.pk) // ROSTER_PAGE_SIZE + 1
+
+
+_GENERATION_SQL = """
+SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN value END FROM events_rostergeneration WHERE id = 1
+"""
+
+
+def current_generation() -> int | None:
+    """The committed roster generation, or None inside a transaction that has written (see RosterStamp)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GENERATION_SQL)
+        row = cursor.fetchone()
+    return row[0] if row else None

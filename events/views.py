@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import csv
 import re
-import threading
 
 import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.http import quote_etag, urlencode
-from django.utils.translation import get_language
+from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from events import checkin, services, tickets
 from events import roster as roster_data
 from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
+from events.pagecache import cached_page_response
 from register.models import Car, Colour
 
 
@@ -233,59 +229,18 @@ def _roster_context(event: Event, data, form, colour_id) -> dict:
     }
 
 
-# Stands in for the CSRF token in a cached page (only a logged-in visitor's menu has a form: log out);
-# each response gets its own token. Real tokens are 64 letters and digits, so this can never be one.
-_CSRF_PLACEHOLDER = "csrf-token-of-this-request"
-_CSRF_PLACEHOLDER_BYTES = _CSRF_PLACEHOLDER.encode()
-ROSTER_PAGE_SECONDS = 3600
-_ROSTER_RENDER_LOCK = threading.Lock()
-
-
 def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str | None = None, page_number: int = 1):
-    """The published roster is the same page for every visitor of a kind (only the menu differs), so
-    it is cached whole under the roster generation, which every committed change to what it shows
-    bumps: a slot change shows on the very next request, and an unchanged roster costs one small
-    query, or a 304 to a browser revalidating its copy."""
-    user = request.user
-    kind = "staff" if user.is_staff else "member" if user.is_authenticated else "public"
-    language = get_language()
-    view = f"{session_slug or ''}-{page_number}"
-    etag = quote_etag(f"roster-{stamp.event_id}-{stamp.generation}-{language}-{kind}-{view}")
-    not_modified = get_conditional_response(request, etag=etag)
-    if not_modified is not None:
-        return not_modified
-    if len(messages.get_messages(request)):
-        # A message waiting for this visitor belongs on this page, and only for them.
-        response = render(request, "events/roster.html", _published_roster_context(stamp, session_slug, page_number))
-    else:
-        # One page per event, language, kind and page of the roster, replaced when the generation moves on:
-        # memory stays bounded however often the roster changes (unknown sessions and pages are 404s, so
-        # they are never stored).
-        key = f"roster-page:{stamp.event_id}:{language}:{kind}:{view}"
-        page = _cached_page(key, stamp.generation)
-        if page is None:
-            # Visitors arriving together after a change would each build the page (seconds for
-            # thousands of entries); one builds it while the others of this process wait for it.
-            with _ROSTER_RENDER_LOCK:
-                page = _cached_page(key, stamp.generation)
-                if page is None:
-                    context = {
-                        **_published_roster_context(stamp, session_slug, page_number),
-                        "csrf_token": _CSRF_PLACEHOLDER,
-                    }
-                    page = render_to_string("events/roster.html", context, request).encode()
-                    cache.set(key, (stamp.generation, page), ROSTER_PAGE_SECONDS)
-        if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
-            page = page.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
-        response = HttpResponse(page)
-    response["ETag"] = etag
-    patch_cache_control(response, no_cache=True, private=True)
-    return response
-
-
-def _cached_page(key: str, generation: int) -> bytes | None:
-    cached = cache.get(key)
-    return cached[1] if cached is not None and cached[0] == generation else None
+    """The published roster is cached whole under the roster generation (events.pagecache), which every
+    committed change to what it shows bumps: a slot change shows on the very next request, and an
+    unchanged roster costs one small query, or a 304 to a browser revalidating its copy. One cache entry
+    per page of the roster (unknown sessions and pages are 404s, so they are never stored)."""
+    return cached_page_response(
+        request,
+        name=f"roster-{stamp.event_id}-{session_slug or ''}-{page_number}",
+        version=stamp.generation,
+        template="events/roster.html",
+        context=lambda: _published_roster_context(stamp, session_slug, page_number),
+    )
 
 
 def _published_roster_context(stamp: roster_data.RosterStamp, session_slug: str | None, page: int) -> dict:

@@ -13,13 +13,16 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from events.home import home_data
 from events.models import Entry
+from events.pagecache import cached_page_response
+from events.roster import current_generation
 from register import services
 from register.forms import CarEditForm, CarFilter, CarForm, ClaimForm, DeleteAccountForm, PhotoForm, ProfileForm
 from register.models import Car, CarPhoto, Claim
@@ -39,7 +42,15 @@ def _client_address(request) -> str:
 
 
 def home(request):
-    return render(request, "home.html")
+    """Cached whole under the roster generation, like the roster (events.pagecache), and the minute:
+    "registration open" and "next gathering" change with the clock, not only with the data."""
+    generation = current_generation()
+    if generation is None:  # inside a transaction that has written: built fresh, never cached
+        return render(request, "home.html", home_data())
+    minute = int(timezone.now().timestamp() // 60)
+    return cached_page_response(
+        request, name="home", version=f"{generation}.{minute}", template="home.html", context=home_data
+    )
 
 
 def language(request):
