@@ -83,3 +83,11 @@ bench: $(VENV)/.installed
 	@$(BIN)/python bench/roster.py $(BENCH_ARGS)
 	@$(BIN)/python bench/lock_cost.py
 	@$(BIN)/python bench/mail.py
+
+# Translations (locale/README.md): extract new strings into the German catalogues, then compile them
+# after translating. Needs GNU gettext (Debian: apt-get install gettext).
+MAKEMESSAGES := $(BIN)/python manage.py makemessages -l de --no-location --no-obsolete -i .venv -i var -i tests -i bench -i node_modules
+messages: $(VENV)/.installed
+	@$(MAKEMESSAGES) -i static
+	@$(MAKEMESSAGES) -d djangojs -i static/vendor
+	@$(BIN)/python manage.py compilemessages -l de -i .venv -i node_modules
