@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -46,6 +47,7 @@ from register.services import (
     RegisterError,
     car_unverify,
     car_verify,
+    car_vin_flags_refresh,
     claim_approve,
     claim_reject,
     user_delete,
@@ -216,7 +218,50 @@ class RegisteredModelAdminForm(forms.ModelForm):
             "production_start",
             "production_end",
             "source",
+            "plant_codes",
+            "north_american_year_codes",
+            "north_american_markets",
+            "right_hand_markets",
+            "position7_north_america",
+            "position7_left_hand",
+            "position7_right_hand",
+            "vin_rules_source",
         )
+
+    def _vin_codes(self, name: str) -> str:
+        # Flag rules may be empty (that check is then off); otherwise VIN characters only.
+        return self._vin_part(name) if self.cleaned_data[name].strip() else ""
+
+    def clean_plant_codes(self):
+        return self._vin_codes("plant_codes")
+
+    def clean_north_american_year_codes(self):
+        return self._vin_codes("north_american_year_codes")
+
+    def clean_position7_north_america(self):
+        return self._vin_codes("position7_north_america")
+
+    def clean_position7_left_hand(self):
+        return self._vin_codes("position7_left_hand")
+
+    def clean_position7_right_hand(self):
+        return self._vin_codes("position7_right_hand")
+
+    def _markets(self, name: str) -> str:
+        codes = self.cleaned_data[name].upper().replace(",", " ").split()
+        unknown = [code for code in codes if countries.alpha2(code) != code]
+        if unknown:
+            raise forms.ValidationError(
+                _("Unknown country codes: %(codes)s. Use two-letter ISO codes separated by spaces, e.g. GB AU ZA.")
+                % {"codes": ", ".join(unknown)}
+            )
+        return " ".join(codes)
+
+    def clean_north_american_markets(self):
+        return self._markets("north_american_markets")
+
+    def clean_right_hand_markets(self):
+        return self._markets("right_hand_markets")
 
     def _vin_part(self, name: str, length: int | None = None):
         value = self.cleaned_data[name].strip().upper()
@@ -268,6 +313,21 @@ class CheckDigitFlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class VinFlagsFilter(admin.SimpleListFilter):
+    title = _("VIN flags")
+    parameter_name = "vin_flags"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Flagged")), ("no", _("Not flagged"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(vin_flags="")
+        if self.value() == "no":
+            return queryset.filter(vin_flags="")
+        return queryset
+
+
 class CarAdminForm(forms.ModelForm):
     # Longer than 17 so a VIN pasted with spaces or dashes reaches the normaliser.
     vin = forms.CharField(label=_("VIN"), max_length=40)
@@ -284,6 +344,7 @@ class CarAdminForm(forms.ModelForm):
         if not result.is_valid:
             raise forms.ValidationError(result.errors)
         self.instance.check_digit_flag = result.check_digit_flag
+        self.instance.vin_flags = "\n".join(result.flags)
         return result.vin
 
 
@@ -371,9 +432,10 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
         "owner_email",
         "status",
         "flagged",
+        "vin_flagged",
     )
     list_display_links = ("number", "vin_masked")
-    list_filter = ("status", "colour", ("market", CountryFilter), CheckDigitFlagFilter)
+    list_filter = ("status", "colour", ("market", CountryFilter), CheckDigitFlagFilter, VinFlagsFilter)
     list_select_related = ("colour", "owner")
     search_fields = ("vin", "nickname", "owner__email")
     readonly_fields = (
@@ -382,16 +444,30 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
         "register_number",
         "verified_at",
         "check_digit_flag",
+        "vin_flags",
         "created",
         "updated",
     )
     fieldsets = (
-        (None, {"fields": ("vin", "check_digit_flag", "colour", "colour_note", "market", "production_month")}),
+        (
+            None,
+            {
+                "fields": (
+                    "vin",
+                    "check_digit_flag",
+                    "vin_flags",
+                    "colour",
+                    "colour_note",
+                    "market",
+                    "production_month",
+                )
+            },
+        ),
         (_("Owner"), {"fields": ("nickname", "owner")}),
         (_("Register"), {"fields": ("status", "register_number", "verified_at", "created", "updated")}),
     )
     inlines = [CarPhotoInline, OwnershipInline]
-    actions = ["verify", "unverify"]
+    actions = ["verify", "unverify", "recheck_vins"]
     ordering = ("register_number", "pk")
 
     @admin.display(description=_("register number"), ordering="register_number")
@@ -414,13 +490,17 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
     def flagged(self, obj):
         return bool(obj.check_digit_flag)
 
+    @admin.display(description=_("VIN flags"), boolean=True)
+    def vin_flagged(self, obj):
+        return bool(obj.vin_flags)
+
     def save_model(self, request, obj, form, change):
         if not change:
             return super().save_model(request, obj, form, change)
         # Write only what the form edits: status and number belong to car_verify and
         # may have changed since this car was loaded.
         obj._history_user = request.user
-        obj.save(update_fields=[*CarAdminForm.Meta.fields, "check_digit_flag", "updated"])
+        obj.save(update_fields=[*CarAdminForm.Meta.fields, "check_digit_flag", "vin_flags", "updated"])
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
@@ -463,6 +543,17 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
             queryset.exclude(status=Car.Status.VERIFIED).order_by("created", "pk"),
             lambda car: car_verify(car=car, by=request.user),
             done=ngettext_lazy("%(count)d car verified.", "%(count)d cars verified.", "count"),
+            refused=RegisterError,
+        )
+
+    @admin.action(description=_("Check the VINs again against the model facts"), permissions=["change"])
+    def recheck_vins(self, request, queryset):
+        for_each_selected(
+            self,
+            request,
+            queryset.order_by("pk"),
+            lambda car: car_vin_flags_refresh(car=car),
+            done=ngettext_lazy("%(count)d VIN checked again.", "%(count)d VINs checked again.", "count"),
             refused=RegisterError,
         )
 

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from register.vin import VinFlagRules
+
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
 
 
@@ -93,6 +95,23 @@ class RegisteredModel(models.Model):
     production_start = models.DateField(_("production start"), null=True, blank=True)
     production_end = models.DateField(_("production end"), null=True, blank=True)
     source = models.TextField(_("sources"), blank=True)
+    # VIN flags for the registrar (register.vin.vin_flags): a mismatch is flagged, never refused.
+    plant_codes = models.CharField(
+        _("plant codes (position 11)"), max_length=10, blank=True, help_text=_("e.g. V for Leipzig")
+    )
+    north_american_year_codes = models.CharField(
+        _("model-year codes of North American cars (position 10)"), max_length=10, blank=True, help_text=_("e.g. B")
+    )
+    north_american_markets = models.CharField(
+        _("North American markets"), max_length=100, blank=True, help_text=_("ISO country codes, e.g. US CA")
+    )
+    right_hand_markets = models.CharField(
+        _("right-hand-drive markets"), max_length=200, blank=True, help_text=_("ISO country codes, e.g. GB AU ZA")
+    )
+    position7_north_america = models.CharField(_("position 7, North America"), max_length=5, blank=True)
+    position7_left_hand = models.CharField(_("position 7, left-hand drive elsewhere"), max_length=5, blank=True)
+    position7_right_hand = models.CharField(_("position 7, right-hand drive"), max_length=5, blank=True)
+    vin_rules_source = models.TextField(_("sources of the VIN flags"), blank=True)
 
     class Meta:
         verbose_name = _("registered model")
@@ -104,6 +123,17 @@ class RegisteredModel(models.Model):
     @property
     def built_total(self) -> int:
         return self.built_for_customers + self.built_internal
+
+    def vin_flag_rules(self) -> VinFlagRules:
+        return VinFlagRules(
+            north_american_markets=frozenset(self.north_american_markets.upper().split()),
+            right_hand_markets=frozenset(self.right_hand_markets.upper().split()),
+            position7_north_america=self.position7_north_america,
+            position7_left_hand=self.position7_left_hand,
+            position7_right_hand=self.position7_right_hand,
+            north_american_year_codes=self.north_american_year_codes,
+            plant_codes=self.plant_codes,
+        )
 
     @classmethod
     def current(cls) -> RegisteredModel:
@@ -208,6 +238,11 @@ class Car(models.Model):
         max_length=200,
         blank=True,
         help_text=_("Set when the check digit does not match outside North America."),
+    )
+    vin_flags = models.TextField(
+        _("VIN flags"),
+        blank=True,
+        help_text=_("Positions 7, 10 and 11 against the model facts, one per line: for the registrar to check."),
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)

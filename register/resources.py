@@ -237,6 +237,7 @@ class CarResource(FormulaSafeExport, resources.ModelResource):
                 errors["vin"] = [_("VIN rule: %(rule)s") % {"rule": message} for message in result.errors]
             instance.vin = result.vin
             instance.check_digit_flag = result.check_digit_flag
+            instance.vin_flags = "\n".join(result.flags)
 
         if instance.status == Car.Status.VERIFIED:
             if instance.register_number is None:

@@ -34,6 +34,7 @@ def vin_check(raw: str, *, market: str | None = None) -> VinResult:
         wmi=model.wmi,
         vds_prefix=model.vds_prefix,
         year_codes=model.model_year_codes,
+        rules=model.vin_flag_rules(),
     )
 
 
@@ -90,6 +91,7 @@ def car_register(*, owner: User, vin: str, colour, market: str, **fields) -> Car
                 market=market,
                 owner=owner,
                 check_digit_flag=result.check_digit_flag,
+                vin_flags="\n".join(result.flags),
                 **fields,
             )
     except IntegrityError:
@@ -112,8 +114,25 @@ def car_update(*, car: Car, **fields) -> Car:
     current = Car.objects.select_for_update().get(pk=car.pk)
     for name, value in fields.items():
         setattr(current, name, value)
-    if fields:
-        current.save(update_fields=[*fields, "updated"])
+    written = list(fields)
+    if "market" in fields:
+        # The registrar's flags (position 7, the check digit) depend on the market.
+        result = vin_check(current.vin, market=str(current.market))
+        current.check_digit_flag, current.vin_flags = result.check_digit_flag, "\n".join(result.flags)
+        written += ["check_digit_flag", "vin_flags"]
+    if written:
+        current.save(update_fields=[*written, "updated"])
+    return current
+
+
+@transaction.atomic
+def car_vin_flags_refresh(*, car: Car) -> Car:
+    """Check a registered car's VIN again against the model facts as they are now (a registrar may
+    have corrected them) and store the check-digit flag and the VIN flags."""
+    current = Car.objects.select_for_update().get(pk=car.pk)
+    result = vin_check(current.vin, market=str(current.market))
+    current.check_digit_flag, current.vin_flags = result.check_digit_flag, "\n".join(result.flags)
+    current.save(update_fields=["check_digit_flag", "vin_flags", "updated"])
     return current
 
 

@@ -25,10 +25,27 @@ _LETTER_VALUES = dict(
 
 
 @dataclass(frozen=True)
+class VinFlagRules:
+    """What the model facts say about positions 7, 10 and 11 (``RegisteredModel``; passed in).
+
+    A mismatch is a flag for the registrar, never an error: these facts are of medium confidence.
+    """
+
+    north_american_markets: frozenset[str] = NORTH_AMERICAN_MARKETS
+    right_hand_markets: frozenset[str] = frozenset()
+    position7_north_america: str = "C3"
+    position7_left_hand: str = "1"
+    position7_right_hand: str = "2"
+    north_american_year_codes: str = ""
+    plant_codes: str = ""
+
+
+@dataclass(frozen=True)
 class VinResult:
     vin: str
     errors: list[str] = field(default_factory=list)
     check_digit_flag: str = ""
+    flags: list[str] = field(default_factory=list)
 
     @property
     def is_valid(self) -> bool:
@@ -49,8 +66,42 @@ def check_digit(vin: str) -> str:
     return "X" if remainder == 10 else str(remainder)
 
 
-def is_north_american(vin: str, market: str | None) -> bool:
-    return (market or "").upper() in NORTH_AMERICAN_MARKETS or vin[6:7] in {"3", "C"}
+def is_north_american(vin: str, market: str | None, rules: VinFlagRules | None = None) -> bool:
+    rules = rules or VinFlagRules()
+    return (market or "").upper() in rules.north_american_markets or (
+        bool(vin[6:7]) and vin[6:7] in rules.position7_north_america
+    )
+
+
+def vin_flags(vin: str, market: str | None, rules: VinFlagRules) -> list[str]:
+    """Flags for the registrar about a well-formed VIN: position 7 against the declared market, the
+    model year of a North American car, the plant (position 11)."""
+    flags = []
+    market = (market or "").upper()
+    if market:
+        if market in rules.north_american_markets:
+            expected, where = rules.position7_north_america, _("a North American car")
+        elif market in rules.right_hand_markets:
+            expected, where = rules.position7_right_hand, _("a right-hand-drive market")
+        else:
+            expected, where = rules.position7_left_hand, _("a left-hand-drive market outside North America")
+        if expected and vin[6] not in expected:
+            flags.append(
+                _("Position 7: %(found)s, but the market %(market)s is %(where)s (expected %(expected)s).")
+                % {"found": vin[6], "market": market, "where": where, "expected": ", ".join(expected)}
+            )
+    na_years = rules.north_american_year_codes
+    if na_years and is_north_american(vin, market, rules) and vin[9] not in na_years:
+        flags.append(
+            _("Position 10: model year %(found)s, but North American cars were built as model year %(codes)s.")
+            % {"found": vin[9], "codes": ", ".join(na_years)}
+        )
+    if rules.plant_codes and vin[10] not in rules.plant_codes:
+        flags.append(
+            _("Position 11: plant code %(found)s, but the model was built at plant %(codes)s.")
+            % {"found": vin[10], "codes": ", ".join(rules.plant_codes)}
+        )
+    return flags
 
 
 def validate_vin(
@@ -60,12 +111,14 @@ def validate_vin(
     wmi: str | None = "WBS",
     vds_prefix: str | None = "UR9",
     year_codes: str = "BC0",
+    rules: VinFlagRules | None = None,
 ) -> VinResult:
     """Normalise and check a VIN.
 
     Errors block saving. A check-digit mismatch is an error for North American
     VINs and only a flag for the registrar elsewhere, where BMW's use of the
-    check digit is not reliable.
+    check digit is not reliable. With ``rules``, a valid VIN also gets the
+    registrar's flags of ``vin_flags`` (never errors).
     """
     vin = normalise_vin(raw)
     errors: list[str] = []
@@ -111,8 +164,9 @@ def validate_vin(
             "expected": expected,
             "found": vin[8],
         }
-        if is_north_american(vin, market):
+        if is_north_american(vin, market, rules):
             errors.append(message)
         else:
             flag = message
-    return VinResult(vin, errors, flag)
+    flags = vin_flags(vin, market, rules) if rules and not errors else []
+    return VinResult(vin, errors, flag, flags)

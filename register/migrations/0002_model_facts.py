@@ -31,11 +31,17 @@ COLOURS = [
 
 MARKETS = [
     # country, delivered, approximate, source
-    ("US", 740, False, "739 customer cars + 1 Daytona pace car (bmwblog.com 2012-01-10)"),
-    ("CA", 220, False, ""),
-    ("GB", 450, True, "About 450; another source says 400"),
-    ("AU", 301, True, "Unofficial tally"),
-    ("ZA", 71, False, ""),
+    (
+        "US",
+        740,
+        False,
+        "739 customer cars + 1 Daytona pace car (a pre-production car that may count among the internal "
+        "ones): bmwblog.com 2012-01-10, interview with BMW NA's M brand manager",
+    ),
+    ("CA", 220, False, "bmwblog.com 2020-03-17"),
+    ("GB", 450, True, "About 450 sold: Autocar, quoted by carview.jp; caradvice.com.au 2013 gives an allocation of 400"),
+    ("AU", 300, True, "More than 300: caradvice.com.au 2013 (the allocation started at about 100–130)"),
+    ("ZA", 71, False, "sacarfan.co.za, April 2012"),
 ]
 
 
