@@ -18,14 +18,19 @@ from tests.e2e.conftest import CHROMIUM_ARGS, _chromium_path
 WIDTH, HEIGHT, FRAMES = 640, 480, 30
 
 
-def ticket_frame(token: str) -> Image.Image:
-    """The ticket's QR code (the same PNG the email carries) on a white frame, as a phone would see it."""
-    qr = Image.open(io.BytesIO(tickets.qr_png(token))).convert("RGB")
+def qr_frame(png: bytes) -> Image.Image:
+    """A QR code image (a ticket's PNG) on a white frame, as a phone held at the gate would see it."""
+    qr = Image.open(io.BytesIO(png)).convert("RGB")
     side = min(HEIGHT - 40, qr.width * 2)
     qr = qr.resize((side, side), Image.NEAREST)
     frame = Image.new("RGB", (WIDTH, HEIGHT), "white")
     frame.paste(qr, ((WIDTH - side) // 2, (HEIGHT - side) // 2))
     return frame
+
+
+def ticket_frame(token: str) -> Image.Image:
+    """The ticket's QR code (the same PNG the email carries) in front of the camera."""
+    return qr_frame(tickets.qr_png(token))
 
 
 def write_y4m(frame: Image.Image, path: Path, frames: int = FRAMES) -> Path:
