@@ -17,6 +17,7 @@ from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 
 from events import checkin, services, tickets
 from events import roster as roster_data
@@ -26,6 +27,7 @@ from events.pagecache import cached_page_response
 from register.models import Car, Colour
 
 
+@gzip_page
 def event_list(request):
     return render(
         request,
@@ -71,6 +73,7 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
     )
 
 
+@gzip_page
 def event_detail(request, slug):
     event = get_object_or_404(Event, slug=slug)
     return _render_event(request, event)
@@ -181,6 +184,7 @@ def _roster_view(query) -> tuple[str | None, int] | None:
     return session, int(page)
 
 
+@gzip_page
 def roster(request, slug):
     view = _roster_view(request.GET)
     if view is not None:

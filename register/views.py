@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
@@ -41,6 +42,7 @@ def _client_address(request) -> str:
     return get_account_adapter().get_client_ip(request)
 
 
+@gzip_page
 def home(request):
     """Cached whole under the roster generation, like the roster (events.pagecache), and the minute:
     "registration open" and "next gathering" change with the clock, not only with the data."""
@@ -78,6 +80,7 @@ def healthz(request):
 # Public pages -------------------------------------------------------------------------------------------------
 
 
+@gzip_page
 def car_list(request):
     car_filter = CarFilter(request.GET or None, queryset=Car.objects.publicly_listed())
     page = Paginator(car_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -90,6 +93,7 @@ def car_list(request):
     )
 
 
+@gzip_page
 def car_detail(request, number: int):
     car = get_object_or_404(Car.objects.verified().select_related("colour", "owner"), register_number=number)
     history = Entry.objects.car_history(car)
@@ -104,6 +108,7 @@ def car_detail(request, number: int):
     )
 
 
+@gzip_page
 def stats(request):
     return render(request, "register/stats.html", {"stats": register_stats()})
 
