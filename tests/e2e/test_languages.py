@@ -19,6 +19,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from events.models import Entry
@@ -33,7 +34,14 @@ from tests.e2e.helpers import (
     ensure_reference_data,
     jpeg_bytes,
 )
-from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from tests.factories import (
+    CarFactory,
+    EntryFactory,
+    EventFactory,
+    SessionFactory,
+    UserFactory,
+    VerifiedCarFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -57,6 +65,7 @@ SAYS = {
         "country": "Land",
         "germany": "Deutschland",
         "signup_button": "Registrieren",
+        "log_in_button": "Anmelden",
         "car_heading": "Füge dein Fahrzeug dem Register hinzu",
         "vin": "FIN",
         "colour": "Farbe",
@@ -101,6 +110,7 @@ SAYS = {
         "country": "Country",
         "germany": "Germany",
         "signup_button": "Sign Up",
+        "log_in_button": "Sign In",
         "car_heading": "Add your car to the register",
         "vin": "VIN",
         "colour": "Colour",
@@ -149,6 +159,9 @@ def _phrases() -> dict[str, tuple[set[str], list[str]]]:
                 english.add(entry.msgid)
                 german.add(entry.msgstr)
     found = {}
+    # The language page names each language in itself ("Deutsch", "English"), whatever the page's language.
+    names = {translation.get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
+    english, german = english - names, german - names
     for language, foreign in (("de", english - german), ("en", german - english)):
         foreign = {phrase for phrase in foreign if len(phrase) >= 4}
         found[language] = ({p for p in foreign if len(p) < 20}, [p for p in foreign if len(p) >= 20])
@@ -159,8 +172,10 @@ PHRASES = _phrases()
 
 
 def assert_only(page: Page, language: str) -> None:
-    """The page is in ``language``: its <html lang>, and none of the other language's phrases."""
+    """The page is in ``language``: its <html lang>, none of the other language's phrases, and its
+    (often longer) words still fit the viewport."""
     expect(page.locator("html")).to_have_attribute("lang", language)
+    assert_no_horizontal_overflow(page)
     text = page.locator("body").inner_text().replace("\u00a0", " ")
     lines = {line.strip() for line in text.splitlines()}
     short, sentences = PHRASES[language]
@@ -333,3 +348,41 @@ def test_organiser_orders_the_convoy_in_their_language(page_in, live_server, lan
         "Ember",
         "Frost",
     ]
+
+
+def test_every_owner_page_is_in_the_browsers_language(page_in, live_server, language):
+    """A tour of the pages an owner and the public read, in the browser's language, at both widths."""
+    page, base = page_in, live_server.url
+    event, session = _event_with_convoy(roster_published=True)
+    owner = UserFactory(email="olga@example.org", language=language)
+    car = VerifiedCarFactory(owner=owner, colour=colour("Alpine White"), nickname="Frost")
+    entry = EntryFactory(session=session, car=car, driver=owner, slot=1)
+    CarFactory(owner=owner, colour=colour("Valencia Orange Metallic"))  # a pending car too
+    log_in_as(page, base, email="olga@example.org", says=SAYS[language])
+
+    for path in [
+        "/",
+        "/register/",
+        "/register/stats/",
+        car.get_absolute_url(),
+        "/events/",
+        event.get_absolute_url(),
+        f"/events/{event.slug}/roster/",
+        "/garage/",
+        f"/garage/cars/{car.pk}/edit/",
+        "/garage/claim/",
+        "/garage/profile/",
+        "/events/my-entries/",
+        entry.get_ticket_url(),
+        "/language/?next=/",
+    ]:
+        page.goto(base + path)
+        assert_only(page, language)
+
+
+def log_in_as(page: Page, base: str, *, email: str, says: dict) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label(_field(says["email"])).fill(email)
+    page.get_by_label(_field(says["password"])).fill(PASSWORD)
+    page.get_by_role("button", name=says["log_in_button"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(says["garage"])
