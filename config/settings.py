@@ -169,6 +169,11 @@ WHITENOISE_USE_FINDERS = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 PHOTO_MAX_BYTES = 15 * 1024 * 1024
 PHOTO_MAX_PIXELS = 50_000_000
+# Memory per photo: decoded pixels × bytes per pixel at most this (a JPEG is decoded downscaled, so
+# only PNG, WebP and HEIC meet it: 25 MP RGB or RGBA, 12 MP as WebP), and at most this many decodes at
+# once per process. Peak memory per upload, measured: BENCHMARKS.md, "Memory per photo upload".
+PHOTO_DECODE_MAX_BYTES = env.int("PHOTO_DECODE_MAX_BYTES", default=96 * 1024 * 1024)
+PHOTO_DECODES_AT_ONCE = env.int("PHOTO_DECODES_AT_ONCE", default=2)
 
 # Every email is queued in the outbox, in the transaction of the change that causes it (outbox/);
 # the worker (`manage.py procrastinate worker`) delivers it with EMAIL_DELIVERY_BACKEND.

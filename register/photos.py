@@ -7,7 +7,9 @@ and no file name chosen by the uploader.
 
 from __future__ import annotations
 
+import math
 import struct
+import threading
 import uuid
 from dataclasses import dataclass
 from io import BytesIO
@@ -31,6 +33,8 @@ pillow_heif.register_heif_opener()
 DECODERS = ("JPEG", "PNG", "WEBP", "HEIF")
 ACCEPTED_FORMATS = (*DECODERS, "MPO")
 Image.init()
+# The stored "original": photos larger than this on the long side are scaled down to it.
+STORED_MAX = 3200
 DISPLAY_MAX = (1600, 1600)
 THUMBNAIL_MAX = (400, 300)
 THUMBNAIL_MAX_BYTES = 60 * 1024
@@ -81,8 +85,73 @@ def _read_limited(upload) -> bytes:
     return data
 
 
+# One process decodes at most PHOTO_DECODES_AT_ONCE photos at a time: each may hold up to
+# PHOTO_DECODE_MAX_BYTES of pixels, so a burst of uploads cannot multiply that (bench/upload_memory.py).
+_decode_slots = threading.BoundedSemaphore(settings.PHOTO_DECODES_AT_ONCE)
+DECODE_WAIT_SECONDS = 30
+
+
+def _bytes_per_pixel(img: Image.Image) -> int:
+    # How Pillow stores a decoded pixel: one byte for 1, L and P; two for 16-bit grey; four for the
+    # rest (RGB is stored as 32-bit RGBX, like RGBA and CMYK). libwebp first decodes into a buffer of
+    # its own, which Pillow then copies: a WebP holds its pixels twice (bench/upload_memory.py).
+    if img.mode in ("1", "L", "P"):
+        per_pixel = 1
+    elif img.mode.startswith("I;16"):
+        per_pixel = 2
+    else:
+        per_pixel = 4
+    return per_pixel * 2 if img.format == "WEBP" else per_pixel
+
+
+def _over_budget(img: Image.Image) -> ValidationError:
+    per_pixel = _bytes_per_pixel(img)
+    return ValidationError(
+        _(
+            "This photo needs too much memory to process: %(width)d × %(height)d pixels. Photos of this kind "
+            "(PNG, WebP or HEIC, or transparency) can have at most %(limit)s megapixels; please upload a smaller "
+            "version or a JPEG."
+        )
+        % {
+            "width": img.width,
+            "height": img.height,
+            "limit": f"{settings.PHOTO_DECODE_MAX_BYTES / per_pixel / 1_000_000:.0f}",
+        },
+        code="over_memory_budget",
+    )
+
+
+def _decode_downscaled(img: Image.Image) -> Image.Image:
+    """Decode within the memory budget, at no more than ``STORED_MAX`` pixels on the long side.
+
+    A JPEG is decoded at 1/2, 1/4 or 1/8 of its size straight away (``draft``), so a large photo
+    costs little; other formats decode whole, so they must fit ``PHOTO_DECODE_MAX_BYTES`` as
+    they are, and are reduced right after. The budget is pixels × bytes per decoded pixel.
+    """
+    if img.format in ("JPEG", "MPO"):
+        # draft keeps both sides at least as large as asked: ask for the stored size, same shape.
+        scale = STORED_MAX / max(img.size)
+        if scale < 1:
+            img.draft(img.mode, (math.ceil(img.width * scale), math.ceil(img.height * scale)))
+    if img.width * img.height * _bytes_per_pixel(img) > settings.PHOTO_DECODE_MAX_BYTES:
+        raise _over_budget(img)
+    img.load()
+    factor = math.ceil(max(img.size) / STORED_MAX)
+    if factor > 1:
+        try:
+            reduced = img.reduce(factor)
+        except ValueError:
+            # reduce() has no palette, 1-bit or 16-bit grey version; those are scaled by picking pixels.
+            size = (math.ceil(img.width / factor), math.ceil(img.height / factor))
+            reduced = img.resize(size, Image.Resampling.NEAREST)
+        reduced.info = img.info
+        img.close()
+        img = reduced
+    return img
+
+
 def _open_checked(data: bytes) -> Image.Image:
-    """Read the header only, check format and pixel count, then decode."""
+    """Read the header only, check format, pixel count and memory budget, then decode."""
     too_many_pixels = ValidationError(
         _("This photo has too many pixels (at most %(limit)s megapixels). Please upload a smaller version.")
         % {"limit": f"{settings.PHOTO_MAX_PIXELS / 1_000_000:g}"},
@@ -106,7 +175,7 @@ def _open_checked(data: bytes) -> Image.Image:
     if width * height > settings.PHOTO_MAX_PIXELS:
         raise too_many_pixels
     try:
-        img.load()
+        img = _decode_downscaled(img)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
     except _DECODE_ERRORS:
@@ -161,11 +230,24 @@ def process_image(upload) -> ProcessedImage:
     """Check an uploaded photo and return it re-encoded in three sizes.
 
     Accepts JPEG, PNG, WebP and HEIC/HEIF up to ``PHOTO_MAX_BYTES`` bytes and
-    ``PHOTO_MAX_PIXELS`` pixels. EXIF orientation is applied, then every piece of
-    metadata is dropped. Photos without transparency become JPEG, with transparency WebP.
-    Raises ``ValidationError`` with a message for the uploader on any problem.
+    ``PHOTO_MAX_PIXELS`` pixels whose decoded pixels fit ``PHOTO_DECODE_MAX_BYTES``; the
+    largest size kept is ``STORED_MAX`` on the long side. EXIF orientation is applied, then
+    every piece of metadata is dropped. Photos without transparency become JPEG, with
+    transparency WebP. At most ``PHOTO_DECODES_AT_ONCE`` photos are processed at a time per
+    process. Raises ``ValidationError`` with a message for the uploader on any problem.
     """
     data = _read_limited(upload)
+    if not _decode_slots.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise ValidationError(
+            _("Many photos are being uploaded right now. Please try again in a minute."), code="busy"
+        )
+    try:
+        return _process(data)
+    finally:
+        _decode_slots.release()
+
+
+def _process(data: bytes) -> ProcessedImage:
     img = _open_checked(data)
     try:
         img = ImageOps.exif_transpose(img)

@@ -164,3 +164,64 @@ def test_served_photo_has_nosniff_and_an_image_type(world, media_root, client):
     assert response["Content-Type"] == "image/jpeg"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert body.startswith(b"\xff\xd8")
+
+
+# Memory per upload ---------------------------------------------------------------------------------------------
+
+
+def flat_png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
+    buffer = BytesIO()
+    colour = {"RGBA": (226, 97, 27, 128), "P": 3}[mode]
+    Image.new(mode, size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_over_the_memory_budget_is_refused_with_a_clear_message(world, media_root):
+    # The file: 208 KB, 7000 × 7000 RGBA, under the pixel cap; 196 MB once decoded.
+    files_before = stored_files(media_root)
+
+    response = post_upload(world, flat_png((7000, 7000)), "huge.png", "image/png")
+
+    assert response.status_code == 200
+    assert field_error(response) == (
+        "This photo needs too much memory to process: 7000 × 7000 pixels. Photos of this kind (PNG, WebP or "
+        "HEIC, or transparency) can have at most 25 megapixels; please upload a smaller version or a JPEG."
+    )
+    assert list(CarPhoto.objects.filter(car=world.car)) == [world.photo]
+    assert stored_files(media_root) == files_before
+
+
+def test_upload_at_the_memory_budget_is_accepted_and_stored_scaled_down(world, media_root):
+    # The largest RGBA PNG within the default budget (96 MiB at four bytes per pixel): 5016 × 5016.
+    response = post_upload(world, flat_png((5016, 5016)), "largest.png", "image/png")
+
+    photo = CarPhoto.objects.filter(car=world.car).exclude(pk=world.photo.pk).get()
+    assert response.status_code == 302
+    assert (photo.width, photo.height) == (2508, 2508)
+    assert photo.image.name.endswith(".webp")
+
+
+@pytest.mark.parametrize(("size", "accepted"), [((1024, 1024), True), ((1024, 1025), False)])
+def test_memory_budget_is_pixels_times_bytes_per_pixel(world, media_root, size, accepted):
+    with override_settings(PHOTO_DECODE_MAX_BYTES=4 * 1024 * 1024):
+        response = post_upload(world, flat_png(size), "edge.png", "image/png")
+
+    assert (response.status_code == 302) is accepted
+    assert CarPhoto.objects.filter(car=world.car).count() == (2 if accepted else 1)
+
+
+def test_large_jpeg_is_decoded_downscaled_within_the_budget(world, media_root):
+    # 6400 × 4800 is 123 MB decoded whole, over the budget: accepted because the JPEG decoder scales it.
+    response = post_upload(world, jpeg_bytes(size=(6400, 4800)), "camera.jpg", "image/jpeg")
+
+    photo = CarPhoto.objects.filter(car=world.car).exclude(pk=world.photo.pk).get()
+    assert response.status_code == 302
+    assert (photo.width, photo.height) == (3200, 2400)
+
+
+def test_large_palette_png_is_scaled_down_too(world, media_root):
+    response = post_upload(world, flat_png((6500, 100), mode="P"), "strip.png", "image/png")
+
+    photo = CarPhoto.objects.filter(car=world.car).exclude(pk=world.photo.pk).get()
+    assert response.status_code == 302
+    assert (photo.width, photo.height) == (2167, 34)
