@@ -60,7 +60,7 @@ def test_language_is_chosen_from_the_footer_and_brings_the_reader_back(page, liv
 
     expect(page).to_have_url(f"{live_server.url}/events/nurburgring-2031/roster/")
     expect(page.locator("html")).to_have_attribute("lang", "de")
-    expect(page.get_by_role("link", name="Language: Deutsch")).to_be_visible()
+    expect(page.get_by_role("link", name="Sprache: Deutsch")).to_be_visible()  # the footer in German too
 
 
 def test_favicon_declared_and_served(page, live_server):
