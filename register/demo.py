@@ -112,13 +112,16 @@ def demo_vin(*, market: str, serial: int, production_month: datetime.date) -> st
     """A synthetic 1M VIN for ``market`` with a correct check digit.
 
     North America: ``C`` at position 7, model year 2011 (``B``). Australia: the right-hand-drive
-    ``WBSUR92`` pattern with ``0`` at position 10. Elsewhere: ``WBSUR91`` and ``B``/``C`` by build year.
-    Plant Leipzig (``V``) at position 11; positions 12–17 are a made-up 9xxxxx serial.
+    ``WBSUR92`` pattern with ``0`` at position 10; the other right-hand-drive markets (UK, South Africa)
+    ``WBSUR92`` too. Elsewhere: ``WBSUR91``; ``B``/``C`` by build year outside Australia. Plant Leipzig
+    (``V``) at position 11; positions 12–17 are a made-up 9xxxxx serial. So no demo car carries a VIN flag.
     """
     if market in ("US", "CA"):
         prefix, year = "WBSUR9C", "B"
     elif market == "AU":
         prefix, year = "WBSUR92", "0"
+    elif market in ("GB", "ZA"):
+        prefix, year = "WBSUR92", "B" if production_month.year == 2011 else "C"
     else:
         prefix, year = "WBSUR91", "B" if production_month.year == 2011 else "C"
     body = f"{prefix}0?{year}V9{serial:05d}"

@@ -103,8 +103,14 @@ def test_seed_demo_vin_patterns_follow_the_market(seeded_db):
             assert (car.vin[6], car.vin[9]) == ("C", "B"), car.vin
         elif market == "AU":
             assert (car.vin[:7], car.vin[9]) == ("WBSUR92", "0"), car.vin
+        elif market in ("GB", "ZA"):
+            assert car.vin[:7] == "WBSUR92" and car.vin[9] in "BC", car.vin
         else:
             assert car.vin[:7] == "WBSUR91" and car.vin[9] in "BC", car.vin
+
+
+def test_seed_demo_cars_carry_no_vin_flags(seeded_db):
+    assert list(Car.objects.exclude(vin_flags="").values_list("vin", "market", "vin_flags")) == []
 
 
 def test_seed_demo_verified_cars_have_sequence_numbers(seeded_db):
