@@ -77,7 +77,9 @@ backup-check: $(VENV)/.installed
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
 # and without contention on the session lock, then sign-up latency with a slow vs an instant mail server and
-# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload. BENCH_ARGS go to bench/roster.py, e.g.
+# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
+# a ticket scanned at the gate to the car on screen (Chromium with a fake camera). BENCH_ARGS go to
+# bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/roster.py $(BENCH_ARGS)
@@ -86,6 +88,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/page_weight.py
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
+	@$(BIN)/python bench/scan.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).

@@ -13,7 +13,7 @@
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   // Frames are scaled down to this width before decoding: ample for a ticket held up to the camera.
-  const DECODE_WIDTH = 640;
+  const DECODE_WIDTH = 480;
   let stream = null;
 
   function say(key) {
