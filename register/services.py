@@ -315,7 +315,8 @@ def user_delete(*, user: User) -> None:
     Kept, with a placeholder for the person ("deleted account #id"): their cars (without owner), every
     ownership period (the open one is closed, its note untouched), every claim (pending ones are
     withdrawn), entries (without driver) and their audit trail. Erased: the account with its email
-    addresses, profile and sessions, and the failed-login records of its email. Entries of sessions not
+    addresses, profile and sessions, its claims' registration documents, and the failed-login records of
+    its email. Entries of sessions not
     yet over that the person drives or whose car they own are cancelled first through
     ``events.services.entry_cancel`` (slot freed, waitlist promoted, emails sent).
     """
@@ -324,6 +325,8 @@ def user_delete(*, user: User) -> None:
     now = timezone.now()
     Ownership.objects.filter(owner=user, ended__isnull=True).update(ended=now)
     Ownership.objects.filter(owner=user).update(former_owner_id=user.pk)
+    # A withdrawn claim keeps no registration document, like a decided one.
+    _evidence_discard(list(Claim.objects.filter(claimant=user).exclude(evidence="")))
     Claim.objects.pending().filter(claimant=user).update(status=Claim.Status.WITHDRAWN, decided_at=now)
     Claim.objects.filter(claimant=user).update(former_claimant_id=user.pk)
     for model in (AccessAttempt, AccessFailureLog, AccessLog):

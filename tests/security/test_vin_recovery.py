@@ -23,7 +23,7 @@ from django.utils import timezone
 from PIL import ExifTags, Image
 
 from register.models import Car, Claim, VinCheckCounter
-from register.services import vin_check_allow
+from register.services import user_delete, vin_check_allow
 from tests.factories import UserFactory, VerifiedCarFactory, colour, make_vin
 
 ADD_URL = reverse("register:car_add")
@@ -288,3 +288,17 @@ def test_approving_one_claim_deletes_the_evidence_of_the_competing_claims(
     assert rival_claim.status == Claim.Status.REJECTED
     assert rival_claim.evidence.name == ""
     assert not rival_path.exists()
+
+
+def test_deleting_the_account_deletes_the_evidence_of_its_claims(
+    sent_claim, owner, django_capture_on_commit_callbacks
+):
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / sent_claim.evidence.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=owner)
+
+    sent_claim.refresh_from_db()
+    assert sent_claim.status == Claim.Status.WITHDRAWN
+    assert sent_claim.evidence.name == ""
+    assert not path.exists()
