@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -52,14 +53,16 @@ class ColourCount:
 @dataclass
 class SessionRoster:
     session: Session
+    # This page's part of the convoy (ROSTER_PAGE_SIZE cars in slot order) ...
     entries: list[Entry]
-    # The entries listed: this page's part of the convoy, narrowed to the chosen colour if any.
+    # ... and the entries listed: those, narrowed to the chosen colour if any.
     shown: list[Entry]
     breakdown: list[ColourCount]
     convoy: dict = field(default_factory=dict)
     page: int = 1
     pages: int = 1
-    first: int = 0  # index in ``entries`` of the page's first car
+    first: int = 0  # position in the session's convoy of the page's first car, from 0
+    total: int = 0  # cars in the session's convoy
 
     @property
     def page_numbers(self) -> range:
@@ -67,7 +70,7 @@ class SessionRoster:
 
     @property
     def last(self) -> int:
-        return min(self.first + ROSTER_PAGE_SIZE, len(self.entries))
+        return self.first + len(self.entries)
 
 
 @dataclass
@@ -95,9 +98,8 @@ def _percent(part: int, whole: int) -> float:
     return round(part * 100 / whole, 1) if whole else 0.0
 
 
-def _breakdown(entries: list[Entry], colours: list[Colour]) -> list[ColourCount]:
-    counts = Counter(e.car.colour_id for e in entries)
-    total = len(entries)
+def _breakdown(counts: Counter, colours: list[Colour]) -> list[ColourCount]:
+    total = sum(counts.values())
     return [
         ColourCount(colour=c, count=counts[c.pk], percent=_percent(counts[c.pk], total), hex=c.hex)
         for c in colours
@@ -195,18 +197,27 @@ def convoy_layout(session: Session, entries: list[Entry], *, pace: bool = True, 
     }
 
 
-def roster_entries(event: Event, *, photos: bool = False) -> list[Entry]:
-    qs = Entry.objects.for_roster().filter(session__event=event)
-    if photos:
-        # Car.main_photo reads ``main_photos`` when it was prefetched: one query for all cars.
-        qs = qs.prefetch_related(
-            Prefetch("car__photos", queryset=CarPhoto.objects.filter(is_main=True), to_attr="main_photos")
-        )
-    return list(qs)
+def roster_entries(event: Event) -> list[Entry]:
+    """Every confirmed entry of the event, in slot order per session: the exports."""
+    return list(Entry.objects.for_roster().filter(session__event=event))
 
 
 def roster_sessions(event: Event) -> list[Session]:
     return list(event.sessions.with_counts().order_by("starts_at", "pk"))
+
+
+def _page_entries(event: Event, *, session: Session | None, first: int) -> list[Entry]:
+    """One page of the convoy (``ROSTER_PAGE_SIZE`` cars from position ``first``) of one session, or of
+    every session, with car, colour, driver and main photo; in one query (plus one for the photos) however
+    long the sessions are."""
+    qs = Entry.objects.for_roster().filter(session__event=event)
+    if session is not None:
+        qs = qs.filter(session=session)
+    position = Window(RowNumber(), partition_by=[F("session_id")], order_by=qs.query.order_by)
+    qs = qs.annotate(position=position).filter(position__gt=first, position__lte=first + ROSTER_PAGE_SIZE)
+    # Car.main_photo reads ``main_photos`` when it was prefetched: one query for all cars.
+    photos = Prefetch("car__photos", queryset=CarPhoto.objects.filter(is_main=True), to_attr="main_photos")
+    return list(qs.prefetch_related(photos))
 
 
 def build_roster(
@@ -214,10 +225,34 @@ def build_roster(
 ) -> Roster:
     """The roster page's data. Each session lists one page of its convoy (``ROSTER_PAGE_SIZE`` cars in slot
     order): page 1 of every session, or page ``page`` of the session ``session_slug`` only. A colour narrows
-    the list to that colour and marks its cars in the picture. An unknown session or page is a 404."""
+    the list to that colour and marks its cars in the picture. An unknown session or page is a 404.
+
+    Only the listed page's entries are loaded; the colour figures are counted by the database. Loading
+    every entry of a 6,342-car session to show 100 of them made the first build after a change take ~2 s
+    (BENCHMARKS.md, page weight)."""
     sessions = roster_sessions(event)
-    entries = roster_entries(event, photos=True)
+    if session_slug is not None:
+        sessions = [s for s in sessions if s.slug == session_slug]
+        if not sessions:
+            raise Http404
+    number = page if session_slug is not None else 1
+    first = (number - 1) * ROSTER_PAGE_SIZE
+    if any(not 1 <= number <= max(1, -(-s.confirmed_count // ROSTER_PAGE_SIZE)) for s in sessions):
+        raise Http404
+    entries = _page_entries(event, session=sessions[0] if session_slug is not None else None, first=first)
     colours = list(Colour.objects.all())
+    confirmed = Entry.objects.confirmed().filter(session__event=event).order_by()
+    session_counts: dict[int, Counter] = defaultdict(Counter)
+    for session_id, colour, n in confirmed.values_list("session_id", "car__colour_id").annotate(n=Count("pk")):
+        session_counts[session_id][colour] = n
+    # A car in two sessions is one car present.
+    event_counts = Counter(
+        dict(
+            confirmed.values_list("car__colour_id")
+            .annotate(n=Count("car_id", distinct=True))
+            .values_list("car__colour_id", "n")
+        )
+    )
     register_counts = dict(
         Car.objects.verified().order_by().values("colour").annotate(n=Count("pk")).values_list("colour", "n")
     )
@@ -230,43 +265,32 @@ def build_roster(
         entry.car_url = car_url.format(entry.car.register_number) if entry.car.register_number else ""
         by_session[entry.session_id].append(entry)
 
-    if session_slug is not None:
-        sessions = [s for s in sessions if s.slug == session_slug]
-        if not sessions:
-            raise Http404
     session_rosters = []
     for session in sessions:
-        rows = by_session.get(session.pk, [])
-        pages = max(1, -(-len(rows) // ROSTER_PAGE_SIZE))
-        number = page if session_slug is not None else 1
-        if not 1 <= number <= pages:
-            raise Http404
-        first = (number - 1) * ROSTER_PAGE_SIZE
-        part = rows[first : first + ROSTER_PAGE_SIZE]
+        part = by_session.get(session.pk, [])
         shown = [e for e in part if colour_id is None or e.car.colour_id == colour_id]
         session_rosters.append(
             SessionRoster(
                 session=session,
-                entries=rows,
+                entries=part,
                 shown=shown,
-                breakdown=_breakdown(rows, colours),
+                breakdown=_breakdown(session_counts[session.pk], colours),
                 convoy=convoy_layout(session, part, pace=number == 1, colour_id=colour_id),
                 page=number,
-                pages=pages,
+                pages=max(1, -(-session.confirmed_count // ROSTER_PAGE_SIZE)),
                 first=first,
+                total=session.confirmed_count,
             )
         )
 
-    # A car in two sessions is one car present.
-    cars = {e.car_id: e.car for e in entries}
-    event_counts = Counter(car.colour_id for car in cars.values())
+    distinct_cars = sum(event_counts.values())
     register_total = sum(register_counts.values())
     comparison = [
         ColourComparison(
             colour=c,
             hex=c.hex,
             event_count=event_counts[c.pk],
-            event_percent=_percent(event_counts[c.pk], len(cars)),
+            event_percent=_percent(event_counts[c.pk], distinct_cars),
             register_count=register_counts.get(c.pk, 0),
             register_percent=_percent(register_counts.get(c.pk, 0), register_total),
         )
@@ -278,9 +302,9 @@ def build_roster(
         event=event,
         sessions=session_rosters,
         colours=colours,
-        distinct_cars=len(cars),
+        distinct_cars=distinct_cars,
         built_total=built_total,
-        share_percent=_percent(len(cars), built_total) if built_total else None,
+        share_percent=_percent(distinct_cars, built_total) if built_total else None,
         comparison=comparison,
     )
 
