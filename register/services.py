@@ -219,7 +219,8 @@ def _lock_claims_of_car(claim: Claim) -> tuple[Car, Claim, list[Claim]]:
     pending claims). The one lock order of every claim decision, so two registrars deciding competing
     claims for one car queue up instead of deadlocking."""
     car_id = Claim.objects.values_list("car_id", flat=True).get(pk=claim.pk)
-    car = Car.objects.select_for_update(of=("self",)).select_related("owner").get(pk=car_id)
+    # NO KEY UPDATE: rows that only reference the car (a new entry, a new claim) are not held up.
+    car = Car.objects.select_for_update(of=("self",), no_key=True).select_related("owner").get(pk=car_id)
     claims = list(
         Claim.objects.select_for_update(of=("self",)).select_related("claimant").filter(car=car).order_by("pk")
     )

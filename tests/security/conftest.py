@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 
 import pytest
@@ -36,9 +36,18 @@ class World:
     entry: Entry  # the owner's confirmed entry in ``session``
     hidden_event: Event  # roster not published
     hidden_session: Session
+    clients: dict[str, Client] = field(default_factory=dict)
 
     def client(self, role: str, **kwargs) -> Client:
-        client = Client(**kwargs)
+        """A client logged in as ``role``: the same one for the whole test, so a matrix of hundreds of
+        requests logs in once per role. ``kwargs`` (e.g. ``enforce_csrf_checks``) give a fresh one."""
+        if kwargs:
+            return self._login(Client(**kwargs), role)
+        if role not in self.clients:
+            self.clients[role] = self._login(Client(), role)
+        return self.clients[role]
+
+    def _login(self, client: Client, role: str) -> Client:
         user = self.users[role]
         if user is not None:
             client.force_login(user)

@@ -9,7 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from register.admin import HistoryAdmin
 from register.models import Car
 from tests.factories import make_vin
-from tests.security.test_csrf import db_checksum
+from tests.security.dbstate import db_snapshot as db_checksum
 
 
 def _revert_data(car: Car, **changes) -> dict:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -12,21 +11,12 @@ from register.models import Car, Colour
 from tests.factories import make_vin
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
+from tests.security.dbstate import db_snapshot
 from tests.security.expectations import ACCOUNTS, ADMIN_MODELS, ADMIN_OTHER, ADMIN_VIEWS, PROJECT, reverse_case
 from tests.security.test_access_matrix import admin_object
 
-# Written on every request by design, not data: the session store and django-axes' login log.
-VOLATILE_TABLES = {"django_session", "axes_accesslog"}
-
-
-def db_checksum() -> dict[str, str]:
-    """An md5 of every row of every table (except the volatile ones), per table."""
-    tables = sorted(set(connection.introspection.table_names()) - VOLATILE_TABLES)
-    row_hash = "md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), ''))"
-    sql = " UNION ALL ".join(f"SELECT '{t}', {row_hash} FROM {connection.ops.quote_name(t)} x" for t in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return dict(cursor.fetchall())
+# One snapshot of every table (row count and an md5 of its rows), shared with the POST matrix.
+db_checksum = db_snapshot
 
 
 # --- CSRF ------------------------------------------------------------------------------------------------
