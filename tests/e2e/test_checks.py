@@ -79,6 +79,7 @@ def owner_pages(site) -> list[str]:
         "/garage/profile/delete/",
         "/events/my-entries/",
         f"/events/my-entries/{site['entry'].pk}/cancel/",
+        f"/events/my-entries/{site['entry'].pk}/ticket/",
         f"/events/{site['event'].slug}/",
         f"/events/{site['event'].slug}/roster/",
         "/accounts/password/change/",
@@ -87,9 +88,23 @@ def owner_pages(site) -> list[str]:
 
 
 def admin_pages(site) -> list[str]:
-    session = site["session"]
+    session, event = site["session"], site["event"]
     return [
         f"/admin/events/session/{session.pk}/convoy/",
+        f"/admin/events/event/{event.pk}/change/",
+        f"/admin/events/event/{event.pk}/unpublish/",
+        f"/admin/events/event/{event.pk}/message/",
+    ]
+
+
+def gate_pages(site) -> list[str]:
+    """The check-in pages organisers use on a phone: empty, a scanned ticket, a search with results."""
+    event, entry = site["event"], site["entry"]
+    return [
+        f"/events/{event.slug}/check-in/",
+        f"/events/{event.slug}/check-in/?code={entry.ticket_token}",
+        f"/events/{event.slug}/check-in/?q=orange",
+        f"/events/{event.slug}/check-in/?q=nobody",
     ]
 
 
@@ -119,3 +134,9 @@ def test_custom_admin_pages_pass_axe_and_nu_checker(page, live_server, site):
     log_in(page, live_server.url, email="organiser@example.org")
 
     check_pages(page, live_server.url, admin_pages(site))
+
+
+def test_check_in_pages_pass_axe_and_nu_checker(page, live_server, site):
+    log_in(page, live_server.url, email="organiser@example.org")
+
+    check_pages(page, live_server.url, gate_pages(site))
