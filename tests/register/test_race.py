@@ -17,6 +17,7 @@ from register.models import Car, Claim
 from register.services import RegisterError, car_verify, claim_approve, claim_create, claim_reject
 from tests.events.test_race import run_at_once
 from tests.factories import CarFactory, UserFactory
+from tests.register.test_claims import document
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -91,11 +92,11 @@ def test_car_edit_keeps_a_verification_committed_while_the_owner_saved():
 def test_eight_identical_claims_at_once_make_one_claim_and_seven_clear_answers():
     car = CarFactory()
     claimant = UserFactory()
-    data = {"vin": car.vin, "message": "Bought it in May."}
 
     def post_claim(_index):
         client = Client()
         client.force_login(claimant)
+        data = {"vin": car.vin, "message": "Bought it in May.", "evidence": document()}
         return client.post(reverse("register:claim"), data)
 
     responses = run_at_once(8, post_claim)
