@@ -94,6 +94,7 @@ def admin_pages(site) -> list[str]:
     session, event = site["session"], site["event"]
     return [
         f"/admin/events/session/{session.pk}/convoy/",
+        f"/admin/events/session/{session.pk}/change/",
         f"/admin/events/event/{event.pk}/change/",
         f"/admin/events/event/{event.pk}/unpublish/",
         f"/admin/events/event/{event.pk}/message/",
