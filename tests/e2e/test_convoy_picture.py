@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -112,3 +114,90 @@ def _artifact(name: str) -> str:
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return str(ARTIFACTS / f"convoy-{name}.png")
+
+
+def test_at_the_track_home_to_sign_up_to_finding_my_car_by_tapping(touch_page, live_server, viewport):
+    """Issue 12's "done when": on a phone, the next gathering from the home page, sign up, then find my own
+    car in the published convoy by tapping."""
+    from events.models import Entry
+    from events.services import roster_publish
+    from tests.e2e.helpers import log_in, open_nav_if_collapsed
+
+    ensure_reference_data()
+    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031")
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=12)
+    for slot in range(1, 9):
+        EntryFactory(session=session, car=VerifiedCarFactory(colour=colour(PAINTS[slot % 3])), slot=slot)
+    me = UserFactory(email="me@example.org", display_name="Mia Mine")
+    VerifiedCarFactory(owner=me, register_number=4711, nickname="Kölsch", colour=colour(PAINTS[0]))
+    page = touch_page
+    base = live_server.url
+    log_in(page, base, email="me@example.org")
+
+    # Home: the next gathering, with its places left and a sign-up button.
+    page.goto(f"{base}/")
+    gathering = page.get_by_role("region", name="Next gathering")
+    expect(gathering.get_by_role("link", name="Nürburgring gathering 2031")).to_be_visible()
+    expect(gathering.get_by_text("4 places left")).to_be_visible()
+    assert_no_horizontal_overflow(page)
+    press(page, gathering.get_by_role("link", name="Sign up your car"), viewport)
+
+    # The event page: sign the car up.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nürburgring gathering 2031")
+    card = page.get_by_role("region", name="Nordschleife convoy")
+    card.get_by_label("Car").select_option(label="#4711 · Kölsch · Valencia Orange Metallic")
+    press(page, card.get_by_role("button", name="Sign up"), viewport)
+    expect(page.get_by_role("alert").filter(has_text="confirmed, slot 9")).to_be_visible()
+    entry = Entry.objects.get(car__register_number=4711)
+    assert (entry.status, entry.slot) == (Entry.Status.CONFIRMED, 9)
+
+    # The organisers publish the roster; the home page shows it, and leads to it.
+    roster_publish(event=event)
+    page.goto(f"{base}/")
+    press(page, page.get_by_role("region", name="Latest roster").get_by_role("link"), viewport)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Roster: Nürburgring gathering 2031")
+
+    # Find my car by tapping it in the picture: slot 9.
+    picture = page.get_by_role("group", name="Convoy order of Nordschleife convoy: 9 cars")
+    press(page, picture.get_by_role("link", name=re.compile(r"^Slot 9, ")), viewport)
+    expect(page.locator(".convoy-info")).to_contain_text("Slot 9, #4711, “Kölsch”, Valencia Orange Metallic")
+    expect(page.locator(".roster-table tr.is-selected td.nick")).to_have_text("Kölsch")
+    assert_no_horizontal_overflow(page)
+    open_nav_if_collapsed(page)
+
+
+def test_convoy_picture_reads_without_javascript(browser, live_server, convoy, viewport):
+    context = browser.new_context(viewport=VIEWPORTS[viewport], java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/events/{convoy.slug}/roster/")
+        picture = page.get_by_role("group", name="Convoy order of Nordschleife convoy: 25 cars")
+        expect(picture.locator(".convoy-cars text")).to_have_count(25)
+        # No row of cars is cut off: every car lies inside the picture.
+        box = picture.bounding_box()
+        for car in picture.locator(".convoy-cars rect").all():
+            rect = car.bounding_box()
+            assert rect["y"] + rect["height"] <= box["y"] + box["height"] + 0.5
+            assert rect["x"] + rect["width"] <= box["x"] + box["width"] + 0.5
+        # A car is a link to its row in the list, which the browser marks as the target.
+        picture.locator(".convoy-cars a").nth(16).click()
+        assert page.url.endswith("#entry-" + page.locator(".roster-table tr:target").get_attribute("data-entry"))
+        expect(page.locator(".roster-table tr:target td.nick")).to_have_text("Orange Juice")
+        expect(page.locator(".convoy-info")).to_be_hidden()
+        assert_no_horizontal_overflow(page)
+    finally:
+        context.close()
+
+
+def test_print_view_keeps_the_table(browser, live_server, convoy):
+    context = browser.new_context(viewport=VIEWPORTS["mobile"])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/events/{convoy.slug}/roster/")
+        expect(page.locator(".roster-table thead")).to_have_css("position", "absolute")  # stacked on screen
+        page.emulate_media(media="print")
+        expect(page.locator(".roster-table thead")).to_have_css("display", "table-header-group")
+        expect(page.locator(".roster-table tbody tr").first).to_have_css("display", "table-row")
+        expect(page.locator(".roster-find")).to_be_hidden()
+    finally:
+        context.close()
