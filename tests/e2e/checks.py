@@ -7,11 +7,11 @@ checker, a test that asks for them skips with the reason, unless ``REQUIRE_BROWS
 
 Use in a journey::
 
-    from tests.e2e.checks import assert_accessible, assert_valid_html
+    from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 
     page.goto(url)
     assert_accessible(page)            # axe-core: 0 violations of any impact
-    assert_valid_html({url: page.content_html()})   # or collect several pages, check them in one run
+    assert_valid_html({url: page_html(page)})   # or collect several pages, check them in one run
 
 axe-core runs with the page's Content-Security-Policy in force: it is evaluated through the browser's
 DevTools protocol (Playwright's ``evaluate``), which the policy does not govern, so the context needs no
