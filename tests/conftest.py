@@ -32,6 +32,18 @@ def _private_media_root(settings, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request in German leaves German active in the thread (Django does not reset it after a
+    # response); every test starts in the site's default language.
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # The roster caches rendered content per process; no test may see another test's pages.
     from django.core.cache import cache
