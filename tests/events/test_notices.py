@@ -160,3 +160,17 @@ def test_promotion_from_the_waitlist_says_so(event, deliver_mail):
 
     [mail] = mails_to(deliver_mail(), waiting.driver)
     assert "moved from the waitlist" in mail.body
+
+
+def test_each_driver_is_told_in_their_language(event, deliver_mail):
+    session, (english, german) = convoy(event, 2)
+    german.driver.language = "de"
+    german.driver.save(update_fields=["language"])
+
+    services.roster_publish(event=event)
+
+    delivered = deliver_mail()
+    assert mails_to(delivered, english.driver)[0].subject == "[1M Register] Roster published: Gathering 2031"
+    assert (
+        mails_to(delivered, german.driver)[0].subject == "[1er M Register] Starterliste veröffentlicht: Gathering 2031"
+    )
