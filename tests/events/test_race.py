@@ -186,3 +186,22 @@ def test_cached_roster_never_serves_a_page_older_than_the_last_commit_while_read
     assert all(shown == expected for expected, shown in writer)
     assert len({tuple(expected) for expected, _ in writer}) > 1
     assert all(served > 0 for served in readers)
+
+
+def test_two_gates_scanning_the_same_ticket_check_it_in_once():
+    """Two organisers scan the same car at two gates at the same moment: one checks it in, the other is told
+    it already is, and the audit trail has one check-in."""
+    session = SessionFactory(capacity=PLACES)
+    [car] = owners_with_cars(1)
+    entry = entry_create(session=session, car=car, driver=car.owner)
+    gates = [CarFactory().owner for _ in range(2)]
+
+    results = run_at_once(2, lambda i: services.entry_check_in(entry=entry, by=gates[i]))
+
+    checked = [r for r in results if isinstance(r, Entry)]
+    refused = [r for r in results if isinstance(r, services.AlreadyCheckedIn)]
+    assert (len(checked), len(refused)) == (1, 1), results
+    entry.refresh_from_db()
+    assert entry.checked_in_by == checked[0].checked_in_by
+    assert str(entry.checked_in_by) in str(refused[0])
+    assert EntryChange.objects.filter(entry=entry, field="checked_in").count() == 1
