@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -42,7 +42,8 @@ def find_entry(event: Event, pk: int) -> Entry | None:
 
 def search(event: Event, text: str) -> list[Entry]:
     """Entries of ``event`` matching a short code, a register number or slot (digits, ``#`` allowed),
-    or part of a driver's name or a car's nickname; confirmed first, in session and slot order."""
+    or part of a driver's name or a car's nickname: confirmed first, then waitlisted, then cancelled, each
+    in session and slot order."""
     text = (text or "").strip()
     if not text:
         return []
@@ -56,7 +57,12 @@ def search(event: Event, text: str) -> list[Entry]:
     return list(
         _entries()
         .filter(query, session__event=event)
-        .order_by("session__starts_at", "session__pk", "status", "slot", "pk")[:SEARCH_LIMIT]
+        .annotate(
+            rank=Case(
+                When(status=Entry.Status.CONFIRMED, then=0), When(status=Entry.Status.WAITLISTED, then=1), default=2
+            )
+        )
+        .order_by("rank", "session__starts_at", "session__pk", "slot", "pk")[:SEARCH_LIMIT]
     )
 
 

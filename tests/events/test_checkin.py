@@ -251,3 +251,14 @@ def test_check_in_page_query_count_is_constant(organiser_client, session, django
         organiser_client.get(page_url(event, q="nobody"))
     with django_assert_num_queries(6):
         organiser_client.get(reverse("events:check_in_counts", args=[event.slug]))
+
+
+def test_search_lists_confirmed_before_waitlisted_and_cancelled(organiser_client, session):
+    gone = EntryFactory(session=session, status=Entry.Status.CANCELLED, slot=None, car__nickname="Orange gone")
+    waiting = EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None, car__nickname="Orange wait")
+    there = EntryFactory(session=session, slot=4, car__nickname="Orange there")
+
+    page = organiser_client.get(page_url(session.event, q="orange")).content.decode()
+
+    positions = [page.index(f"?entry={entry.pk}") for entry in (there, waiting, gone)]
+    assert positions == sorted(positions)
