@@ -1,7 +1,8 @@
 """The contender for bench/roster.py: a minimal WSGI app, raw psycopg2 and string rendering.
 
 Serves ``/events/<slug>/roster/`` with the same rows as the app's roster table (slot, colour, market,
-nickname, register number, masked VIN, driver's public name), one query, one persistent connection per
+nickname, register number, masked VIN, driver's public name) — like the app, the first 100 cars of each
+session (``PAGE``; the app lists a session 100 cars a page) — one query, one persistent connection per
 thread. No framework, no template engine, no sessions: the floor the real page is measured against.
 
 Run by bench/roster.py under the same gunicorn settings as the app; reads RAW_PG_HOST / RAW_PG_PORT /
@@ -20,17 +21,23 @@ import psycopg2
 _local = threading.local()
 _PATH = re.compile(r"^/events/(?P<slug>[-a-zA-Z0-9_]+)/roster/$")
 
-QUERY = """
-SELECT s.name, e.slot, col.name, c.market, c.nickname, c.register_number, c.vin,
-       CASE WHEN u.show_name_publicly AND u.display_name <> '' THEN u.display_name ELSE '' END
-FROM events_entry e
-JOIN events_session s ON s.id = e.session_id
-JOIN events_event ev ON ev.id = s.event_id
-JOIN register_car c ON c.id = e.car_id
-JOIN register_colour col ON col.id = c.colour_id
-LEFT JOIN register_user u ON u.id = e.driver_id
-WHERE ev.slug = %s AND ev.roster_published AND e.status = 'confirmed'
-ORDER BY s.starts_at, s.id, e.slot NULLS LAST, e.created, e.id
+PAGE = 100
+QUERY = f"""
+SELECT name, slot, colour, market, nickname, register_number, vin, driver FROM (
+  SELECT s.name, e.slot, col.name AS colour, c.market, c.nickname, c.register_number, c.vin,
+         CASE WHEN u.show_name_publicly AND u.display_name <> '' THEN u.display_name ELSE '' END AS driver,
+         s.starts_at, s.id AS session_id, e.created, e.id,
+         row_number() OVER (PARTITION BY s.id ORDER BY e.slot NULLS LAST, e.created, e.id) AS position
+  FROM events_entry e
+  JOIN events_session s ON s.id = e.session_id
+  JOIN events_event ev ON ev.id = s.event_id
+  JOIN register_car c ON c.id = e.car_id
+  JOIN register_colour col ON col.id = c.colour_id
+  LEFT JOIN register_user u ON u.id = e.driver_id
+  WHERE ev.slug = %s AND ev.roster_published AND e.status = 'confirmed'
+) page
+WHERE position <= {PAGE}
+ORDER BY starts_at, session_id, slot NULLS LAST, created, id
 """
 
 
