@@ -17,7 +17,16 @@
   }
 
   function carsFor(entryId) {
-    return document.querySelectorAll('.convoy-cars a[data-entry="' + entryId + '"]');
+    return document.querySelectorAll('.convoy-cars a[href="#entry-' + entryId + '"]');
+  }
+
+  function entryOf(el) {  // a car links to "#entry-<id>", a row has the id "entry-<id>"
+    return (el.getAttribute("href") || "#" + el.id).replace("#entry-", "");
+  }
+
+  function cellText(row, name) {
+    var cell = row.querySelector("td." + name);
+    return cell ? cell.textContent.trim().toLowerCase() : "";
   }
 
   function clearSelection() {
@@ -26,7 +35,7 @@
   }
 
   function select(car, options) {
-    var entryId = car.getAttribute("data-entry");
+    var entryId = entryOf(car);
     clearSelection();
     car.classList.add("is-selected");
     var row = rowFor(entryId);
@@ -47,7 +56,7 @@
     if (options && options.scroll) car.scrollIntoView({block: "center"});
   }
 
-  document.querySelectorAll(".convoy-cars a[data-entry]").forEach(function (car) {
+  document.querySelectorAll(".convoy-cars a").forEach(function (car) {
     car.addEventListener("click", function (event) {
       event.preventDefault();
       select(car);
@@ -74,12 +83,12 @@
     findForm.addEventListener("submit", function (event) {
       var text = findForm.querySelector("input[name=find]").value.trim().toLowerCase();
       var number = text.replace(/^#\s*/, "");
-      var rows = document.querySelectorAll(".roster-table tr[data-entry]");
+      var rows = document.querySelectorAll(".roster-table tr[id^='entry-']");
       for (var i = 0; i < rows.length; i++) {
         var row = rows[i];
-        if ((number !== "" && row.getAttribute("data-reg") === number) || (text !== "" && row.getAttribute("data-nick") === text)) {
+        if ((number !== "" && cellText(row, "reg") === "#" + number) || (text !== "" && cellText(row, "nick") === text)) {
           event.preventDefault();
-          var car = carsFor(row.getAttribute("data-entry"))[0];
+          var car = carsFor(entryOf(row))[0];
           if (car) {
             select(car, {scroll: true});
             car.focus({preventScroll: true});

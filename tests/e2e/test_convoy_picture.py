@@ -181,7 +181,7 @@ def test_convoy_picture_reads_without_javascript(browser, live_server, convoy, v
             assert rect["x"] + rect["width"] <= box["x"] + box["width"] + 0.5
         # A car is a link to its row in the list, which the browser marks as the target.
         picture.locator(".convoy-cars a").nth(16).click()
-        assert page.url.endswith("#entry-" + page.locator(".roster-table tr:target").get_attribute("data-entry"))
+        assert page.url.endswith("#" + page.locator(".roster-table tr:target").get_attribute("id"))
         expect(page.locator(".roster-table tr:target td.nick")).to_have_text("Orange Juice")
         expect(page.locator(".convoy-info")).to_be_hidden()
         assert_no_horizontal_overflow(page)

@@ -187,8 +187,8 @@ def test_roster_draws_the_convoy_with_pace_car_first(client, roster_event):
     assert [svg.index(n) for n in names] == sorted(svg.index(n) for n in names)
     # Each car is a link to its row (focusable, and it works without JavaScript) and carries its slot number.
     for slot, entry in enumerate((first, second, third), start=1):
-        assert f'<a href="#entry-{entry.pk}" class="car" data-entry="{entry.pk}"' in svg
-        assert f'aria-hidden="true">{slot}</text></a>' in svg
+        assert f'<a href="#entry-{entry.pk}" data-colour="{entry.car.colour_id}"><title>' in svg
+        assert f">{slot}</text></a>" in svg
         assert f'<tr data-colour="{entry.car.colour_id}" id="entry-{entry.pk}"' in html
     assert 'fill="#E2611B"' in svg
     assert 'role="group"' in svg
@@ -199,11 +199,11 @@ def test_convoy_slot_numbers_contrast_with_the_paint():
     from events.roster import _text_colour
 
     assert [_text_colour(c) for c in ("#FFFFFF", "#F3F3F1", "#E2611B", "#0B0B0D", "#1C2F5C")] == [
-        "#000000",
-        "#000000",
-        "#000000",
-        "#ffffff",
-        "#ffffff",
+        "#000",
+        "#000",
+        "#000",
+        "#fff",
+        "#fff",
     ]
 
 
@@ -223,9 +223,9 @@ def test_roster_colour_filter_marks_the_colour_in_the_picture(client, roster_eve
     response = client.get(roster_url(roster_event["event"]), {"colour": second.car.colour_id})
 
     svg = response.content.decode().split("<svg")[1]
-    assert f'<a href="#entry-{second.pk}" class="car is-match"' in svg
-    assert f'<a href="#entry-{first.pk}" class="car is-dimmed"' in svg
-    assert f'<a href="#entry-{third.pk}" class="car is-dimmed"' in svg
+    assert f'<a href="#entry-{second.pk}" class="is-match"' in svg
+    assert f'<a href="#entry-{first.pk}" class="is-dimmed"' in svg
+    assert f'<a href="#entry-{third.pk}" class="is-dimmed"' in svg
 
 
 @pytest.mark.parametrize(
