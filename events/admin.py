@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,7 +13,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -19,10 +22,10 @@ from django_countries.filters import CountryFilter
 
 from events import marshal, services
 from events.forms import EntrantMessageForm
-from events.models import EntrantMessage, EntrantMessageRecipient, Entry, EntryChange, Event, Session
+from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
 from events.resources import EntryResource
 from events.services import EntryError
-from register.admin import ReadOnlyTabularInline, for_each_selected, swatch
+from register.admin import HistoryAdmin, ReadOnlyTabularInline, for_each_selected, swatch
 
 # --- Events -----------------------------------------------------------------------------------------------
 
@@ -448,19 +451,57 @@ class SessionListFilter(admin.RelatedFieldListFilter):
         return [(session.pk, str(session)) for session in sessions]
 
 
-class EntryChangeInline(ReadOnlyTabularInline):
-    model = EntryChange
-    fields = ["changed_at", "changed_by", "field", "old_value", "new_value", "reason"]
-    readonly_fields = fields
-    verbose_name_plural = _("audit trail")
+_FIELD_ORDER = {field.name: number for number, field in enumerate(Entry._meta.fields)}
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+
+def _audit_value(field: models.Field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return formats.localize(timezone.localtime(value))
+    return str(value)
+
+
+def entry_audit_rows(entry: Entry) -> list[tuple]:
+    """The entry's audit trail, oldest first, one row per changed field: (when, who, field, from, to, why),
+    read from its django-simple-history snapshots (the first snapshot shows the status and slot it began with).
+    """
+    rows = []
+    previous = None
+    for record in entry.history.select_related("history_user").order_by("history_date", "history_id"):
+        if previous is None:
+            changes = [(name, None, getattr(record, name)) for name in ("status", "slot") if getattr(record, name)]
+        else:
+            changes = [
+                (change.field, change.old, change.new)
+                for change in record.diff_against(previous, excluded_fields=["checked_in_by"]).changes
+            ]
+            changes.sort(key=lambda change: _FIELD_ORDER[change[0]])
+        for name, old, new in changes:
+            field = Entry._meta.get_field(name)
+            rows.append(
+                (
+                    record.history_date,
+                    record.history_user,
+                    capfirst(field.verbose_name),
+                    _audit_value(field, old),
+                    _audit_value(field, new),
+                    record.history_change_reason or "",
+                )
+            )
+        previous = record
+    return rows
 
 
 @admin.register(Entry)
-class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
-    """Entries are created by sign-up and never deleted; only the slot is edited here, through the service."""
+class EntryAdmin(ConvoyActionsMixin, HistoryAdmin):
+    """Entries are created by sign-up and never deleted; only the slot is edited here, through the service.
+
+    The audit trail is django-simple-history's (the History page, and the table on the change page); an old
+    version is shown, never written back: entries change only through the services, so nobody reverts one.
+    """
 
     form = EntryAdminForm
     list_display = [
@@ -501,8 +542,9 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
         "created",
         "cancelled_at",
     ]
-    fields = [*readonly_fields[:4], "slot", *readonly_fields[4:]]
-    inlines = [EntryChangeInline]
+    fields = [*readonly_fields[:4], "slot", *readonly_fields[4:], "audit_trail"]
+    readonly_fields = [*readonly_fields, "audit_trail"]
+    history_list_display = ["status", "slot"]
     actions = [
         "confirm_from_waitlist",
         "move_to_waitlist",
@@ -519,6 +561,29 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    @admin.display(description=_("audit trail"))
+    def audit_trail(self, obj):
+        rows = entry_audit_rows(obj) if obj.pk else []
+        if not rows:
+            return "—"
+        head = format_html_join(
+            "",
+            '<th scope="col">{}</th>',
+            [(label,) for label in (_("when"), _("changed by"), _("field"), _("from"), _("to"), _("reason"))],
+        )
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            [(formats.localize(timezone.localtime(when)), who or "—", *rest) for when, who, *rest in rows],
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -636,26 +701,6 @@ class EntryAdmin(ConvoyActionsMixin, admin.ModelAdmin):
         response = HttpResponse(EntryResource().export(entries).csv, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="entries.csv"'
         return response
-
-
-@admin.register(EntryChange)
-class EntryChangeAdmin(admin.ModelAdmin):
-    """The audit trail, read-only: rows are written by the services."""
-
-    list_display = ["changed_at", "entry", "field", "old_value", "new_value", "changed_by", "reason"]
-    list_filter = ["field", ("entry__session", SessionListFilter)]
-    list_select_related = ["entry__session__event", "entry__car", "changed_by"]
-    search_fields = ["entry__car__vin", "entry__car__nickname", "reason"]
-    date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- Messages to entrants -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from events import tickets
 from register.models import Car
@@ -202,6 +203,10 @@ class Entry(models.Model):
     created = models.DateTimeField(_("signed up"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
+    # The audit trail: a snapshot per change with who (history_user) and why (history_change_reason),
+    # written by the services in the transaction of the change (see "Audit trails" in README.md). The
+    # ticket's secrets never change and are not copied into every snapshot.
+    history = HistoricalRecords(excluded_fields=["ticket_token", "ticket_code"])
     objects = EntryQuerySet.as_manager()
 
     class Meta:
@@ -257,28 +262,6 @@ class Entry(models.Model):
         if self.status != self.Status.WAITLISTED:
             return None
         return Entry.objects.filter(pk=self.pk).with_waitlist_position().values_list("waitlist_pos", flat=True)[0]
-
-
-class EntryChange(models.Model):
-    """Audit trail: every change of an entry's status or slot."""
-
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="changes", verbose_name=_("entry"))
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    changed_at = models.DateTimeField(_("when"), default=timezone.now)
-    field = models.CharField(_("field"), max_length=10)
-    old_value = models.CharField(_("from"), max_length=20, blank=True)
-    new_value = models.CharField(_("to"), max_length=20, blank=True)
-    reason = models.CharField(_("reason"), max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["changed_at", "pk"]
-        verbose_name = _("entry change")
-        verbose_name_plural = _("entry changes")
-
-    def __str__(self):
-        return f"{self.field}: {self.old_value} → {self.new_value}"
 
 
 class RosterGeneration(models.Model):

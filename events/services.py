@@ -29,13 +29,13 @@ from django.db.models import Count, Max, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from simple_history.utils import bulk_update_with_history
 
 from events import emails
 from events.models import (
     EntrantMessage,
     EntrantMessageRecipient,
     Entry,
-    EntryChange,
     Event,
     PendingNotice,
     Session,
@@ -64,16 +64,18 @@ def _confirmed_stats(session: Session) -> tuple[int, int]:
 # --- audit -----------------------------------------------------------------------------------------------
 
 
-def _change(entry: Entry, field: str, old, new, *, by: User | None, reason: str, at: datetime.datetime):
-    return EntryChange(
-        entry=entry,
-        changed_by=by,
-        changed_at=at,
-        field=field,
-        old_value="" if old is None else str(old),
-        new_value="" if new is None else str(new),
-        reason=reason[:100],
-    )
+def _audited(entry: Entry, *, by: User | None, reason: str) -> Entry:
+    """Say who changes ``entry`` and why: django-simple-history writes both into the snapshot it takes when
+    the entry is saved (``save()``) or bulk-updated (``_save_entries``), in the same transaction."""
+    entry._history_user = by  # None stays None: a change by nobody is not the request's user's
+    entry._change_reason = reason[:100]
+    return entry
+
+
+def _save_entries(entries: Sequence[Entry], fields: list[str]) -> None:
+    """``bulk_update`` with a history snapshot per entry (one more INSERT for all of them): the audited
+    writer for many entries at once, since simple-history's signals do not see a ``bulk_update``."""
+    bulk_update_with_history(entries, Entry, fields)
 
 
 def is_organiser(user: User | None) -> bool:
@@ -146,12 +148,7 @@ def entry_create(
                 entry.slot = top_slot + 1
             else:
                 entry.status = Entry.Status.WAITLISTED
-            entry.save(force_insert=True)
-            reason = _("sign-up")
-            changes = [_change(entry, "status", "", entry.status, by=driver, reason=reason, at=created)]
-            if entry.slot is not None:
-                changes.append(_change(entry, "slot", None, entry.slot, by=driver, reason=reason, at=created))
-            EntryChange.objects.bulk_create(changes)
+            _audited(entry, by=driver, reason=_("sign-up")).save(force_insert=True)
             if entry.status == Entry.Status.CONFIRMED:
                 emails.entry_confirmed(entry)
             else:
@@ -203,15 +200,10 @@ def _cancel(entry: Entry, *, by: User | None, reason: str, by_organiser: bool = 
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
-    now = timezone.now()
-    changes = [_change(entry, "status", entry.status, Entry.Status.CANCELLED, by=by, reason=reason, at=now)]
-    if entry.slot is not None:
-        changes.append(_change(entry, "slot", entry.slot, None, by=by, reason=reason, at=now))
     entry.status = Entry.Status.CANCELLED
     entry.slot = None
-    entry.cancelled_at = now
-    entry.save(update_fields=["status", "slot", "cancelled_at"])
-    EntryChange.objects.bulk_create(changes)
+    entry.cancelled_at = timezone.now()
+    _audited(entry, by=by, reason=reason).save(update_fields=["status", "slot", "cancelled_at"])
     emails.entry_cancelled(entry, by_organiser=by_organiser)
     _promote(session, by=by, reason=_("promoted from the waitlist after a cancellation"))
     return entry
@@ -228,15 +220,11 @@ def _promote(session: Session, *, by: User | None, reason: str) -> list[Entry]:
     )
     if not promoted:
         return []
-    now = timezone.now()
-    changes = []
     for offset, entry in enumerate(promoted, start=1):
-        changes.append(_change(entry, "status", entry.status, Entry.Status.CONFIRMED, by=by, reason=reason, at=now))
-        changes.append(_change(entry, "slot", None, top_slot + offset, by=by, reason=reason, at=now))
         entry.status = Entry.Status.CONFIRMED
         entry.slot = top_slot + offset
-    Entry.objects.bulk_update(promoted, ["status", "slot"])
-    EntryChange.objects.bulk_create(changes)
+        _audited(entry, by=by, reason=reason)
+    _save_entries(promoted, ["status", "slot"])
     for entry in promoted:
         emails.entry_promoted(entry)
     return promoted
@@ -297,16 +285,11 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
         raise EntryError(
             _("No place is free in this session: raise its capacity or move a car to the waitlist first.")
         )
-    now = timezone.now()
-    reason = _("confirmed from the waitlist by an organiser")
-    changes = [
-        _change(entry, "status", entry.status, Entry.Status.CONFIRMED, by=by, reason=reason, at=now),
-        _change(entry, "slot", None, top_slot + 1, by=by, reason=reason, at=now),
-    ]
     entry.status = Entry.Status.CONFIRMED
     entry.slot = top_slot + 1
-    entry.save(update_fields=["status", "slot"])
-    EntryChange.objects.bulk_create(changes)
+    _audited(entry, by=by, reason=_("confirmed from the waitlist by an organiser")).save(
+        update_fields=["status", "slot"]
+    )
     emails.entry_promoted(entry)
     return entry
 
@@ -322,15 +305,9 @@ def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.CONFIRMED:
         raise EntryError(_("Only a confirmed entry can be moved to the waitlist."))
-    now = timezone.now()
-    reason = _("moved to the waitlist by an organiser")
-    changes = [_change(entry, "status", entry.status, Entry.Status.WAITLISTED, by=by, reason=reason, at=now)]
-    if entry.slot is not None:
-        changes.append(_change(entry, "slot", entry.slot, None, by=by, reason=reason, at=now))
     entry.status = Entry.Status.WAITLISTED
     entry.slot = None
-    entry.save(update_fields=["status", "slot"])
-    EntryChange.objects.bulk_create(changes)
+    _audited(entry, by=by, reason=_("moved to the waitlist by an organiser")).save(update_fields=["status", "slot"])
     position = entry.waitlist_position
     emails.entry_waitlisted(entry, position=position)
     return entry
@@ -356,16 +333,7 @@ def entry_check_in(*, entry: Entry, by: User | None) -> Entry:
         raise AlreadyCheckedIn(checked_in_message(entry))
     entry.checked_in_at = timezone.now()
     entry.checked_in_by = by
-    entry.save(update_fields=["checked_in_at", "checked_in_by"])
-    EntryChange.objects.create(
-        entry=entry,
-        changed_by=by,
-        changed_at=entry.checked_in_at,
-        field="checked_in",
-        old_value="",
-        new_value="yes",
-        reason=_("checked in"),
-    )
+    _audited(entry, by=by, reason=_("checked in")).save(update_fields=["checked_in_at", "checked_in_by"])
     return entry
 
 
@@ -396,22 +364,16 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
         raise EntryError(_("Only a confirmed entry has a slot."))
     if entry.slot == slot:
         return None
-    now = timezone.now()
-    reason = _("slot set by an organiser")
     old_slot = entry.slot
-    changed = [entry]
-    changes = [_change(entry, "slot", old_slot, slot, by=by, reason=reason, at=now)]
+    changed = [_audited(entry, by=by, reason=_("slot set by an organiser"))]
     occupant = (
         Entry.objects.confirmed().filter(session=session, slot=slot).exclude(pk=entry.pk).select_related("car").first()
     )
     if occupant is not None:
-        swap_reason = _("slot swapped with %(car)s") % {"car": entry.car}
-        changes.append(_change(occupant, "slot", slot, old_slot, by=by, reason=swap_reason, at=now))
         occupant.slot = old_slot
-        changed.append(occupant)
+        changed.append(_audited(occupant, by=by, reason=_("slot swapped with %(car)s") % {"car": entry.car}))
     entry.slot = slot
-    Entry.objects.bulk_update(changed, ["slot"])
-    EntryChange.objects.bulk_create(changes)
+    _save_entries(changed, ["slot"])
     _mark_hand_ordered(session, True)
     _note_slot_changes(session, changed)
     return occupant
@@ -423,16 +385,13 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
 def _apply_order(entries: Sequence[Entry], *, session: Session, by: User | None, reason: str) -> list[Entry]:
     """Number ``entries`` 1..N in the given order; write only what changed, audit every change, and note
     the moved cars' drivers for a notice when the roster is published."""
-    now = timezone.now()
-    changed, changes = [], []
+    changed = []
     for number, entry in enumerate(entries, start=1):
         if entry.slot != number:
-            changes.append(_change(entry, "slot", entry.slot, number, by=by, reason=reason, at=now))
             entry.slot = number
-            changed.append(entry)
+            changed.append(_audited(entry, by=by, reason=reason))
     # Intermediate duplicates are fine: the unique constraint is checked at commit.
-    Entry.objects.bulk_update(changed, ["slot"])
-    EntryChange.objects.bulk_create(changes)
+    _save_entries(changed, ["slot"])
     _note_slot_changes(session, changed)
     return list(entries)
 

@@ -22,8 +22,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageDraw
+from simple_history.utils import bulk_create_with_history
 
-from events.models import Entry, EntryChange, Event, Session
+from events.models import Entry, Event, Session
 from events.services import convoy_assign_by_colour, entry_create
 from register import photos, services
 from register.models import Car, Colour, User
@@ -349,25 +350,9 @@ class Seeder:
             )
             for number, (car, at) in enumerate(zip(cars, created, strict=True), start=1)
         ]
-        Entry.objects.bulk_create(entries)
-        changes = []
         for entry in entries:
-            changes.append(
-                EntryChange(
-                    entry=entry, changed_at=entry.created, field="status", new_value=entry.status, reason=ENTRY_REASON
-                )
-            )
-            if entry.slot:
-                changes.append(
-                    EntryChange(
-                        entry=entry,
-                        changed_at=entry.created,
-                        field="slot",
-                        new_value=str(entry.slot),
-                        reason=ENTRY_REASON,
-                    )
-                )
-        EntryChange.objects.bulk_create(changes)
+            entry._history_date = entry.created  # the audit trail starts at the sign-up
+        bulk_create_with_history(entries, Entry, default_change_reason=ENTRY_REASON)
         self.report.add("entries", len(entries))
 
     def _session(self, event: Event, slug: str, **fields) -> tuple[Session, bool]:

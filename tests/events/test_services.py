@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from events.models import Entry, EntryChange, Session
+from events.models import Entry, Session
 from events.services import (
     AlreadyCheckedIn,
     EntryError,
@@ -24,6 +24,7 @@ from events.services import (
     session_set_capacity,
     waitlist_promote,
 )
+from tests.audit import entry_changes, updates
 from tests.factories import (
     CarFactory,
     EntryFactory,
@@ -54,7 +55,8 @@ def entry(session, *, status=Entry.Status.CONFIRMED, slot=None, minutes=0, **kwa
 
 
 def changes(e: Entry) -> list[tuple[str, str, str]]:
-    return [(c.field, c.old_value, c.new_value) for c in EntryChange.objects.filter(entry=e).order_by("pk")]
+    """The entry's status and slot changes after it was written first (old → new)."""
+    return [(c.field, c.old, c.new) for c in entry_changes(e) if c.field in ("status", "slot")]
 
 
 def slots(session) -> dict[int, int | None]:
@@ -85,16 +87,15 @@ def test_entry_create_pending_car_may_sign_up():
     assert created.status == Entry.Status.CONFIRMED
 
 
-def test_entry_create_records_status_and_slot_changes():
+def test_entry_create_records_status_and_slot_with_driver_and_reason():
     session = SessionFactory(capacity=1)
     car = VerifiedCarFactory()
 
     created = signup(session, car)
 
-    assert changes(created) == [("status", "", "confirmed"), ("slot", "", "1")]
-    assert set(EntryChange.objects.filter(entry=created).values_list("changed_by", "reason")) == {
-        (car.owner.pk, "sign-up")
-    }
+    assert list(
+        created.history.values_list("history_type", "status", "slot", "history_user", "history_change_reason")
+    ) == [("+", "confirmed", 1, car.owner.pk, "sign-up")]
 
 
 def test_entry_create_full_session_waitlists_in_signup_order():
@@ -107,7 +108,7 @@ def test_entry_create_full_session_waitlists_in_signup_order():
 
     assert (b.status, b.slot, b.waitlist_position) == (Entry.Status.WAITLISTED, None, 1)
     assert (c.status, c.slot, c.waitlist_position) == (Entry.Status.WAITLISTED, None, 2)
-    assert changes(c) == [("status", "", "waitlisted")]
+    assert list(c.history.values_list("history_type", "status", "slot")) == [("+", "waitlisted", None)]
 
 
 def test_entry_create_capacity_zero_waitlists():
@@ -268,7 +269,7 @@ def test_entry_cancel_by_driver_keeps_entry_and_frees_slot():
     assert (mine.status, mine.slot) == (Entry.Status.CANCELLED, None)
     assert mine.cancelled_at is not None
     assert cancelled.status == Entry.Status.CANCELLED
-    assert changes(mine)[2:] == [("status", "confirmed", "cancelled"), ("slot", "1", "")]
+    assert changes(mine) == [("status", "confirmed", "cancelled"), ("slot", "1", "")]
 
 
 def test_entry_cancel_promotes_exactly_one_with_next_slot():
@@ -282,8 +283,8 @@ def test_entry_cancel_promotes_exactly_one_with_next_slot():
     d.refresh_from_db()
     assert (c.status, c.slot) == (Entry.Status.CONFIRMED, 3)
     assert (d.status, d.waitlist_position) == (Entry.Status.WAITLISTED, 1)
-    assert changes(c)[1:] == [("status", "waitlisted", "confirmed"), ("slot", "", "3")]
-    assert EntryChange.objects.filter(entry=c).last().reason == "promoted from the waitlist after a cancellation"
+    assert changes(c) == [("status", "waitlisted", "confirmed"), ("slot", "", "3")]
+    assert c.history.latest().history_change_reason == "promoted from the waitlist after a cancellation"
 
 
 def test_entry_cancel_waitlisted_promotes_nobody():
@@ -305,7 +306,7 @@ def test_entry_cancel_twice_refused():
     with pytest.raises(EntryError, match="This entry is already cancelled."):
         entry_cancel(entry=mine, by=mine.driver)
 
-    assert EntryChange.objects.filter(entry=mine, new_value="cancelled").count() == 1
+    assert changes(mine).count(("status", "confirmed", "cancelled")) == 1
 
 
 @pytest.mark.parametrize("who", ["stranger", "staff-without-permission", "anonymous"])
@@ -330,7 +331,9 @@ def test_entry_cancel_by_organiser_allowed():
 
     mine.refresh_from_db()
     assert mine.status == Entry.Status.CANCELLED
-    assert EntryChange.objects.filter(entry=mine, changed_by=staff).first().reason == "cancelled by an organiser"
+    assert [(c.by, c.reason) for c in entry_changes(mine) if c.field == "status"] == [
+        (staff.pk, "cancelled by an organiser")
+    ]
 
 
 def test_entry_cancel_by_new_car_owner_allowed():
@@ -380,7 +383,8 @@ def test_session_set_capacity_raise_promotes_from_waitlist():
     session.refresh_from_db()
     assert session.capacity == 3
     assert slots(session) == {a.pk: 1, b.pk: 2, c.pk: 3, d.pk: None}
-    assert EntryChange.objects.filter(entry=b, changed_by=staff).last().reason == "promoted: capacity raised"
+    assert b.history.latest().history_user == staff
+    assert b.history.latest().history_change_reason == "promoted: capacity raised"
 
 
 def test_session_set_capacity_below_confirmed_refused():
@@ -499,7 +503,10 @@ def test_entry_check_in_sets_time_once():
     confirmed.refresh_from_db()
     assert confirmed.checked_in_at is not None
     assert confirmed.checked_in_by == staff
-    assert changes(confirmed) == [("checked_in", "", "yes")]
+    assert [(c.field, c.old, c.by, c.reason) for c in entry_changes(confirmed)] == [
+        ("checked_in_at", "", staff.pk, "checked in"),
+        ("checked_in_by", "", staff.pk, "checked in"),
+    ]
     first = timezone.localtime(confirmed.checked_in_at).strftime("%H:%M")
     with pytest.raises(AlreadyCheckedIn, match=f"^Already checked in at {first} by {staff.display_name}\\.$"):
         entry_check_in(entry=confirmed, by=organiser(email="second@example.org"))
@@ -575,7 +582,7 @@ def test_convoy_assign_by_signup_numbers_in_signup_order():
     assert result == [a, b, c]
     assert slots(session) == {a.pk: 1, b.pk: 2, c.pk: 3, waiting.pk: None}
     assert changes(a) == [("slot", "9", "1")]
-    assert EntryChange.objects.filter(entry=a).get().reason == "auto-assign by sign-up"
+    assert [c.reason for c in entry_changes(a)] == ["auto-assign by sign-up"]
 
 
 def test_convoy_assign_by_colour_largest_group_first_ties_by_colour_order():
@@ -595,9 +602,7 @@ def test_convoy_assign_by_colour_largest_group_first_ties_by_colour_order():
     assert result == [e[2], e[3], e[6], e[1], e[5], e[0], e[4]]
     assert list(Entry.objects.filter(session=session).in_slot_order()) == result
     assert [x.slot for x in Entry.objects.filter(session=session).in_slot_order()] == [1, 2, 3, 4, 5, 6, 7]
-    assert set(EntryChange.objects.filter(entry__session=session).values_list("reason", flat=True)) == {
-        "auto-assign by colour"
-    }
+    assert set(updates(session=session).values_list("history_change_reason", flat=True)) == {"auto-assign by colour"}
 
 
 def test_convoy_renumber_closes_gaps_keeping_order():
@@ -620,7 +625,7 @@ def test_convoy_renumber_without_gaps_records_nothing():
 
     convoy_renumber(session=session, by=organiser())
 
-    assert EntryChange.objects.count() == 0
+    assert not updates().exists()
 
 
 def test_convoy_reorder_assigns_given_order():
@@ -630,7 +635,7 @@ def test_convoy_reorder_assigns_given_order():
     convoy_reorder(session=session, entry_ids=[str(c.pk), a.pk, b.pk], by=organiser())
 
     assert slots(session) == {c.pk: 1, a.pk: 2, b.pk: 3}
-    assert EntryChange.objects.filter(entry__session=session).count() == 3
+    assert updates(session=session).count() == 3
 
 
 @pytest.mark.parametrize("case", ["missing", "duplicate", "foreign", "waitlisted", "garbage"])

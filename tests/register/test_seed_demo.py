@@ -11,14 +11,14 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
-from events.models import Entry, EntryChange, Event, Session
+from events.models import Entry, Event, Session
 from register import demo
 from register.models import Car, CarPhoto, Ownership, User
 from register.services import vin_check
 
 
 def counts() -> dict[str, int]:
-    models = (User, Car, Ownership, CarPhoto, Event, Session, Entry, EntryChange, EmailAddress, Group)
+    models = (User, Car, Ownership, CarPhoto, Event, Session, Entry, Entry.history.model, EmailAddress, Group)
     return {model.__name__: model.objects.count() for model in models}
 
 

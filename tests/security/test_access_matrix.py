@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from events.models import EntrantMessage, Entry, EntryChange
+from events.models import EntrantMessage, Entry
 from outbox.models import Message
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
@@ -172,8 +172,6 @@ def admin_object(world, label: str):
             return world.hidden_session
         case "events.entry":
             return world.entry
-        case "events.entrychange":
-            return EntryChange.objects.create(entry=world.entry, field="status", new_value=Entry.Status.CONFIRMED)
         case "events.entrantmessage":
             return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":
