@@ -576,7 +576,7 @@ class EntryAdmin(ConvoyActionsMixin, HistoryAdmin):
         head = format_html_join(
             "",
             '<th scope="col">{}</th>',
-            [(label,) for label in (_("when"), _("changed by"), _("field"), _("from"), _("to"), _("reason"))],
+            [(label,) for label in (_("when"), _("user"), _("field"), _("from"), _("to"), _("reason"))],
         )
         body = format_html_join(
             "",

@@ -259,3 +259,15 @@ def test_seed_demo_refuses_without_debug(seeded_db, settings):
         call_command("seed_demo", stdout=StringIO())
 
     assert counts() == before
+
+
+def test_seed_demo_every_entry_has_a_history_from_its_sign_up(seeded_db):
+    signed_up = dict(Entry.objects.values_list("pk", "created"))
+
+    first = {r.id: r for r in Entry.history.filter(history_type="+")}
+
+    assert set(first) == set(signed_up)
+    written_directly = [r for r in first.values() if r.history_change_reason == demo.ENTRY_REASON]
+    assert written_directly
+    assert all(r.history_date == signed_up[r.id] for r in written_directly)
+    assert {r.history_change_reason for r in first.values()} <= {demo.ENTRY_REASON, "sign-up"}
