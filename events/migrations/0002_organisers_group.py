@@ -13,7 +13,6 @@ PERMISSIONS = [
     ("events", "event", ["add", "change", "view"]),
     ("events", "session", ["add", "change", "view"]),
     ("events", "entry", ["change", "view"]),
-    ("events", "entrychange", ["view"]),
     ("register", "car", ["view"]),
     ("register", "user", ["view"]),
     ("register", "colour", ["view"]),
