@@ -17,10 +17,12 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.middleware.gzip import re_accepts_gzip
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import quote_etag
+from django.utils.text import compress_string
 from django.utils.translation import get_language
 
 # Real tokens are 64 letters and digits, so this can never be one.
@@ -48,23 +50,36 @@ def cached_page_response(
         response = render(request, template, context())
     else:
         key = f"page:{name}:{language}:{kind}"
-        page = _cached(key, version)
-        if page is None:
+        cached = _cached(key, version)
+        if cached is None:
             # Visitors arriving together after a change would each build the page (seconds for
             # thousands of entries); one builds it while the others of this process wait for it.
             with _RENDER_LOCK:
-                page = _cached(key, version)
-                if page is None:
+                cached = _cached(key, version)
+                if cached is None:
                     page = render_to_string(template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request).encode()
-                    cache.set(key, (version, page), PAGE_SECONDS)
-        if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
-            page = page.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
-        response = HttpResponse(page)
+                    # A page without a token is the same bytes for everyone: compressed once here rather
+                    # than by gzip_page on every response (about 1 ms of CPU per 100 KB of HTML).
+                    packed = None if _CSRF_PLACEHOLDER_BYTES in page else compress_string(page)
+                    cached = (page, packed)
+                    cache.set(key, (version, *cached), PAGE_SECONDS)
+        page, packed = cached
+        if packed is not None and re_accepts_gzip.search(request.headers.get("Accept-Encoding", "")):
+            response = HttpResponse(packed)
+            response["Content-Encoding"] = "gzip"
+            response["Content-Length"] = str(len(packed))
+            patch_vary_headers(response, ("Accept-Encoding",))
+            etag = f"W/{etag}"  # as gzip_page marks a compressed representation
+        else:
+            if _CSRF_PLACEHOLDER_BYTES in page:  # a form for a logged-in visitor (log out)
+                page = page.replace(_CSRF_PLACEHOLDER_BYTES, get_token(request).encode())
+            response = HttpResponse(page)
     response["ETag"] = etag
     patch_cache_control(response, no_cache=True, private=True)
     return response
 
 
-def _cached(key: str, version: int | str) -> bytes | None:
+def _cached(key: str, version: int | str) -> tuple[bytes, bytes | None] | None:
+    """The page and its gzipped bytes (None when the page carries a CSRF placeholder) for ``version``."""
     cached = cache.get(key)
-    return cached[1] if cached is not None and cached[0] == version else None
+    return (cached[1], cached[2]) if cached is not None and cached[0] == version else None
