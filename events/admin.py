@@ -544,7 +544,6 @@ class EntryAdmin(ConvoyActionsMixin, HistoryAdmin):
     ]
     fields = [*readonly_fields[:4], "slot", *readonly_fields[4:], "audit_trail"]
     readonly_fields = [*readonly_fields, "audit_trail"]
-    history_list_display = ["status", "slot"]
     actions = [
         "confirm_from_waitlist",
         "move_to_waitlist",

@@ -91,13 +91,16 @@ def owner_pages(site) -> list[str]:
 
 
 def admin_pages(site) -> list[str]:
-    session, event = site["session"], site["event"]
+    session, event, entry = site["session"], site["event"], site["entry"]
     return [
         f"/admin/events/session/{session.pk}/convoy/",
         f"/admin/events/session/{session.pk}/change/",
         f"/admin/events/event/{event.pk}/change/",
         f"/admin/events/event/{event.pk}/unpublish/",
         f"/admin/events/event/{event.pk}/message/",
+        # An entry's audit trail: the table of changed fields on its page, and the History page.
+        f"/admin/events/entry/{entry.pk}/change/",
+        f"/admin/events/entry/{entry.pk}/history/",
     ]
 
 
