@@ -1,5 +1,6 @@
-// Check-in at the gate: read a ticket's QR code with the phone's camera (jsQR, vendored), then open
-// the result for what it carries; and keep the per-session counts up to date by polling a small JSON.
+// Check-in at the gate: read a ticket's QR code with the phone's camera (jsQR, vendored) and show what it
+// carries without leaving the page, so the camera keeps running from car to car; and keep the
+// per-session counts up to date by polling a small JSON.
 // Every text a person reads comes from the page (data-msg-*), translated on the server.
 (function () {
   "use strict";
@@ -7,17 +8,61 @@
   if (!root) {
     return;
   }
-  const startButton = document.getElementById("scan-start");
+  const toggle = document.getElementById("scan-start");
   const video = document.getElementById("scan-video");
   const status = document.getElementById("scan-status");
+  const region = document.getElementById("checkin-result-region");
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   // Frames are scaled down to this width before decoding: ample for a ticket held up to the camera.
   const DECODE_WIDTH = 480;
+  // A ticket just read is not looked up again while it stays in front of the camera: only after it has
+  // been out of sight this long (a different ticket is looked up at once).
+  const SAME_TICKET_MS = 3000;
+  // Kept for this tab across the page loads of "Check in" and search: whether the organiser has the
+  // camera on, and the ticket last read (with when it was last seen).
+  const CAMERA_KEY = "checkin-camera";
+  const LAST_KEY = "checkin-last-ticket";
   let stream = null;
+  let looking = false;
+  let last = readLast();
+
+  function remember(key, value) {
+    try {
+      window.sessionStorage.setItem(key, value);
+    } catch (error) {
+      // Storage refused (private mode): the camera simply is not restarted after the next page load.
+    }
+  }
+
+  function recall(key) {
+    try {
+      return window.sessionStorage.getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function readLast() {
+    try {
+      const value = JSON.parse(recall(LAST_KEY) || "null");
+      return value && typeof value.token === "string" ? value : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function see(token) {
+    last = { token: token, seen: Date.now() };
+    remember(LAST_KEY, JSON.stringify(last));
+  }
 
   function say(key) {
     status.textContent = root.dataset[key] || "";
+  }
+
+  function label() {
+    toggle.textContent = stream ? root.dataset.labelStop : root.dataset.labelStart;
   }
 
   function stop() {
@@ -25,10 +70,50 @@
       stream.getTracks().forEach(function (track) { track.stop(); });
       stream = null;
     }
+    video.hidden = true;
+  }
+
+  // The result panel for this ticket, from the check-in page itself (the same view, queries and
+  // refusals as without JavaScript); on any failure, go there the old way.
+  async function lookUp(token) {
+    looking = true;
+    say("msgFound");
+    const url = new URL(root.dataset.resultUrl, window.location.href);
+    url.searchParams.set("code", token);
+    try {
+      const response = await fetch(url.toString(), { headers: { Accept: "text/html" } });
+      if (!response.ok) {
+        throw new Error(String(response.status));
+      }
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("checkin-result-region");
+      if (!fresh) {
+        throw new Error("no result");
+      }
+      // The previous car's "Checked in" message belongs to that car, not to this one.
+      const messages = document.getElementById("messages");
+      if (messages) {
+        messages.remove();
+      }
+      region.replaceChildren.apply(region, Array.from(fresh.childNodes).map(function (node) {
+        return document.importNode(node, true);
+      }));
+      window.history.replaceState(null, "", url.toString());
+      say(stream ? "msgScanning" : "");
+    } catch (error) {
+      stop();
+      window.location.assign(url.toString());
+      return;
+    } finally {
+      looking = false;
+    }
+    if (stream) {
+      window.requestAnimationFrame(decodeFrame);
+    }
   }
 
   function decodeFrame() {
-    if (!stream) {
+    if (!stream || looking) {
       return;
     }
     if (video.readyState >= video.HAVE_ENOUGH_DATA && video.videoWidth) {
@@ -39,12 +124,12 @@
       const image = context.getImageData(0, 0, canvas.width, canvas.height);
       const found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
       if (found && found.data) {
-        stop();
-        say("msgFound");
-        const url = new URL(root.dataset.resultUrl, window.location.href);
-        url.searchParams.set("code", found.data);
-        window.location.assign(url.toString());
-        return;
+        const again = last && last.token === found.data && Date.now() - last.seen < SAME_TICKET_MS;
+        see(found.data);
+        if (!again) {
+          lookUp(found.data);
+          return;
+        }
       }
     }
     window.requestAnimationFrame(decodeFrame);
@@ -65,16 +150,37 @@
       await video.play();
     } catch (error) {
       stop();
-      video.hidden = true;
+      label();
+      remember(CAMERA_KEY, "off");
       say("msgDenied");
       return;
     }
+    remember(CAMERA_KEY, "on");
+    label();
     say("msgScanning");
     window.requestAnimationFrame(decodeFrame);
   }
 
-  startButton.addEventListener("click", start);
+  toggle.addEventListener("click", function () {
+    if (stream) {
+      stop();
+      remember(CAMERA_KEY, "off");
+      label();
+      say("");
+      return;
+    }
+    // Pressed on purpose: whatever is in front of the camera is read, even the ticket just shown.
+    last = null;
+    remember(LAST_KEY, "null");
+    start();
+  });
+  // Off while the page is away; on again when it comes back, if the organiser had it on.
   window.addEventListener("pagehide", stop);
+  window.addEventListener("pageshow", function () {
+    if (recall(CAMERA_KEY) === "on") {
+      start();
+    }
+  });
 
   const counts = document.getElementById("checkin-counts");
   if (counts) {

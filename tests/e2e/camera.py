@@ -34,14 +34,21 @@ def ticket_frame(token: str) -> Image.Image:
 
 
 def write_y4m(frame: Image.Image, path: Path, frames: int = FRAMES) -> Path:
-    y, cb, cr = frame.convert("YCbCr").split()
-    half = (frame.width // 2, frame.height // 2)
-    planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    return write_y4m_clips([(frame, frames)], path)
+
+
+def write_y4m_clips(clips: list[tuple[Image.Image, int]], path: Path, fps: int = 30) -> Path:
+    """A video of each frame shown for its number of frames, in order (Chromium loops the file)."""
+    width, height = clips[0][0].size
     with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{frame.width} H{frame.height} F30:1 Ip A1:1 C420jpeg\n".encode())
-        for _ in range(frames):
-            out.write(b"FRAME\n")
-            out.write(planes)
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame, frames in clips:
+            y, cb, cr = frame.convert("YCbCr").split()
+            half = (width // 2, height // 2)
+            planes = y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+            for _ in range(frames):
+                out.write(b"FRAME\n")
+                out.write(planes)
     return path
 
 

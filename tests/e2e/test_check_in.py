@@ -1,14 +1,16 @@
 """The gate on a 375 px phone: scan a real ticket through Chromium's fake camera, check in, scan again;
-and check a car in by searching for it."""
+the camera keeps scanning from car to car; and check a car in by searching for it."""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from events.models import Entry
-from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m
+from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m, write_y4m_clips
 from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data, log_in
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
@@ -66,10 +68,53 @@ def test_scan_a_ticket_with_the_camera_check_in_and_scan_again(browser, live_ser
     expect(page.locator(f'[data-session="{session.pk}"]')).to_contain_text("1 / 3")
     assert Entry.objects.get(pk=frost.pk).checked_in_at is not None
 
+    # The camera came back by itself; stopped and started on purpose, it reads the same ticket again.
+    page.get_by_role("button", name="Stop the camera").click()
     page.get_by_role("button", name="Start the camera").click()
     expect(page.locator(".checkin-already")).to_contain_text("Already checked in at")
     expect(page.locator(".checkin-already")).to_contain_text("by Orla Organiser")
     expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+    context.close()
+    assert errors == []
+
+
+def test_the_camera_keeps_scanning_from_car_to_car(browser, live_server, gate, tmp_path, request):
+    event, session, entries = gate
+    frost, shadow = entries[1], entries[2]
+    # Frost's ticket for 4 s, then Shadow's for 4 s, looping: the next car drives up while the camera runs.
+    clips = [(ticket_frame(frost.ticket_token), 20), (ticket_frame(shadow.ticket_token), 20)]
+    camera_browser = launch_with_camera(browser, write_y4m_clips(clips, tmp_path / "two-tickets.y4m", fps=5))
+    request.addfinalizer(camera_browser.close)
+    context = camera_browser.new_context(viewport=VIEWPORTS["mobile"], permissions=["camera"])
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    looked_up = []
+    page.on(
+        "request",
+        lambda r: looked_up.append(parse_qs(urlsplit(r.url).query)["code"][0]) if "code=" in r.url else None,
+    )
+
+    log_in(page, live_server.url, email="organiser@example.org")
+    page.goto(f"{live_server.url}/events/{event.slug}/check-in/")
+    page.get_by_role("button", name="Start the camera").click()
+    result = page.get_by_test_id("checkin-result")
+    expect(result.locator(".checkin-slot")).to_have_text("Slot 2")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("alert").first).to_contain_text(f"Checked in: {frost.car}, Nordschleife convoy.")
+
+    # No tap: the camera is back on, and Shadow's ticket is shown as soon as it is in front of it.
+    expect(page.get_by_role("button", name="Stop the camera")).to_be_visible()
+    expect(result.locator(".checkin-slot")).to_have_text("Slot 3", timeout=15_000)
+    expect(result).to_contain_text("#103")
+    expect(result).to_contain_text("Shadow")
+    expect(result.get_by_role("button", name="Check in")).to_be_visible()
+    expect(page.locator("#messages")).to_have_count(0)
+    # Frost's ticket, still in front of the camera after its check-in, was not looked up again.
+    assert looked_up[:2] == [frost.ticket_token, shadow.ticket_token]
+    assert all(a != b for a, b in zip(looked_up, looked_up[1:], strict=False))
+    assert Entry.objects.get(pk=shadow.pk).checked_in_at is None
     context.close()
     assert errors == []
 
