@@ -207,9 +207,15 @@ def roster(request, slug):
             _("No car with the register number or nickname “%(text)s” in this roster.")
             % {"text": find_form.cleaned_data["find"]},
         )
-    session_slug, page = view if view is not None else (request.GET.get("session") or None, 1)
-    if session_slug is not None and not _ROSTER_SESSION_SLUG.match(session_slug):
-        raise Http404
+    if view is not None:
+        session_slug, page = view
+    else:  # the same session and page, narrowed by a colour (or after a failed search)
+        session_slug, page_text = request.GET.get("session") or None, request.GET.get("page", "1")
+        if session_slug is not None and not _ROSTER_SESSION_SLUG.match(session_slug):
+            raise Http404
+        if not (page_text.isdigit() and len(page_text) < 6):
+            raise Http404
+        page = int(page_text)
     form, colour_id = None, None
     if "colour" in request.GET:
         form = RosterFilterForm(request.GET, colours=list(Colour.objects.all()))

@@ -281,8 +281,33 @@ def test_large_session_is_paged_and_find_goes_to_the_right_page(client):
     assert "Pace car" not in third_page.content.decode().split("<svg")[1].split("</svg>")[0]
 
 
+def test_colour_filter_on_a_page_of_a_session_stays_on_that_page(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 500)  # two sessions of 250, colours in turn
+    session = event.sessions.order_by("starts_at", "pk").first()
+    entries = list(session.entries.in_slot_order().select_related("car"))
+    white = colour("Alpine White")
+    url = roster_url(event)
+
+    page_two = client.get(url, {"session": session.slug, "page": 2})
+    filtered = client.get(url, {"session": session.slug, "page": 2, "colour": white.pk})
+
+    hidden = f'<input type="hidden" name="session" value="{session.slug}"><input type="hidden" name="page" value="2">'
+    assert hidden in page_two.content.decode()
+    shown = filtered.context["roster"].sessions[0].shown
+    assert [e.pk for e in shown] == [e.pk for e in entries[100:200] if e.car.colour_id == white.pk]
+    assert len(shown) > 30
+
+
 @pytest.mark.parametrize(
-    "query", [{"session": "nope"}, {"session": "{slug}", "page": "4"}, {"session": "{slug}", "page": "0"}]
+    "query",
+    [
+        {"session": "nope"},
+        {"session": "{slug}", "page": "4"},
+        {"session": "{slug}", "page": "0"},
+        {"session": "{slug}", "page": "x", "colour": "1"},
+        {"session": "bad slug!", "colour": "1"},
+    ],
 )
 def test_unknown_session_or_page_is_404(client, query):
     event = EventFactory(roster_published=True)
