@@ -8,7 +8,7 @@ collectstatic through WhiteNoise). For each scan, Debian's Chromium starts with 
 video of one car's ticket (its QR code as the email carries it, on a white 640×480 frame: tests/e2e/camera.py)
 at a 375 px viewport, logged in as the organiser, on the event's check-in page. The clock starts when
 "Start the camera" is pressed, so it includes starting the camera, decoding frames with jsQR, the request
-for the ticket and rendering the result, and stops when that car's slot is on screen. Goal: median ≤ 1 s.
+for the ticket and showing the result in the page, and stops when that car's slot is on screen. Goal: median ≤ 1 s.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def main() -> None:
     print(f"{'':<44} {'median':>7} {'min':>7} {'max':>7}  (ms)")
     print(line("ticket in front of the camera → car on screen", [t[0] for t in timings]))
     print(line("  of which camera start + jsQR decode", [t[1] for t in timings]))
-    print(line("  of which request + result page shown", [t[2] for t in timings]))
+    print(line("  of which request + result shown", [t[2] for t in timings]))
     print("goal: median ≤ 1000 ms")
 
 

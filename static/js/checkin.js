@@ -24,6 +24,7 @@
   const CAMERA_KEY = "checkin-camera";
   const LAST_KEY = "checkin-last-ticket";
   let stream = null;
+  let starting = false;
   let looking = false;
   let last = readLast();
 
@@ -136,13 +137,14 @@
   }
 
   async function start() {
-    if (stream) {
+    if (stream || starting) {
       return;
     }
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.jsQR) {
       say("msgNoCamera");
       return;
     }
+    starting = true;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
       video.srcObject = stream;
@@ -154,6 +156,8 @@
       remember(CAMERA_KEY, "off");
       say("msgDenied");
       return;
+    } finally {
+      starting = false;
     }
     remember(CAMERA_KEY, "on");
     label();
