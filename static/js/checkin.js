@@ -74,6 +74,43 @@
     video.hidden = true;
   }
 
+  // Puts what a check-in page (fetched, not navigated to) shows in this one: its message, its result
+  // panel and its counts; the previous car's "Checked in" message goes, it belongs to that car.
+  function show(page) {
+    const fresh = page.getElementById("checkin-result-region");
+    if (!fresh) {
+      throw new Error("not a check-in page");
+    }
+    const messages = document.getElementById("messages");
+    if (messages) {
+      messages.remove();
+    }
+    const freshMessages = page.getElementById("messages");
+    if (freshMessages) {
+      root.before(document.importNode(freshMessages, true));
+    }
+    const counts = document.getElementById("checkin-counts");
+    const freshCounts = page.getElementById("checkin-counts");
+    if (counts && freshCounts) {
+      counts.replaceChildren.apply(counts, Array.from(freshCounts.childNodes).map(function (node) {
+        return document.importNode(node, true);
+      }));
+    }
+    region.replaceChildren.apply(region, Array.from(fresh.childNodes).map(function (node) {
+      return document.importNode(node, true);
+    }));
+  }
+
+  async function fetchPage(url, options) {
+    const response = await fetch(url, Object.assign({ headers: { Accept: "text/html" } }, options));
+    if (!response.ok) {
+      throw new Error(String(response.status));
+    }
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    show(page);
+    window.history.replaceState(null, "", response.url);
+  }
+
   // The result panel for this ticket, from the check-in page itself (the same view, queries and
   // refusals as without JavaScript); on any failure, go there the old way.
   async function lookUp(token) {
@@ -82,24 +119,7 @@
     const url = new URL(root.dataset.resultUrl, window.location.href);
     url.searchParams.set("code", token);
     try {
-      const response = await fetch(url.toString(), { headers: { Accept: "text/html" } });
-      if (!response.ok) {
-        throw new Error(String(response.status));
-      }
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const fresh = page.getElementById("checkin-result-region");
-      if (!fresh) {
-        throw new Error("no result");
-      }
-      // The previous car's "Checked in" message belongs to that car, not to this one.
-      const messages = document.getElementById("messages");
-      if (messages) {
-        messages.remove();
-      }
-      region.replaceChildren.apply(region, Array.from(fresh.childNodes).map(function (node) {
-        return document.importNode(node, true);
-      }));
-      window.history.replaceState(null, "", url.toString());
+      await fetchPage(url.toString());
       say(stream ? "msgScanning" : "");
     } catch (error) {
       stop();
@@ -112,6 +132,27 @@
       window.requestAnimationFrame(decodeFrame);
     }
   }
+
+  // "Check in" while the camera runs: posted without leaving the page, so the camera stays on (a phone
+  // may ask for the camera again on every page load). With the camera off, the ordinary form post.
+  region.addEventListener("submit", async function (event) {
+    const form = event.target;
+    if (!stream || !(form instanceof HTMLFormElement)) {
+      return;
+    }
+    event.preventDefault();
+    const hadFocus = form.contains(document.activeElement);
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+    try {
+      await fetchPage(form.action, { method: "POST", body: new FormData(form) });
+    } catch (error) {
+      form.submit();
+      return;
+    }
+    if (hadFocus) {
+      toggle.focus();
+    }
+  });
 
   function decodeFrame() {
     if (!stream || looking) {

@@ -101,10 +101,12 @@ def test_the_camera_keeps_scanning_from_car_to_car(browser, live_server, gate, t
     page.get_by_role("button", name="Start the camera").click()
     result = page.get_by_test_id("checkin-result")
     expect(result.locator(".checkin-slot")).to_have_text("Slot 2")
+    page.evaluate("window.stillThisPage = true")
     page.get_by_role("button", name="Check in").click()
     expect(page.get_by_role("alert").first).to_contain_text(f"Checked in: {frost.car}, Nordschleife convoy.")
+    expect(page.locator(f'[data-session="{session.pk}"]')).to_contain_text("1 / 3")
 
-    # No tap: the camera is back on, and Shadow's ticket is shown as soon as it is in front of it.
+    # No tap: the camera stayed on, and Shadow's ticket is shown as soon as it is in front of it.
     expect(page.get_by_role("button", name="Stop the camera")).to_be_visible()
     expect(result.locator(".checkin-slot")).to_have_text("Slot 3", timeout=15_000)
     expect(result).to_contain_text("#103")
@@ -115,6 +117,16 @@ def test_the_camera_keeps_scanning_from_car_to_car(browser, live_server, gate, t
     assert looked_up[:2] == [frost.ticket_token, shadow.ticket_token]
     assert all(a != b for a, b in zip(looked_up, looked_up[1:], strict=False))
     assert Entry.objects.get(pk=shadow.pk).checked_in_at is None
+    assert Entry.objects.get(pk=frost.pk).checked_in_at is not None
+    assert page.evaluate("window.stillThisPage") is True  # checked in without a page load
+
+    # A page load (here a reload) turns the camera back on when the organiser had it on, not when off.
+    page.reload()
+    expect(page.get_by_role("button", name="Stop the camera")).to_be_visible()
+    page.get_by_role("button", name="Stop the camera").click()
+    page.reload()
+    expect(page.get_by_role("button", name="Scan the next ticket")).to_be_visible()
+    expect(page.locator("#scan-video")).to_be_hidden()
     context.close()
     assert errors == []
 
