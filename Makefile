@@ -40,12 +40,23 @@ run: $(VENV)/.installed
 worker: $(VENV)/.installed
 	@$(BIN)/python manage.py procrastinate worker
 
+# Tests run in TEST_PROCESSES processes (pytest-xdist), each with its own test database (test_<name>_gw0, …).
+# The browser journeys and the load test run after them in one process: they start their own servers and
+# Chromium, and would only fight the other processes for the two cores. Exit status 5 is "no test selected"
+# (PYTEST_ARGS naming tests of one part only). `PYTEST_ARGS="-n 0"` runs everything in one process.
+# xdist's default distribution (load) keeps each process's tests in collection order, where pytest-django puts
+# the transactional tests last (they empty the database when they end); --dist loadscope or loadfile would not.
+TEST_PROCESSES ?= 2
+
 test: $(VENV)/.installed $(NODE_TOOLS)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser and not load" $(PYTEST_ARGS); parallel=$$?; \
+	$(BIN)/python -m pytest -m "browser or load" $(PYTEST_ARGS); serial=$$?; \
+	for status in $$parallel $$serial; do [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status; done; \
+	[ $$parallel -eq 0 ] || [ $$serial -eq 0 ] || exit 5
 
 # The everyday loop: everything but the browser journeys, the load test and the fuzz tests.
 test-fast: $(VENV)/.installed
-	@$(BIN)/python -m pytest -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	@$(BIN)/ruff check .
