@@ -1,7 +1,8 @@
 """The "Organisers" group: staff who run events in the admin, with exactly the permissions they need.
 
 Entries are never deleted (they are cancelled) and are created only by the sign-up service, so organisers
-get neither ``delete_entry`` nor ``add_entry``. Cars, owners and colours are read-only for them.
+get neither ``delete_entry`` nor ``add_entry``. Cars, owners and colours are read-only for them. They do not
+see django-axes' records of failed logins: unlocking a login is the registrars' job.
 """
 
 from django.contrib.auth.management import create_permissions
@@ -16,8 +17,6 @@ PERMISSIONS = [
     ("register", "car", ["view"]),
     ("register", "user", ["view"]),
     ("register", "colour", ["view"]),
-    # Unlock a login locked after too many failures (django-axes): delete the access attempt.
-    ("axes", "accessattempt", ["view", "delete"]),
 ]
 
 
@@ -48,7 +47,6 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("events", "0001_initial"),
         ("register", "0002_model_facts"),
-        ("axes", "0010_accessattemptexpiration"),
     ]
 
     operations = [migrations.RunPython(create_group, remove_group)]

@@ -16,6 +16,21 @@ MODEL = {
     "production_end": datetime.date(2012, 6, 30),
     "source": "bimmertoday.de 2025-04-03; bmwblog.com 2025-12-09 (older articles say 6,331 or 6,339). "
     "Built at BMW plant Leipzig, March 2011 to June 2012.",
+    # The VIN flags for the registrar (register.vin.vin_flags): never errors, data the registrar can correct.
+    "plant_codes": "V",
+    "north_american_year_codes": "B",
+    "north_american_markets": "US CA",
+    # Countries that drive on the left, where cars are right-hand drive.
+    "right_hand_markets": "GB IE AU NZ ZA JP HK SG MY",
+    "position7_north_america": "C3",
+    "position7_left_hand": "1",
+    "position7_right_hand": "2",
+    "vin_rules_source": (
+        "Position 7 (C or 3 North America, 1 left-hand drive elsewhere, 2 right-hand drive) and plant V "
+        "(Leipzig) at position 11: Swiss type approval 1BC148; 1addicts.com forum (2012); public listings "
+        "(medium confidence: a mismatch is a flag, never an error). North American cars were built as model "
+        "year 2011 (B) only, US production ended September 2011: bmwblog.com 2012-01-10."
+    ),
 }
 
 COLOURS = [

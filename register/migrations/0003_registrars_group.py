@@ -33,6 +33,9 @@ PERMISSIONS = [
     ("register", "view_user"),
     ("register", "import_car"),
     ("register", "export_car"),
+    # VIN existence checks per account and address: registrars see the counters and may delete one (a reset).
+    ("register", "view_vincheckcounter"),
+    ("register", "delete_vincheckcounter"),
     # Unlock a login locked after too many failures (django-axes): delete the access attempt.
     ("axes", "view_accessattempt"),
     ("axes", "delete_accessattempt"),

@@ -7,7 +7,6 @@ import io
 import re
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from PIL import Image
 from playwright.sync_api import Page, expect
@@ -33,9 +32,7 @@ def ensure_reference_data() -> None:
 
     _model_facts.seed(apps, None)
     group, _ = Group.objects.get_or_create(name=_organisers.GROUP_NAME)
-    # Models a later migration removed (events 0008: EntryChange) have no content type any more.
-    existing = set(ContentType.objects.values_list("app_label", "model"))
-    permissions = [(a, m, actions) for a, m, actions in _organisers.PERMISSIONS if (a, m) in existing]
+    permissions = _organisers.PERMISSIONS
     wanted = Q(pk__in=[])
     for app_label, model, actions in permissions:
         codenames = [f"{action}_{model}" for action in actions]
