@@ -123,11 +123,14 @@ def entry_create(
         raise EntryError(_("You can only sign up your own car."))
     if session.requirements.strip() and not requirements_confirmed:
         raise EntryError(_("Please confirm that you meet the requirements of this session."))
-    # Cheap checks before the lock; the partial unique constraints catch the race below.
-    active = Entry.objects.active().filter(session=session)
-    if active.filter(car=car).exists():
+    # Cheap checks before the lock; the partial unique constraints catch the race below. One query, so a
+    # sign-up committed meanwhile is seen for car and driver alike and the car is named first.
+    taken = set(
+        Entry.objects.active().filter(Q(car=car) | Q(driver=driver), session=session).values_list("car_id", flat=True)
+    )
+    if car.pk in taken:
         raise EntryError(_("This car is already signed up for this session."))
-    if active.filter(driver=driver).exists():
+    if taken:
         raise EntryError(_("You already have a car signed up for this session."))
 
     try:
