@@ -98,3 +98,27 @@ def path_of(page: Page, base_url: str) -> str:
 def label(text: str) -> re.Pattern[str]:
     """A field's label exactly, allowing crispy's required-field asterisk: ``Password`` matches "Password*"."""
     return re.compile(rf"^\s*{re.escape(text)}\s*\*?\s*$")
+
+
+def gate_day(*, first_register_number: int):
+    """An organiser and a convoy of three confirmed cars (slots 1-3, register numbers from
+    ``first_register_number + 1``): the gate of the check-in journeys."""
+    from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+
+    ensure_reference_data()
+    organiser = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
+    organiser.groups.add(Group.objects.get(name="Organisers"))
+    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031")
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=10)
+    cars = [("Ember", "Valencia Orange Metallic"), ("Frost", "Alpine White"), ("Shadow", "Black Sapphire Metallic")]
+    entries = [
+        EntryFactory(
+            session=session,
+            slot=slot,
+            car=VerifiedCarFactory(
+                nickname=nickname, colour=colour(name), register_number=first_register_number + slot
+            ),
+        )
+        for slot, (nickname, name) in enumerate(cars, start=1)
+    ]
+    return event, session, entries

@@ -6,37 +6,19 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
 from events.models import Entry
 from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m, write_y4m_clips
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data, log_in
-from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from tests.e2e.helpers import assert_no_horizontal_overflow, gate_day, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def gate():
-    ensure_reference_data()
-    organiser = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
-    organiser.groups.add(Group.objects.get(name="Organisers"))
-    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031")
-    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=10)
-    entries = [
-        EntryFactory(
-            session=session,
-            slot=slot,
-            car=VerifiedCarFactory(nickname=nickname, colour=colour(name), register_number=100 + slot),
-        )
-        for slot, (nickname, name) in enumerate(
-            [("Ember", "Valencia Orange Metallic"), ("Frost", "Alpine White"), ("Shadow", "Black Sapphire Metallic")],
-            start=1,
-        )
-    ]
-    return event, session, entries
+    return gate_day(first_register_number=100)
 
 
 def test_scan_a_ticket_with_the_camera_check_in_and_scan_again(browser, live_server, gate, tmp_path, request):

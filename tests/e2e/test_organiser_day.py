@@ -10,7 +10,6 @@ import email.policy
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from playwright.sync_api import expect
 
@@ -18,8 +17,7 @@ from events import services
 from events.models import Entry
 from tests.e2e.camera import launch_with_camera, qr_frame, write_y4m
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import PASSWORD, colour, ensure_reference_data, log_in
-from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from tests.e2e.helpers import PASSWORD, gate_day, log_in
 from tests.outbox.smtp import Handler, SmtpServer, Worker, database_url, wait_for, worker_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -55,23 +53,7 @@ def mail_server():
 
 @pytest.fixture
 def gathering():
-    ensure_reference_data()
-    organiser = UserFactory(email="organiser@example.org", display_name="Orla Organiser", is_staff=True)
-    organiser.groups.add(Group.objects.get(name="Organisers"))
-    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031")
-    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=10)
-    entries = [
-        EntryFactory(
-            session=session,
-            slot=slot,
-            car=VerifiedCarFactory(nickname=nickname, colour=colour(name), register_number=200 + slot),
-        )
-        for slot, (nickname, name) in enumerate(
-            [("Ember", "Valencia Orange Metallic"), ("Frost", "Alpine White"), ("Shadow", "Black Sapphire Metallic")],
-            start=1,
-        )
-    ]
-    return event, session, entries
+    return gate_day(first_register_number=200)
 
 
 def ticket_png(message: email.message.Message) -> bytes:
