@@ -88,16 +88,9 @@ def page(browser, viewport, request):
     context = browser.new_context(viewport=VIEWPORTS[viewport], accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
+    from tests.e2e.helpers import watch_errors
 
-    def on_console(msg):
-        if msg.type != "error":
-            return
-        url = msg.location.get("url", "")
-        errors.append(f"{msg.text} ({url})" if url else msg.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = watch_errors(page)
     yield page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")

@@ -42,6 +42,21 @@ def ensure_reference_data() -> None:
     assert group.permissions.count() == expected
 
 
+def watch_errors(page: Page) -> list[str]:
+    """The list that collects the page's console errors and uncaught exceptions; a test asserts it stays empty."""
+    errors: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type != "error":
+            return
+        url = msg.location.get("url", "")
+        errors.append(f"{msg.text} ({url})" if url else msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
 def colour(name: str) -> Colour:
     return Colour.objects.get(name=name)
 

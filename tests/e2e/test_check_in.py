@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from events.models import Entry
 from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m, write_y4m_clips
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import assert_no_horizontal_overflow, gate_day, log_in
+from tests.e2e.helpers import assert_no_horizontal_overflow, gate_day, log_in, watch_errors
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -29,9 +29,7 @@ def test_scan_a_ticket_with_the_camera_check_in_and_scan_again(browser, live_ser
     request.addfinalizer(camera_browser.close)
     context = camera_browser.new_context(viewport=VIEWPORTS["mobile"], permissions=["camera"])
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    errors = watch_errors(page)
 
     log_in(page, live_server.url, email="organiser@example.org")
     page.goto(f"{live_server.url}/events/{event.slug}/check-in/")
@@ -69,9 +67,7 @@ def test_the_camera_keeps_scanning_from_car_to_car(browser, live_server, gate, t
     request.addfinalizer(camera_browser.close)
     context = camera_browser.new_context(viewport=VIEWPORTS["mobile"], permissions=["camera"])
     page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    errors = watch_errors(page)
     looked_up = []
     page.on(
         "request",

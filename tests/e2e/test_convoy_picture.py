@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data
+from tests.e2e.helpers import assert_no_horizontal_overflow, colour, ensure_reference_data, watch_errors
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -41,9 +41,7 @@ def touch_page(browser, viewport):
     context = browser.new_context(viewport=VIEWPORTS[viewport], has_touch=mobile, is_mobile=mobile)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = watch_errors(page)
     yield page
     context.close()
     assert errors == []

@@ -33,6 +33,7 @@ from tests.e2e.helpers import (
     confirm_address,
     ensure_reference_data,
     jpeg_bytes,
+    watch_errors,
 )
 from tests.factories import (
     CarFactory,
@@ -196,9 +197,7 @@ def page_in(browser, viewport, language):
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale=SAYS[language]["accept"])
     page = context.new_page()
     page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = watch_errors(page)
     yield page
     context.close()
     assert errors == [], f"browser console errors: {errors}"
