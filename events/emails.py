@@ -29,17 +29,18 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(template: str, entry: Entry, *, ticket: bool = False, **extra) -> None:
+def _send(template: str, entry: Entry, *, ticket: bool = False, ticket_image: bytes | None = None, **extra) -> None:
     images = None
     if ticket and entry.has_valid_ticket:
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
-        images = {TICKET_CID: tickets.qr_png(entry.ticket_token)}
+        images = {TICKET_CID: ticket_image or tickets.qr_png(entry.ticket_token)}
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
     send(f"events/email/{template}", to=entry.driver, context=_context(entry, **extra), images=images)
 
 
-def entry_confirmed(entry: Entry) -> None:
-    _send("entry_confirmed", entry, ticket=True)
+def entry_confirmed(entry: Entry, *, ticket_image: bytes | None = None) -> None:
+    """``ticket_image``: the ticket's QR code as PNG (``tickets.qr_png``), if the caller drew it already."""
+    _send("entry_confirmed", entry, ticket=True, ticket_image=ticket_image)
 
 
 def entry_waitlisted(entry: Entry, *, position: int | None) -> None:

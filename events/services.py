@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_update_with_history
 
-from events import emails
+from events import emails, tickets
 from events.models import (
     EntrantMessage,
     EntrantMessageRecipient,
@@ -133,19 +133,19 @@ def entry_create(
     if taken:
         raise EntryError(_("You already have a car signed up for this session."))
 
+    # The entry draws its ticket token now, so that its QR code is drawn before the lock: drawing it takes
+    # longer than all the lock covers, and every sign-up for the session waits while the lock is held. Not for
+    # a session already full (a waitlisted entry has no ticket); if a place frees meanwhile, the confirmation
+    # draws it under the lock.
+    entry = Entry(car=car, driver=driver, requirements_confirmed=requirements_confirmed)
+    ticket_image = tickets.qr_png(entry.ticket_token) if _confirmed_stats(session)[0] < session.capacity else None
     try:
         with transaction.atomic():
             locked = _lock_session(session.pk)
             locked.event = event
             confirmed, top_slot = _confirmed_stats(locked)
-            created = timezone.now()
-            entry = Entry(
-                session=locked,
-                car=car,
-                driver=driver,
-                requirements_confirmed=requirements_confirmed,
-                created=created,
-            )
+            entry.session = locked
+            entry.created = timezone.now()
             if confirmed < locked.capacity:
                 entry.status = Entry.Status.CONFIRMED
                 entry.slot = top_slot + 1
@@ -153,7 +153,7 @@ def entry_create(
                 entry.status = Entry.Status.WAITLISTED
             _audited(entry, by=driver, reason=_("sign-up")).save(force_insert=True)
             if entry.status == Entry.Status.CONFIRMED:
-                emails.entry_confirmed(entry)
+                emails.entry_confirmed(entry, ticket_image=ticket_image)
             else:
                 position = entry.waitlist_position
                 emails.entry_waitlisted(entry, position=position)

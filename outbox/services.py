@@ -43,7 +43,9 @@ def message_queue(*, email: EmailMessage) -> Message:
         status, error = Message.Status.QUEUED, ""
     html = next((content for content, mimetype in getattr(email, "alternatives", []) if mimetype == "text/html"), "")
     headers = {key: str(value) for key, value in email.extra_headers.items() if key != "Message-ID"}
-    with transaction.atomic():
+    # No savepoint: inside the change's transaction an error here rolls the change back anyway; outside one,
+    # this opens the transaction that commits row and job together.
+    with transaction.atomic(savepoint=False):
         message = Message.objects.create(
             message_id=email.extra_headers["Message-ID"],
             from_email=email.from_email,
