@@ -252,3 +252,11 @@ LOGGING = {
 PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
 # "Is this VIN registered?" answers per account and per client address and hour (add-car and claim forms).
 VIN_CHECKS_PER_HOUR = env.int("VIN_CHECKS_PER_HOUR", default=10)
+
+# Housekeeping, once a day by the mail worker (HOUSEKEEPING_CRON; a sixth field counts seconds): finished queue
+# jobs older than QUEUE_JOBS_KEPT_HOURS go (the outbox row stays the record of each mail), VIN-check counters
+# unused for VIN_CHECK_COUNTERS_KEPT_DAYS go (they hold client addresses), and claim evidence that no claim
+# refers to (left by a rolled-back upload) goes.
+HOUSEKEEPING_CRON = env("HOUSEKEEPING_CRON", default="17 3 * * *")
+QUEUE_JOBS_KEPT_HOURS = env.int("QUEUE_JOBS_KEPT_HOURS", default=7 * 24)
+VIN_CHECK_COUNTERS_KEPT = timedelta(days=env.float("VIN_CHECK_COUNTERS_KEPT_DAYS", default=30))

@@ -1,10 +1,11 @@
-"""The outbox's procrastinate tasks: deliver one message; put back the jobs of a worker that died."""
+"""The outbox's procrastinate tasks: deliver one message; put back the jobs of a worker that died; forget
+finished jobs."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import close_old_connections
-from procrastinate import BaseRetryStrategy, RetryDecision
+from procrastinate import BaseRetryStrategy, JobContext, RetryDecision, builtin_tasks
 from procrastinate.contrib.django import app
 
 from outbox import services
@@ -46,3 +47,20 @@ async def retry_stalled_jobs(timestamp: int) -> None:
     )
     for job in stalled:
         await app.job_manager.retry_job(job)
+
+
+@app.periodic(cron=settings.HOUSEKEEPING_CRON)
+@app.task(name="outbox.remove_finished_jobs", queueing_lock="outbox.remove_finished_jobs", pass_context=True)
+async def remove_finished_jobs(context: JobContext, timestamp: int) -> None:
+    """Finished jobs (the periodic ones make two a minute) are deleted after QUEUE_JOBS_KEPT_HOURS.
+
+    procrastinate's own cleanup task; failed jobs go too, since the outbox row keeps every failed mail's
+    error and "Send again" queues a new job.
+    """
+    await builtin_tasks.remove_old_jobs(
+        context,
+        max_hours=settings.QUEUE_JOBS_KEPT_HOURS,
+        remove_failed=True,
+        remove_cancelled=True,
+        remove_aborted=True,
+    )

@@ -169,6 +169,41 @@ def car_unverify(*, car: Car) -> Car:
     return car
 
 
+def vin_check_counters_forget() -> int:
+    """Delete the VIN-check counters nobody used for VIN_CHECK_COUNTERS_KEPT (they hold client addresses)
+    and return how many went. A counter idle for over an hour limits nothing; it is kept that long only for
+    the registrars to see who kept trying."""
+    cutoff = timezone.now() - settings.VIN_CHECK_COUNTERS_KEPT
+    deleted, _per_model = VinCheckCounter.objects.filter(last_check__lt=cutoff).delete()
+    return deleted
+
+
+EVIDENCE_ORPHAN_AGE = datetime.timedelta(hours=1)
+
+
+def claim_evidence_orphans_delete() -> list[str]:
+    """Delete evidence files no claim refers to, older than EVIDENCE_ORPHAN_AGE, and return their names.
+
+    ``claim_create`` writes the photo before its transaction commits; if that transaction rolls back (or the
+    process dies), the file is left with nothing pointing at it. A file younger than an hour may belong to a
+    claim whose transaction has not committed yet, so it stays until the next run.
+    """
+    try:
+        _dirs, files = private_storage.listdir("claims")
+    except FileNotFoundError:
+        return []
+    referenced = set(Claim.objects.exclude(evidence="").values_list("evidence", flat=True))
+    cutoff = timezone.now() - EVIDENCE_ORPHAN_AGE
+    orphans = [
+        name
+        for name in (f"claims/{file}" for file in files)
+        if name not in referenced and private_storage.get_modified_time(name) < cutoff
+    ]
+    for name in orphans:
+        private_storage.delete(name)
+    return orphans
+
+
 def _constraint_name(error: IntegrityError) -> str:
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", "") or ""

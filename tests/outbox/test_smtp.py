@@ -9,41 +9,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from events.services import entry_create
 from outbox.models import Message
 from tests.factories import SessionFactory, owners_with_cars
-from tests.outbox.smtp import SmtpServer, Worker, database_url, silent_server, wait_for, worker_env
+from tests.outbox.smtp import silent_server, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def workers(smtp):
-    """Start workers with ``workers.start()``; all are stopped at the end."""
-    started: list[Worker] = []
-    with connection.cursor() as cursor:
-        # procrastinate's tables are not Django-managed, so a flush between tests leaves jobs behind.
-        cursor.execute("TRUNCATE procrastinate_jobs, procrastinate_periodic_defers, procrastinate_workers CASCADE")
-    env = worker_env(database=database_url(connection.settings_dict), smtp_port=smtp.port)
-
-    class Workers:
-        def start(self, **settings: str) -> Worker:
-            started.append(Worker({**env, **settings}))
-            return started[-1]
-
-    yield Workers()
-    for worker in started:
-        worker.stop()
 
 
 def queue(count: int) -> list[str]:

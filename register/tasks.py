@@ -1,0 +1,28 @@
+"""The register's task for the mail queue's worker: daily housekeeping (HOUSEKEEPING_CRON)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import close_old_connections
+from procrastinate.contrib.django import app
+
+from register import services
+
+logger = logging.getLogger(__name__)
+
+
+@app.periodic(cron=settings.HOUSEKEEPING_CRON)
+@app.task(name="register.housekeeping", queueing_lock="register.housekeeping")
+def housekeeping(timestamp: int) -> None:
+    """Forget idle VIN-check counters and delete claim evidence no claim refers to."""
+    close_old_connections()
+    try:
+        counters = services.vin_check_counters_forget()
+        files = services.claim_evidence_orphans_delete()
+        logger.info(
+            "housekeeping: %d VIN-check counters forgotten, %d orphaned evidence files deleted", counters, len(files)
+        )
+    finally:
+        close_old_connections()
