@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Count, F
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -493,6 +493,64 @@ def entry_audit_rows(entry: Entry) -> list[tuple]:
             )
         previous = record
     return rows
+
+
+def _previous_snapshot(field: str) -> Subquery:
+    """``field`` as the entry's snapshot before this one had it (None for the first snapshot)."""
+    earlier = Entry.history.filter(id=OuterRef("id")).filter(
+        Q(history_date__lt=OuterRef("history_date"))
+        | Q(history_date=OuterRef("history_date"), history_id__lt=OuterRef("history_id"))
+    )
+    return Subquery(earlier.order_by("-history_date", "-history_id").values(field)[:1])
+
+
+@admin.register(Entry.history.model)
+class EntryChangeAdmin(admin.ModelAdmin):
+    """Every entry's changes, newest first, across sessions: what happened while several organisers work.
+
+    The rows are django-simple-history's snapshots of entries, the same ones each entry's change page shows
+    as its audit trail. A row's previous status and slot come from a subquery on the same table, so the page
+    costs the same few queries however many rows it shows. Read-only, like the trail itself.
+    """
+
+    list_display = ["history_date", "entry_link", "session", "change", "history_user", "history_change_reason"]
+    list_display_links = None
+    list_filter = [("session", SessionListFilter), "status"]
+    list_select_related = ["session__event", "car", "history_user"]
+    search_fields = ["car__vin", "car__nickname", "history_change_reason"]
+    date_hierarchy = "history_date"
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(previous_status=_previous_snapshot("status"), previous_slot=_previous_snapshot("slot"))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("entry"), ordering="car__register_number")
+    def entry_link(self, obj):
+        url = reverse("admin:events_entry_change", args=[obj.id], current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url, obj.car)
+
+    @admin.display(description=_("change"))
+    def change(self, obj):
+        changes = []
+        for name in ("status", "slot"):
+            field = Entry._meta.get_field(name)
+            old, new = getattr(obj, f"previous_{name}"), getattr(obj, name)
+            if old != new:
+                changes.append((capfirst(field.verbose_name), _audit_value(field, old), _audit_value(field, new)))
+        return format_html_join("; ", "{}: {} → {}", changes) or "—"
 
 
 @admin.register(Entry)

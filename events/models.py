@@ -206,7 +206,11 @@ class Entry(models.Model):
     # The audit trail: a snapshot per change with who (history_user) and why (history_change_reason),
     # written by the services in the transaction of the change (see "Audit trails" in README.md). The
     # ticket's secrets never change and are not copied into every snapshot.
-    history = HistoricalRecords(excluded_fields=["ticket_token", "ticket_code"])
+    history = HistoricalRecords(
+        excluded_fields=["ticket_token", "ticket_code"],
+        verbose_name=_("entry change"),
+        verbose_name_plural=_("entry changes"),
+    )
     objects = EntryQuerySet.as_manager()
 
     class Meta:

@@ -101,6 +101,8 @@ def admin_pages(site) -> list[str]:
         # An entry's audit trail: the table of changed fields on its page, and the History page.
         f"/admin/events/entry/{entry.pk}/change/",
         f"/admin/events/entry/{entry.pk}/history/",
+        # Every entry's changes, across sessions.
+        "/admin/events/historicalentry/",
     ]
 
 

@@ -71,6 +71,7 @@ def test_organisers_group_has_exactly_the_needed_permissions():
         ("events", "view_session"),
         ("events", "change_entry"),
         ("events", "view_entry"),
+        ("events", "view_historicalentry"),
         ("register", "view_car"),
         ("register", "view_user"),
         ("register", "view_colour"),

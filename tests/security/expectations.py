@@ -188,6 +188,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.event": {"organiser": "lach", "registrar": ""},
     "events.session": {"organiser": "lach", "registrar": ""},
     "events.entry": {"organiser": "lch", "registrar": ""},
+    # Entry changes (the entries' history snapshots across entries): read-only for organisers, like the trail.
+    "events.historicalentry": {"organiser": "lch", "registrar": ""},
     # Sent messages to entrants: read-only, for whoever may change events.
     "events.entrantmessage": {"organiser": "lch", "registrar": ""},
     "outbox.message": {"organiser": "lch", "registrar": "lch"},

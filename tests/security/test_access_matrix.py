@@ -172,6 +172,8 @@ def admin_object(world, label: str):
             return world.hidden_session
         case "events.entry":
             return world.entry
+        case "events.historicalentry":
+            return world.entry.history.first()
         case "events.entrantmessage":
             return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":
