@@ -25,7 +25,7 @@ from events.forms import EntrantMessageForm
 from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
 from events.resources import EntryResource
 from events.services import EntryError
-from register.admin import HistoryAdmin, ReadOnlyTabularInline, for_each_selected, swatch
+from register.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, for_each_selected, swatch
 
 # --- Events -----------------------------------------------------------------------------------------------
 
@@ -505,7 +505,7 @@ def _previous_snapshot(field: str) -> Subquery:
 
 
 @admin.register(Entry.history.model)
-class EntryChangeAdmin(admin.ModelAdmin):
+class EntryChangeAdmin(ReadOnlyAdmin):
     """Every entry's changes, newest first, across sessions: what happened while several organisers work.
 
     The rows are django-simple-history's snapshots of entries, the same ones each entry's change page shows
@@ -527,15 +527,6 @@ class EntryChangeAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(previous_status=_previous_snapshot("status"), previous_slot=_previous_snapshot("slot"))
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("entry"), ordering="car__register_number")
     def entry_link(self, obj):
@@ -776,7 +767,7 @@ class EntrantMessageRecipientInline(ReadOnlyTabularInline):
 
 
 @admin.register(EntrantMessage)
-class EntrantMessageAdmin(admin.ModelAdmin):
+class EntrantMessageAdmin(ReadOnlyAdmin):
     """Sent messages, read-only: they are written from the event's "Message to drivers" page. Whoever may
     change events (organisers) may read them."""
 
@@ -800,12 +791,3 @@ class EntrantMessageAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

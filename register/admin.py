@@ -389,6 +389,19 @@ def photo_preview(photo: CarPhoto):
     )
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the services write and staff only read (view permission): nothing to add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyTabularInline(admin.TabularInline):
     """A history shown beside its object: nothing to add, change or delete there."""
 
