@@ -88,14 +88,14 @@ backup-check: $(VENV)/.installed
 	@$(BIN)/python manage.py db_backup --verify
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
-# and without contention on the session lock, then sign-up latency with a slow vs an instant mail server and
+# and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
 # the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera). BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/roster.py $(BENCH_ARGS)
-	@$(BIN)/python bench/lock_cost.py
+	@$(BIN)/python bench/lock_cost.py --processes
 	@$(BIN)/python bench/mail.py
 	@$(BIN)/python bench/page_weight.py
 	@$(BIN)/python bench/lighthouse.py
