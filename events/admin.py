@@ -163,7 +163,7 @@ class EventAdmin(LabelledDateTimes, admin.ModelAdmin):
         if not self.has_change_permission(request, event):
             raise PermissionDenied
         session_id = request.GET.get("session", "")
-        initial = {"session": int(session_id)} if session_id.isdigit() else {}
+        initial = {"session": int(session_id)} if session_id.isdecimal() else {}
         form = EntrantMessageForm(request.POST or None, event=event, initial=initial)
         recipients = None
         if request.method == "POST" and form.is_valid():

@@ -49,7 +49,7 @@ def search(event: Event, text: str) -> list[Entry]:
         return []
     query = Q(driver__display_name__icontains=text) | Q(car__nickname__icontains=text)
     number = text.lstrip("#").strip()
-    if number.isdigit():
+    if number.isdecimal():
         query |= Q(car__register_number=int(number)) | Q(slot=int(number))
     code = tickets.normalise_code(text)
     if len(code) == tickets.CODE_LENGTH:

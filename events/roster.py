@@ -425,7 +425,7 @@ def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
     text = text.strip()
     number = text.removeprefix("#").strip()
     match = Q(car__nickname__iexact=text) if text else Q(pk__in=[])
-    if number.isdigit() and len(number) < 10:
+    if number.isdecimal() and len(number) < 10:
         match |= Q(car__register_number=int(number))
     entry = (
         Entry.objects.for_roster()

@@ -179,7 +179,7 @@ def _roster_view(query) -> tuple[str | None, int] | None:
         return None
     session = query.get("session")
     page = query.get("page", "1")
-    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdigit() and len(page) < 6):
+    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdecimal() and len(page) < 6):
         return None
     return session, int(page)
 
@@ -213,7 +213,7 @@ def roster(request, slug):
         session_slug, page_text = request.GET.get("session") or None, request.GET.get("page", "1")
         if session_slug is not None and not _ROSTER_SESSION_SLUG.match(session_slug):
             raise Http404
-        if not (page_text.isdigit() and len(page_text) < 6):
+        if not (page_text.isdecimal() and len(page_text) < 6):
             raise Http404
         page = int(page_text)
     form, colour_id = None, None
@@ -337,7 +337,7 @@ def check_in(request, slug):
     code = request.GET.get("code", "")
     entry_id = request.GET.get("entry", "")
     if code or entry_id:
-        found = checkin.find_entry(event, int(entry_id)) if entry_id.isdigit() else checkin.find_ticket(code)
+        found = checkin.find_entry(event, int(entry_id)) if entry_id.isdecimal() else checkin.find_ticket(code)
         context.update(_check_in_result(event, found))
     elif form.is_valid():
         results = checkin.search(event, form.cleaned_data["q"])

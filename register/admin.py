@@ -518,7 +518,7 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         number = search_term.strip().lstrip("#")
-        if number.isdigit():
+        if number.isdecimal():
             queryset |= self.model.objects.filter(register_number=int(number))
         return queryset, may_have_duplicates
 

@@ -132,7 +132,7 @@ def validate_vin(
                 _("Position %(pos)d: the letter %(ch)s is never used in a VIN (I, O and Q are not allowed).")
                 % {"pos": pos, "ch": ch}
             )
-        elif not (ch.isdigit() or ("A" <= ch <= "Z")):
+        elif not ("0" <= ch <= "9" or "A" <= ch <= "Z"):
             errors.append(
                 _("Position %(pos)d: “%(ch)s” is not allowed; use digits and capital letters.")
                 % {"pos": pos, "ch": ch}

@@ -191,6 +191,19 @@ def test_search_nothing_found(organiser_client, session):
     assert "Nothing found in this event." in page
 
 
+@pytest.mark.parametrize("query", [{"q": "²"}, {"q": "#³"}, {"entry": "²"}], ids=["q", "hash", "entry"])
+def test_superscript_digits_are_not_a_number(organiser_client, session, query):
+    # str.isdigit() says yes to "²", int() says no.
+    EntryFactory(session=session, slot=2, car__register_number=2)
+
+    response = organiser_client.get(page_url(session.event, **query))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "checkin-button" not in page
+    assert ("Nothing found in this event." in page) == ("q" in query)
+
+
 def test_result_lists_the_cars_other_entries_of_that_day(organiser_client, session):
     entry = EntryFactory(session=session, slot=1)
     later = SessionFactory(

@@ -95,6 +95,14 @@ def test_session_of_another_event_is_refused(organiser_client, event):
     assert not EntrantMessage.objects.exists()
 
 
+@pytest.mark.parametrize("session", ["²", "abc"])
+def test_message_form_with_a_bad_session_in_the_address_starts_empty(organiser_client, event, session):
+    response = organiser_client.get(url(event), {"session": session})
+
+    assert response.status_code == 200
+    assert response.context["form"]["session"].value() is None
+
+
 def test_message_reaching_nobody_is_refused():
     empty = EventFactory()
 

@@ -319,6 +319,28 @@ def test_unknown_session_or_page_is_404(client, query):
     assert response.status_code == 404
 
 
+# "²" and "³" count as digits to str.isdigit() but int() refuses them.
+@pytest.mark.parametrize(
+    "query",
+    [{"page": "²"}, {"session": "saturday-convoy", "page": "²"}, {"colour": "1", "page": "³"}],
+    ids=["page", "session-page", "colour-page"],
+)
+def test_roster_page_number_that_is_not_a_number_is_404(client, roster_event, query):
+    response = client.get(roster_url(roster_event["event"]), query)
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("text", ["²", "#³"])
+def test_find_my_car_with_a_superscript_digit_says_not_found(client, roster_event, text):
+    response = client.get(roster_url(roster_event["event"]), {"find": text})
+
+    assert response.status_code == 200
+    assert response.context["find_form"].errors["find"] == [
+        f"No car with the register number or nickname “{text}” in this roster."
+    ]
+
+
 def test_roster_shows_colour_breakdown_share_of_built_and_register_comparison(client, roster_event):
     VerifiedCarFactory.create_batch(2, colour=colour("Alpine White"))
     built = RegisteredModel.current().built_total

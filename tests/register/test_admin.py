@@ -210,6 +210,15 @@ def test_car_search_by_register_number(registrar_client):
     assert list(response.context["cl"].result_list) == [car]
 
 
+def test_car_search_by_a_superscript_digit_finds_nothing(registrar_client):
+    VerifiedCarFactory(register_number=2)
+
+    response = registrar_client.get(CAR_LIST, {"q": "#²"})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == []
+
+
 @pytest.mark.parametrize(("flag", "expected"), [("yes", ["flagged"]), ("no", ["clean"])])
 def test_car_check_digit_flag_filter(registrar_client, flag, expected):
     cars = {

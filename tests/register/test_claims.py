@@ -48,6 +48,20 @@ def test_duplicate_vin_shows_error_and_claim_link(client, other_owner, registere
     assert Car.objects.count() == 1
 
 
+def test_same_vin_in_arabic_indic_digits_is_not_a_second_car(client, other_owner, registered_car):
+    client.force_login(other_owner)
+    vin = registered_car.vin[:11] + "".join(chr(0x660 + int(ch)) for ch in registered_car.vin[11:])
+
+    response = client.post("/garage/cars/add/", {"vin": vin, "colour": colour().pk, "market": "DE"})
+
+    assert response.status_code == 200
+    assert (
+        "Position 12: “\u0660” is not allowed; use digits and capital letters."
+        in response.context["form"].errors["vin"]
+    )
+    assert Car.objects.count() == 1
+
+
 def test_claim_page_prefills_vin_from_query(client, other_owner, registered_car):
     client.force_login(other_owner)
 

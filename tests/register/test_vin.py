@@ -47,6 +47,23 @@ def test_each_error_names_the_position(raw, fragment):
     assert any(fragment in error for error in result.errors), result.errors
 
 
+def _arabic_indic(text: str) -> str:
+    return "".join(chr(0x660 + int(ch)) if ch.isascii() and ch.isdigit() else ch for ch in text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "position", "ch"),
+    [(make_vin(5)[:16] + "²", 17, "²"), (make_vin(5)[:11] + _arabic_indic(make_vin(5)[11:]), 12, "\u0660")],
+    ids=["superscript", "arabic-indic"],
+)
+def test_only_ascii_digits_are_vin_digits(raw, position, ch):
+    # str.isdigit() says yes to both; a VIN spelt in other digits would be a second VIN for the same car.
+    result = validate_vin(raw, market="DE")
+
+    assert not result.is_valid
+    assert f"Position {position}: “{ch}” is not allowed; use digits and capital letters." in result.errors
+
+
 def _with_wrong_check_digit(vin: str) -> str:
     wrong = "1" if vin[8] != "1" else "2"
     return vin[:8] + wrong + vin[9:]
