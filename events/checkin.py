@@ -29,10 +29,12 @@ def find_ticket(text: str) -> Entry | None:
     if not text:
         return None
     code = tickets.normalise_code(text)
-    query = Q(ticket_token=text)
+    query = Q()
+    if "\x00" not in text:  # no token has one, and PostgreSQL refuses it in a query
+        query |= Q(ticket_token=text)
     if len(code) == tickets.CODE_LENGTH:
         query |= Q(ticket_code=code)
-    return _entries().filter(query).first()
+    return _entries().filter(query).first() if query else None
 
 
 def find_entry(event: Event, pk: int) -> Entry | None:

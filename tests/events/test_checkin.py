@@ -154,6 +154,16 @@ def test_unknown_code_is_refused(organiser_client, session):
     assert "No ticket matches this code." in page
 
 
+@pytest.mark.parametrize("code", ["\x00", "ABCD\x00EFGH", "x" * 5000])
+def test_a_code_no_ticket_can_have_is_refused(organiser_client, session, code):
+    EntryFactory(session=session, slot=1)
+
+    response = organiser_client.get(page_url(session.event, code=code))
+
+    assert response.status_code == 200
+    assert "No ticket matches this code." in response.content.decode()
+
+
 @pytest.mark.parametrize("by", ["register", "hash", "slot", "name", "nickname"])
 def test_search_by_register_number_slot_or_name(organiser_client, session, by):
     EntryFactory(
