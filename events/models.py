@@ -249,6 +249,11 @@ class Entry(models.Model):
         return self.status in (self.Status.CONFIRMED, self.Status.WAITLISTED)
 
     @property
+    def can_be_cancelled(self) -> bool:
+        """Active and its session not over (``services.entry_cancel`` refuses the rest)."""
+        return self.is_active and self.session.ends_at > timezone.now()
+
+    @property
     def has_valid_ticket(self) -> bool:
         """Only a confirmed entry's ticket lets a car in."""
         return self.status == self.Status.CONFIRMED

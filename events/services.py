@@ -174,9 +174,9 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
     """Cancel an entry; the entry is kept, its slot freed, and the first waitlisted car promoted.
 
     Rules: only the driver, the car's owner or an organiser (staff with the change-entry permission) may
-    cancel; an entry is cancelled once. In the same locked transaction the freed place goes to the head
-    of the waitlist with the next slot number; the other slots stay as they are until an organiser
-    renumbers.
+    cancel; an entry is cancelled once, and only until its session ends. In the same locked transaction the
+    freed place goes to the head of the waitlist with the next slot number; the other slots stay as they are
+    until an organiser renumbers.
     """
     if by is None or not (by.pk in (entry.driver_id, entry.car.owner_id) or is_organiser(by)):
         raise EntryError(_("You can only cancel your own entries."))
@@ -203,6 +203,9 @@ def _cancel(entry: Entry, *, by: User | None, reason: str, by_organiser: bool = 
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
+    if session.ends_at <= timezone.now():
+        # The car's history now (Entry.objects.not_over); a freed place would promote a car into the past.
+        raise EntryError(_("This session is over: its entries can no longer be cancelled."))
     entry.status = Entry.Status.CANCELLED
     entry.slot = None
     entry.cancelled_at = timezone.now()

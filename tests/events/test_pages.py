@@ -415,6 +415,31 @@ def test_cancel_twice_is_an_error_message(client, owner):
     assert messages_of(response) == ["This entry is already cancelled."]
 
 
+def test_entry_of_a_session_that_is_over_offers_no_cancel_and_refuses_one(client, owner):
+    ended = timezone.now() - datetime.timedelta(days=1)
+    entry = EntryFactory(
+        car=VerifiedCarFactory(owner=owner),
+        session__event__starts_on=ended.date(),
+        session__starts_at=ended - datetime.timedelta(hours=1),
+        session__ends_at=ended,
+        slot=1,
+    )
+    client.force_login(owner)
+    cancel_url = reverse("events:entry_cancel", args=[entry.pk])
+
+    listed = client.get(reverse("events:my_entries"))
+    asked = client.get(cancel_url)
+    posted = client.post(cancel_url)
+
+    assert list(listed.context["entries"]) == [entry]
+    assert cancel_url not in listed.content.decode()
+    assert "Yes, cancel my entry" not in asked.content.decode()
+    assert "This session is over: its entries can no longer be cancelled." in asked.content.decode()
+    assert messages_of(posted) == ["This session is over: its entries can no longer be cancelled."]
+    entry.refresh_from_db()
+    assert (entry.status, entry.slot) == (Entry.Status.CONFIRMED, 1)
+
+
 def test_cancel_other_users_entry_is_404(client, owner, other_owner):
     entry = EntryFactory(car=VerifiedCarFactory(owner=other_owner))
     client.force_login(owner)

@@ -309,6 +309,24 @@ def test_entry_cancel_twice_refused():
     assert changes(mine).count(("status", "confirmed", "cancelled")) == 1
 
 
+@pytest.mark.parametrize("who", ["driver", "organiser"])
+def test_entry_cancel_of_a_session_that_is_over_refused_and_nobody_promoted(who):
+    # Entry.objects.not_over(): what a person may still cancel or be cancelled from. An entry of a session
+    # that has ended is the car's history; cancelling it would also "promote" a waiting car into the past.
+    ended = timezone.now() - datetime.timedelta(hours=1)
+    session = SessionFactory(capacity=1, starts_at=ended - datetime.timedelta(hours=2), ends_at=ended)
+    mine = entry(session, slot=1)
+    waiting = entry(session, status=Entry.Status.WAITLISTED, minutes=5)
+    by = {"driver": mine.driver, "organiser": organiser()}[who]
+
+    with pytest.raises(EntryError, match="This session is over: its entries can no longer be cancelled."):
+        entry_cancel(entry=mine, by=by)
+
+    mine.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (mine.status, mine.slot, waiting.status) == (Entry.Status.CONFIRMED, 1, Entry.Status.WAITLISTED)
+
+
 @pytest.mark.parametrize("who", ["stranger", "staff-without-permission", "anonymous"])
 def test_entry_cancel_by_someone_else_refused(who):
     session = SessionFactory()
