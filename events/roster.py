@@ -120,7 +120,7 @@ def car_name(entry: Entry) -> str:
     """What the picture says about a car: slot, register number, nickname, colour."""
     car = entry.car
     parts = [_("Slot %(slot)s") % {"slot": entry.slot or "–"}]
-    parts.append(f"#{car.register_number}" if car.register_number else _("pending"))
+    parts.append(f"#{car.public_register_number}" if car.public_register_number else _("pending"))
     if car.nickname:
         parts.append(f"“{car.nickname}”")
     parts.append(car.colour_label)
@@ -314,7 +314,7 @@ def entry_row(entry: Entry) -> dict:
     car = entry.car
     return {
         "slot": entry.slot,
-        "register_number": car.register_number,
+        "register_number": car.public_register_number,
         "vin_masked": car.vin_masked,
         "colour": car.colour.name,
         "paint_code": car.colour.paint_code,
@@ -426,7 +426,7 @@ def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
     number = text.removeprefix("#").strip()
     match = Q(car__nickname__iexact=text) if text else Q(pk__in=[])
     if number.isdecimal() and len(number) < 10:
-        match |= Q(car__register_number=int(number))
+        match |= Q(car__register_number=int(number), car__status=Car.Status.VERIFIED)
     entry = (
         Entry.objects.for_roster()
         .filter(match, session__event=event)

@@ -272,6 +272,12 @@ class Car(models.Model):
         return reverse("register:car_detail", args=[self.register_number])
 
     @property
+    def public_register_number(self) -> int | None:
+        """The register number public pages name the car by: a verified car's only (``car_unverify`` keeps the
+        number with a car set back to pending, whose own page is then a 404)."""
+        return self.register_number if self.status == self.Status.VERIFIED else None
+
+    @property
     def vin_masked(self) -> str:
         """First 6 and last 4 characters: enough to recognise, not to clone."""
         return f"{self.vin[:6]}•••••••{self.vin[-4:]}"

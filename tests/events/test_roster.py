@@ -19,6 +19,7 @@ from django.utils import timezone
 from events import services
 from events.models import Entry
 from register.models import Car, CarPhoto, Colour, RegisteredModel, User
+from register.services import car_unverify
 from tests.factories import (
     EntryFactory,
     EventFactory,
@@ -193,6 +194,29 @@ def test_roster_draws_the_convoy_with_pace_car_first(client, roster_event):
     assert 'fill="#E2611B"' in svg
     assert 'role="group"' in svg
     assert '<desc id="convoy-desc-' in svg
+
+
+def test_a_car_set_back_to_pending_shows_as_pending_everywhere_on_the_roster(client, roster_event):
+    # car_unverify keeps the register number with the car, but the public pages only name verified cars by
+    # it (the car's own page is a 404): the list says "pending", so must the picture, the exports and find.
+    white = roster_event["cars"][1]
+    car_unverify(car=white)
+    event = roster_event["event"]
+
+    html = client.get(roster_url(event)).content.decode()
+    exported = client.get(roster_url(event, "events:roster_json")).json()
+    rows = list(csv.DictReader(io.StringIO(client.get(roster_url(event, "events:roster_csv")).content.decode())))
+    found = client.get(roster_url(event), {"find": "12"})
+
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "<title>Slot 2, pending, Alpine White</title>" in svg
+    assert "#12" not in html
+    assert [e["register_number"] for e in exported["sessions"][0]["entries"]] == [7, None, None]
+    assert [r["register_number"] for r in rows] == ["7", "", ""]
+    assert found.status_code == 200
+    assert found.context["find_form"].errors["find"] == [
+        "No car with the register number or nickname “12” in this roster."
+    ]
 
 
 def test_convoy_slot_numbers_contrast_with_the_paint():
