@@ -103,7 +103,8 @@ def entry_create(
 
     Rules: registration of the event is open at ``now``; only the car's owner signs it up; the session's
     requirements are confirmed when it has any; a car and a driver have at most one active entry per
-    session. Under the session lock: below capacity the entry is confirmed with the next slot number
+    session. The owner is checked again under the car's lock (the one claim_approve takes first), then under
+    the session lock: below capacity the entry is confirmed with the next slot number
     (max + 1), otherwise it joins the end of the waitlist. Pending (unverified) cars may sign up:
     registrars verify them before the event.
 
@@ -141,6 +142,11 @@ def entry_create(
     ticket_image = tickets.qr_png(entry.ticket_token) if _confirmed_stats(session)[0] < session.capacity else None
     try:
         with transaction.atomic():
+            # The owner as committed, under the car's lock: claim_approve holds it (then the sessions) while it
+            # moves the car and cancels its entries, so a sign-up by the previous owner cannot slip in beside.
+            owner_id = Car.objects.select_for_update(no_key=True).values_list("owner_id", flat=True).get(pk=car.pk)
+            if owner_id != driver.pk:
+                raise EntryError(_("You can only sign up your own car."))
             locked = _lock_session(session.pk)
             locked.event = event
             confirmed, top_slot = _confirmed_stats(locked)

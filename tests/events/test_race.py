@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -20,8 +21,9 @@ from events import services
 from events.models import Entry, Session
 from events.services import EntryError, entry_cancel, entry_create
 from outbox.models import Message
+from register.models import Car
 from tests.audit import entry_changes
-from tests.factories import CarFactory, EventFactory, SessionFactory, owners_with_cars
+from tests.factories import CarFactory, EventFactory, SessionFactory, UserFactory, owners_with_cars
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -127,6 +129,52 @@ def test_simultaneous_signups_of_one_driver_with_two_cars_create_one_entry():
     [refused] = [r for r in results if not isinstance(r, Entry)]
     assert (type(refused), str(refused)) == (EntryError, "You already have a car signed up for this session.")
     assert Entry.objects.filter(session=session).count() == 1
+
+
+def test_sign_up_while_the_car_changes_owner_leaves_no_entry_of_the_previous_owner():
+    """claim_approve cancels the car's entries; a sign-up by the previous owner that read the car before the
+    approval committed must not slip in beside it (both lock the car first, then the session)."""
+    from register.models import Claim
+    from register.services import claim_approve
+
+    [car] = owners_with_cars(1)
+    previous_owner, session = car.owner, SessionFactory(capacity=PLACES)
+    claim = Claim.objects.create(car=car, claimant=UserFactory())
+    approved, go = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def approve() -> None:
+        try:
+            with transaction.atomic():
+                claim_approve(claim=claim)
+                approved.set()
+                go.wait(timeout=10)  # the approval's transaction stays open while the sign-up runs
+        finally:
+            approved.set()
+            connection.close()
+
+    def sign_up() -> None:
+        try:
+            approved.wait(timeout=10)
+            results["signup"] = entry_create(session=session, car=Car.objects.get(pk=car.pk), driver=previous_owner)
+        except Exception as error:  # noqa: BLE001 - asserted on below
+            results["signup"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=sign_up)]
+    for thread in threads:
+        thread.start()
+    approved.wait(timeout=10)
+    time.sleep(0.5)  # the sign-up reaches the car's lock (or, without it, commits its entry)
+    go.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    car.refresh_from_db()
+    assert car.owner == claim.claimant
+    assert list(Entry.objects.active().filter(car=car)) == []
+    assert (type(results["signup"]), str(results["signup"])) == (EntryError, "You can only sign up your own car.")
 
 
 def test_race_without_the_lock_breaks_capacity_or_slots(monkeypatch):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from PIL import Image
 
 from events.models import Entry
-from events.services import entry_create
+from events.services import EntryError, entry_create
 from register.models import Car, Claim, Ownership
 from register.services import car_register, claim_approve, claim_create
 from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory, colour, make_vin
@@ -182,3 +182,16 @@ def test_approved_claim_cancels_the_previous_owners_upcoming_entries_and_tells_b
     # The new owner can sign the car up again.
     registered_car.refresh_from_db()
     assert entry_create(session=SessionFactory(), car=registered_car, driver=other_owner).driver == other_owner
+
+
+def test_sign_up_with_a_car_read_before_its_claim_was_approved_is_refused(owner, other_owner):
+    # The sign-up form read the car as the owner's; the approval moved it before the service ran.
+    car = VerifiedCarFactory(owner=owner)
+    read_by_the_form = Car.objects.get(pk=car.pk)
+    claim_approve(claim=Claim.objects.create(car=car, claimant=other_owner))
+    session = SessionFactory()
+
+    with pytest.raises(EntryError, match="You can only sign up your own car."):
+        entry_create(session=session, car=read_by_the_form, driver=owner)
+
+    assert not Entry.objects.filter(session=session).exists()
