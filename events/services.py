@@ -573,7 +573,9 @@ def notices_send_due(*, now: datetime.datetime | None = None) -> int:
     """
     now = now or timezone.now()
     due = list(
-        PendingNotice.objects.select_for_update(skip_locked=True)
+        # of=self: only the notices are this task's to lock; a locked driver or event row must neither skip a
+        # notice nor be held against sign-ups while the emails are written.
+        PendingNotice.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(send_after__lte=now)
         .select_related("driver", "event")
     )

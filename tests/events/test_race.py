@@ -7,6 +7,7 @@ tests would notice if the lock went missing.
 
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 import time
@@ -16,14 +17,15 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from events import services
-from events.models import Entry, Session
+from events.models import Entry, PendingNotice, Session
 from events.services import EntryError, entry_cancel, entry_create
 from outbox.models import Message
 from register.models import Car
 from tests.audit import entry_changes
-from tests.factories import CarFactory, EventFactory, SessionFactory, UserFactory, owners_with_cars
+from tests.factories import CarFactory, EntryFactory, EventFactory, SessionFactory, UserFactory, owners_with_cars
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -175,6 +177,42 @@ def test_sign_up_while_the_car_changes_owner_leaves_no_entry_of_the_previous_own
     assert car.owner == claim.claimant
     assert list(Entry.objects.active().filter(car=car)) == []
     assert (type(results["signup"]), str(results["signup"])) == (EntryError, "You can only sign up your own car.")
+
+
+def test_a_due_notice_is_sent_while_its_drivers_account_row_is_locked():
+    """The notice task takes its notices with SKIP LOCKED; only the notice rows are its to lock. Locking the
+    joined driver and event rows too skipped a notice whenever its driver's row was being written (a profile
+    saved, a sign-up's key lock) and held sign-ups of that driver while the emails were written."""
+    from register.models import User
+
+    event = EventFactory(roster_published=True)
+    entry = EntryFactory(session=SessionFactory(event=event), slot=1)
+    PendingNotice.objects.create(
+        driver=entry.driver, event=event, send_after=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    locked, done = threading.Event(), threading.Event()
+
+    def hold_the_drivers_row() -> None:
+        try:
+            with transaction.atomic():
+                User.objects.select_for_update().get(pk=entry.driver_id)
+                locked.set()
+                done.wait(timeout=10)
+        finally:
+            locked.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_drivers_row)
+    holder.start()
+    locked.wait(timeout=10)
+    try:
+        sent = services.notices_send_due()
+    finally:
+        done.set()
+        holder.join(timeout=30)
+
+    assert sent == 1
+    assert not PendingNotice.objects.exists()
 
 
 def test_race_without_the_lock_breaks_capacity_or_slots(monkeypatch):
