@@ -117,6 +117,11 @@ class Session(models.Model):
         return f"{self.event.name} — {self.name}"
 
     @property
+    def has_started(self) -> bool:
+        """Under way or over: it takes no more sign-ups (``services.entry_create``)."""
+        return self.starts_at <= timezone.now()
+
+    @property
     def places_left(self) -> int:
         """Needs ``with_counts()``."""
         return max(self.capacity - self.confirmed_count, 0)

@@ -101,15 +101,15 @@ def entry_create(
 ) -> Entry:
     """Sign ``car`` up for ``session``, driven by its owner.
 
-    Rules: registration of the event is open at ``now``; only the car's owner signs it up; the session's
-    requirements are confirmed when it has any; a car and a driver have at most one active entry per
-    session. The owner is checked again under the car's lock (the one claim_approve takes first), then under
-    the session lock: below capacity the entry is confirmed with the next slot number
-    (max + 1), otherwise it joins the end of the waitlist. Pending (unverified) cars may sign up:
+    Rules: registration of the event is open and the session has not started at ``now``; only the car's
+    owner signs it up; the session's requirements are confirmed when it has any; a car and a driver have at
+    most one active entry per session. The owner is checked again under the car's lock (the one
+    claim_approve takes first), then under the session lock: below capacity the entry is confirmed with the
+    next slot number (max + 1), otherwise it joins the end of the waitlist. Pending (unverified) cars may sign up:
     registrars verify them before the event.
 
-    ``now`` is only the moment the registration window is checked against; the sign-up time is the real
-    time the entry is written.
+    ``now`` is only the moment the registration window and the session's start are checked against; the
+    sign-up time is the real time the entry is written.
     """
     event = session.event
     now = now or timezone.now()
@@ -120,6 +120,9 @@ def entry_create(
         )
     if not event.registration_is_open(now):
         raise EntryError(_("Registration for this event has closed."))
+    if session.starts_at <= now:
+        # Registration may stay open over a gathering's days: a session under way takes nobody new.
+        raise EntryError(_("This session has already started: it takes no more sign-ups."))
     if driver is None or car.owner_id is None or car.owner_id != driver.pk:
         raise EntryError(_("You can only sign up your own car."))
     if session.requirements.strip() and not requirements_confirmed:

@@ -57,7 +57,7 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
         if session.pk in bound_forms:
             # A rejected POST: show its errors next to the fields, whatever else the page would show.
             session.signup_form = bound_forms[session.pk]
-        elif registration_open and has_cars and session.my_entry is None:
+        elif registration_open and has_cars and session.my_entry is None and not session.has_started:
             session.signup_form = SignupForm(user=request.user, session=session)
     return render(
         request,

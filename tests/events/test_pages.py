@@ -221,6 +221,32 @@ def test_signup_window_closed_is_an_error_message(client, owner):
     assert not Entry.objects.exists()
 
 
+def test_session_that_has_started_offers_no_form_and_refuses_a_sign_up(client, owner):
+    # Registration may stay open over a gathering's days; a session already under way takes nobody new.
+    car = VerifiedCarFactory(owner=owner)
+    now = timezone.now()
+    event = EventFactory(starts_on=now.date(), registration_closes=now + datetime.timedelta(days=2))
+    started = SessionFactory(
+        event=event,
+        requirements="",
+        starts_at=now - datetime.timedelta(minutes=5),
+        ends_at=now + datetime.timedelta(hours=1),
+    )
+    later = SessionFactory(event=event, requirements="", starts_at=now + datetime.timedelta(hours=3))
+    client.force_login(owner)
+
+    page = client.get(event.get_absolute_url())
+    response = client.post(signup_url(started), {"car": car.pk})
+
+    forms = {s.pk: s.signup_form for s in page.context["sessions"]}
+    assert forms[started.pk] is None
+    assert forms[later.pk] is not None
+    assert "This session has already started: it takes no more sign-ups." in page.content.decode()
+    assert response["Location"] == event.get_absolute_url()
+    assert messages_of(response) == ["This session has already started: it takes no more sign-ups."]
+    assert not Entry.objects.exists()
+
+
 def test_signup_twice_is_an_error_message(client, owner):
     car = VerifiedCarFactory(owner=owner)
     session = SessionFactory(requirements="")
