@@ -61,6 +61,16 @@ def _confirmed_stats(session: Session) -> tuple[int, int]:
     return stats["count"], stats["top"] or 0
 
 
+def _signup_stats(session: Session) -> tuple[int, int, bool]:
+    """(confirmed entries, highest slot in use, anyone waitlisted) in one query: what a sign-up decides by."""
+    stats = Entry.objects.filter(session=session).aggregate(
+        count=Count("pk", filter=Q(status=Entry.Status.CONFIRMED)),
+        top=Max("slot"),  # only confirmed entries have slots (entry_only_confirmed_have_slots)
+        waiting=Count("pk", filter=Q(status=Entry.Status.WAITLISTED)),
+    )
+    return stats["count"], stats["top"] or 0, bool(stats["waiting"])
+
+
 # --- audit -----------------------------------------------------------------------------------------------
 
 
@@ -104,9 +114,10 @@ def entry_create(
     Rules: registration of the event is open and the session has not started at ``now``; only the car's
     owner signs it up; the session's requirements are confirmed when it has any; a car and a driver have at
     most one active entry per session. The owner is checked again under the car's lock (the one
-    claim_approve takes first), then under the session lock: below capacity the entry is confirmed with the
-    next slot number (max + 1), otherwise it joins the end of the waitlist. Pending (unverified) cars may sign up:
-    registrars verify them before the event.
+    claim_approve takes first), then under the session lock: below capacity and with nobody waiting the
+    entry is confirmed with the next slot number (max + 1), otherwise it joins the end of the waitlist (a place
+    freed while cars wait is theirs: ``waitlist_promote`` or the organiser fills it). Pending (unverified)
+    cars may sign up: registrars verify them before the event.
 
     ``now`` is only the moment the registration window and the session's start are checked against; the
     sign-up time is the real time the entry is written.
@@ -142,7 +153,8 @@ def entry_create(
     # a session already full (a waitlisted entry has no ticket); if a place frees meanwhile, the confirmation
     # draws it under the lock.
     entry = Entry(car=car, driver=driver, requirements_confirmed=requirements_confirmed)
-    ticket_image = tickets.qr_png(entry.ticket_token) if _confirmed_stats(session)[0] < session.capacity else None
+    confirmed, _top_slot, anyone_waiting = _signup_stats(session)
+    ticket_image = tickets.qr_png(entry.ticket_token) if confirmed < session.capacity and not anyone_waiting else None
     try:
         with transaction.atomic():
             # The owner as committed, under the car's lock: claim_approve holds it (then the sessions) while it
@@ -152,10 +164,10 @@ def entry_create(
                 raise EntryError(_("You can only sign up your own car."))
             locked = _lock_session(session.pk)
             locked.event = event
-            confirmed, top_slot = _confirmed_stats(locked)
+            confirmed, top_slot, anyone_waiting = _signup_stats(locked)
             entry.session = locked
             entry.created = timezone.now()
-            if confirmed < locked.capacity:
+            if confirmed < locked.capacity and not anyone_waiting:
                 entry.status = Entry.Status.CONFIRMED
                 entry.slot = top_slot + 1
             else:

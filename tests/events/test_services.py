@@ -503,6 +503,23 @@ def test_entry_move_to_waitlist_frees_slot_and_keeps_signup_place():
     assert changes(early) == [("status", "confirmed", "waitlisted"), ("slot", "1", "")]
 
 
+def test_a_new_sign_up_does_not_take_a_free_place_from_cars_already_waiting():
+    # The place moving a car to the waitlist frees is the organiser's to fill (or waitlist_promote's, in
+    # sign-up order); a car signing up later joins the end of the waitlist, behind the cars waiting.
+    session = SessionFactory(capacity=1)
+    first = entry(session, slot=1, minutes=0)
+    waiting = entry(session, status=Entry.Status.WAITLISTED, minutes=5)
+    entry_move_to_waitlist(entry=first, by=organiser())
+
+    late = signup(session, VerifiedCarFactory())
+
+    assert (late.status, late.slot, late.waitlist_position) == (Entry.Status.WAITLISTED, None, 3)
+    assert Entry.objects.confirmed().filter(session=session).count() == 0
+    assert [e.pk for e in waitlist_promote(session=session)] == [first.pk]
+    waiting.refresh_from_db()
+    assert waiting.waitlist_position == 1
+
+
 def test_entry_move_to_waitlist_of_waitlisted_entry_refused():
     session = SessionFactory(capacity=1)
     waiting = entry(session, status=Entry.Status.WAITLISTED)
