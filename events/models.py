@@ -123,7 +123,10 @@ class Session(models.Model):
 
     @property
     def places_left(self) -> int:
-        """Needs ``with_counts()``."""
+        """Places a new sign-up could take; none while cars wait (a freed place is theirs, see
+        ``services.entry_create``). Needs ``with_counts()``."""
+        if self.waitlist_count:
+            return 0
         return max(self.capacity - self.confirmed_count, 0)
 
 

@@ -49,7 +49,8 @@ def make_world(cars: int = 3, events: int = 1) -> dict:
     nordschleife = SessionFactory(event=upcoming[0], name="Nordschleife convoy", capacity=10)
     SessionFactory(event=upcoming[0], name="GP circuit", capacity=4)
     EntryFactory.create_batch(3, session=nordschleife)
-    EntryFactory(session=nordschleife, status=Entry.Status.WAITLISTED, slot=None)
+    # Takes no place (a waitlisted car would: a place freed while cars wait is theirs).
+    EntryFactory(session=nordschleife, status=Entry.Status.CANCELLED, slot=None)
     return {"past": past, "next": upcoming[0]}
 
 

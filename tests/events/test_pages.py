@@ -92,6 +92,17 @@ def test_event_page_shows_one_place_left_in_singular(client):
     assert "1 of 2 place left" in response.content.decode()
 
 
+def test_event_page_shows_no_place_left_while_cars_wait_for_a_freed_one(client):
+    # A place freed while cars wait is theirs (services.entry_create): a newcomer would join the waitlist.
+    session = SessionFactory(capacity=2)
+    EntryFactory(session=session)
+    EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None)
+
+    response = client.get(session.event.get_absolute_url())
+
+    assert "0 of 2 places left · 1 on the waitlist" in " ".join(response.content.decode().split())
+
+
 def test_event_page_shows_session_times_in_berlin_time(client):
     event = EventFactory(starts_on=datetime.date(2031, 9, 20), ends_on=datetime.date(2031, 9, 21))
     SessionFactory(event=event, starts_at=datetime.datetime(2031, 9, 20, 7, 30, tzinfo=datetime.UTC))
