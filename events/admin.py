@@ -25,7 +25,7 @@ from events.forms import EntrantMessageForm
 from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
 from events.resources import EntryResource
 from events.services import EntryError
-from register.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, for_each_selected, swatch
+from register.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, admin_pk, for_each_selected, swatch
 
 # --- Events -----------------------------------------------------------------------------------------------
 
@@ -215,7 +215,10 @@ class EventAdmin(LabelledDateTimes, admin.ModelAdmin):
         return self._roster_confirm_page(request, [event], publish=publish, from_list=False)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        sessions = list(Session.objects.filter(event_id=object_id).with_counts().order_by("starts_at", "pk"))
+        pk = admin_pk(Event, object_id)  # not a number: Django's own view says the event does not exist
+        sessions = (
+            [] if pk is None else list(Session.objects.filter(event_id=pk).with_counts().order_by("starts_at", "pk"))
+        )
         extra_context = {**(extra_context or {}), "day_sessions": sessions}
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, IntegerField, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpResponseRedirect
@@ -57,6 +57,15 @@ from register.services import (
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
 
 
+def admin_pk(model, object_id: str):
+    """The primary key an admin URL's ``object_id`` names, or None when it cannot be one (``abc``): Django's
+    own views take that for a missing object; a query with it would raise."""
+    try:
+        return model._meta.pk.to_python(unquote(object_id))
+    except ValidationError:
+        return None
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """django-simple-history's admin, with its history form closed to writers without change permission.
 
@@ -66,6 +75,12 @@ class HistoryAdmin(SimpleHistoryAdmin):
     ``SIMPLE_HISTORY_ENFORCE_HISTORY_MODEL_PERMISSIONS``). Every admin with history uses this class
     (``tests/security/test_admin_history.py`` checks that).
     """
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The library filters the history by the raw id: a URL's "abc" would be a 500.
+        if admin_pk(self.model, object_id) is None:
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):

@@ -134,6 +134,31 @@ def test_admin_action_post_for_staff_without_group_is_forbidden_and_changes_noth
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/events/event/abc/change/", "/admin/events/event/%C2%B2/change/"],
+    ids=["letters", "superscript"],
+)
+def test_event_change_page_of_an_id_that_is_not_a_number_says_it_does_not_exist(organiser_client, path):
+    response = organiser_client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/events/entry/abc/history/",
+        "/admin/events/entry/history/1/history/",
+        "/admin/register/car/%C2%B2/history/",
+    ],
+    ids=["entry", "entry-nested", "car"],
+)
+def test_history_page_of_an_id_that_is_not_a_number_is_404(organiser_client, path):
+    assert organiser_client.get(path).status_code == 404
+
+
 def test_entry_changelist_shows_slot_order_with_swatch_market_and_driver(organiser_client, session):
     white = VerifiedCarFactory(colour=colour("Alpine White"), market="GB", nickname="Snowy", register_number=7)
     orange = VerifiedCarFactory(register_number=3, nickname="Tango")
