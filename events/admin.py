@@ -516,7 +516,7 @@ class EntryChangeAdmin(ReadOnlyAdmin):
     costs the same few queries however many rows it shows. Read-only, like the trail itself.
     """
 
-    list_display = ["history_date", "entry_link", "session", "change", "history_user", "history_change_reason"]
+    list_display = ["changed_at", "entry_link", "session", "change", "changed_by", "reason"]
     list_display_links = None
     list_filter = [("session", SessionListFilter), "status"]
     list_select_related = ["session__event", "car", "history_user"]
@@ -530,6 +530,20 @@ class EntryChangeAdmin(ReadOnlyAdmin):
             .get_queryset(request)
             .annotate(previous_status=_previous_snapshot("status"), previous_slot=_previous_snapshot("slot"))
         )
+
+    # django-simple-history's own columns have untranslated names ("History date"); these carry the names the
+    # entry page's audit trail uses.
+    @admin.display(description=_("when"), ordering="history_date")
+    def changed_at(self, obj):
+        return obj.history_date
+
+    @admin.display(description=_("user"), ordering="history_user")
+    def changed_by(self, obj):
+        return obj.history_user
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return obj.history_change_reason
 
     @admin.display(description=_("entry"), ordering="car__register_number")
     def entry_link(self, obj):

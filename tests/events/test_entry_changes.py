@@ -121,4 +121,9 @@ def test_the_list_speaks_the_organisers_language(organiser_client, organiser, se
 
     html = response.content.decode()
     assert "Änderungen an Anmeldungen" in html
+    table = html[html.index('<table id="result_list"') :]
+    head = table[: table.index("</thead>")]
+    assert "History" not in head  # django-simple-history's own column names are English only
+    for column in ("Zeitpunkt", "Anmeldung", "Turn", "Änderung", "Benutzer", "Grund"):
+        assert column in head
     assert "Status: — → Bestätigt" in " ".join(rows(response)[0])
