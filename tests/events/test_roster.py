@@ -391,6 +391,10 @@ def test_roster_shows_colour_breakdown_share_of_built_and_register_comparison(cl
         "Alpine White": (1, 3),
         "Black Sapphire Metallic": (1, 0),
     }
+    # A share keeps its per cent sign: on a phone "55 (44,7 %)" broke before the "%)".
+    assert "Alpine White: 1 (33.3&nbsp;%)" in html
+    assert '<td class="text-end">1 (33.3&nbsp;%)</td>' in html
+    assert " %)" not in html
 
 
 def test_roster_colour_filter_without_javascript(client, roster_event):
