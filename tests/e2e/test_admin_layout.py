@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import PASSWORD, ensure_reference_data
@@ -17,6 +18,20 @@ WIDEST = """() => {
     .filter(el => el.getClientRects().length)
     .map(el => el.getBoundingClientRect().right));
   return [document.documentElement.scrollWidth, Math.ceil(right), window.innerWidth];
+}"""
+
+# The object tools (buttons) that lie over the text of the page's title or the object's name.
+TOOLS_OVER_TITLE = """() => {
+  const text = [];
+  for (const heading of document.querySelectorAll('#content > h1, #content > h2')) {
+    const range = document.createRange();
+    range.selectNodeContents(heading);
+    text.push(...range.getClientRects());
+  }
+  return Array.from(document.querySelectorAll('.object-tools a')).filter(a => {
+    const r = a.getBoundingClientRect();
+    return text.some(t => r.left < t.right && r.right > t.left && r.top < t.bottom && r.bottom > t.top);
+  }).map(a => a.innerText);
 }"""
 
 
@@ -45,4 +60,13 @@ def test_event_page_and_events_list_fit_1280(browser, live_server):
     for index in range(headers.count()):
         box = headers.nth(index).bounding_box()
         assert box["x"] + box["width"] <= VIEWPORTS["desktop"]["width"], headers.nth(index).inner_text()
+
+    # In German the event's five tools take two rows; none of them may cover the event's name.
+    event.roster_published = True
+    event.save()
+    organiser.language = "de"
+    organiser.save()
+    page.goto(f"{live_server.url}/admin/events/event/{event.pk}/change/")
+    expect(page.locator(".object-tools")).to_contain_text("Veröffentlichung der Starterliste zurücknehmen")
+    assert page.evaluate(TOOLS_OVER_TITLE) == []
     context.close()
