@@ -47,6 +47,14 @@ class AccountAdapter(DefaultAccountAdapter):
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
 
+    def login(self, request, user) -> None:
+        # The login page was in the browser's language; from here on, as on every later page, the
+        # person's saved one, so that "Signed in as …" is written in it.
+        super().login(request, user)
+        language = user_language(user)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+
     def format_email_subject(self, subject: str) -> str:
         # The register's name in the mail's language ("1er M Register"), like our own emails.
         return f"[{translation.gettext('1M Register')}] {subject}"

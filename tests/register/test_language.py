@@ -64,6 +64,22 @@ def test_logged_in_persons_saved_language_wins_over_cookie_and_browser(client):
     assert response["Content-Language"] == "de"
 
 
+def test_logging_in_greets_in_the_saved_language_not_the_login_pages(client):
+    UserFactory(email="greta@example.org", display_name="Greta", language="de")
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": "greta@example.org", "password": "correct-horse-battery"},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+
+    html = response.content.decode()
+    assert html_lang(response) == "de"
+    assert "Erfolgreich als Greta angemeldet." in html
+    assert "Successfully signed in" not in html
+
+
 def test_language_page_saves_a_logged_in_persons_choice_on_the_account():
     user = UserFactory(language="en")
     client = Client(enforce_csrf_checks=True)
