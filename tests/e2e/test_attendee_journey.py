@@ -65,6 +65,12 @@ def test_attendee_filters_roster_by_colour_downloads_csv_and_calendar(page, live
     expect(convoy.get_by_role("cell", name="Paula Public")).to_have_count(1)
     expect(page.get_by_text("Hidden Hans")).to_have_count(0)
     expect(page.get_by_text("@example.org")).to_have_count(0)
+    # "Find" sits level with its field beside it (desktop), or under it (phone), never up at the label.
+    find = page.get_by_role("search", name="Find my car")
+    field = find.get_by_label("Register number or nickname").bounding_box()
+    button = find.get_by_role("button", name="Find").bounding_box()
+    field_bottom, button_bottom = field["y"] + field["height"], button["y"] + button["height"]
+    assert abs(button_bottom - field_bottom) <= 1 or button["y"] >= field_bottom, (field, button)
     shot("roster")
 
     # Filter by colour (a GET form): only the white cars remain.
