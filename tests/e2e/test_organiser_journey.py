@@ -100,6 +100,12 @@ def test_organiser_groups_convoy_by_colour_moves_a_car_and_publishes_roster(page
     expect(page.get_by_role("status")).to_have_text(f"{cars['Shadow']} moved to place 3")
     expect(page.locator("#convoy-list .convoy-position")).to_have_text(["1", "2", "3", "4"])
     shot("convoy-moved")
+    # In a convoy longer than the window (here: a short window), "Save order" stays in view at its bottom.
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 250})
+    page.locator("#convoy-list").evaluate("list => list.scrollIntoView()")
+    expect(page.get_by_role("button", name="Save order")).to_be_in_viewport()
+    page.set_viewport_size(size)
     # Leaving with the move unsaved: the browser asks first; staying keeps the move on the page.
     asked = []
 
