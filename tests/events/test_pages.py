@@ -165,8 +165,11 @@ def test_event_page_registration_closed_has_no_form(client, owner):
 
     response = client.get(event.get_absolute_url())
 
-    assert "Registration is closed." in response.content.decode()
+    html = response.content.decode()
+    assert "Registration is closed." in html
     assert response.context["sessions"][0].signup_form is None
+    # Who "may sign up" is no news once nobody may.
+    assert "Cars awaiting verification may sign up" not in html
 
 
 def test_event_page_unknown_slug_is_404(client):
