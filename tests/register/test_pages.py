@@ -169,6 +169,16 @@ def test_car_page_shows_facts_photos_and_event_history(client, media):
     assert "Secret meet" not in html
 
 
+def test_car_page_labels_stand_above_their_values_on_a_phone(client):
+    # At 375 px a label beside its value left "Produktionsmonat" 146 px, too few: it ran into "November 2011".
+    VerifiedCarFactory(register_number=42, production_month="2011-11-01")
+
+    html = client.get("/register/cars/42/", headers={"accept-language": "de"}).content.decode()
+
+    assert '<dt class="col-sm-5">Produktionsmonat</dt><dd class="col-sm-7">November 2011</dd>' in html
+    assert 'class="col-5"' not in html
+
+
 def test_car_page_history_survives_change_of_owner(client):
     car = VerifiedCarFactory(register_number=8)
     EntryFactory(session=SessionFactory(name="Old owner's convoy", event__roster_published=True), car=car)
