@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import email
 
 import pytest
@@ -32,7 +33,13 @@ def test_normalise_code_accepts_what_people_type(typed, stored):
 
 
 def test_ticket_page_shows_car_slot_code_and_qr_to_driver(client):
-    entry = EntryFactory(slot=7, car__nickname="Orange Peel", session__name="Nordschleife convoy")
+    entry = EntryFactory(
+        slot=7,
+        car__nickname="Orange Peel",
+        session__name="Nordschleife convoy",
+        session__starts_at=datetime.datetime(2031, 9, 20, 7, 30, tzinfo=datetime.UTC),
+        session__event__venue="Nürburgring",
+    )
     client.force_login(entry.driver)
 
     response = client.get(reverse("events:ticket", args=[entry.pk]))
@@ -41,6 +48,8 @@ def test_ticket_page_shows_car_slot_code_and_qr_to_driver(client):
     assert response.status_code == 200
     assert "Nordschleife convoy" in page
     assert "Slot 7" in page
+    # A driver from abroad reads the time in the track's zone, and is told so, as on every other page.
+    assert "Saturday 20 September 2031, 09:30</time> (Europe/Berlin), Nürburgring" in page
     assert f"#{entry.car.register_number}" in page
     assert "Orange Peel" in page
     assert entry.ticket_code_display in page
