@@ -57,6 +57,18 @@ def test_ticket_page_shows_car_slot_code_and_qr_to_driver(client):
     assert f"/events/my-entries/{entry.pk}/ticket/" in client.get(reverse("events:my_entries")).content.decode()
 
 
+def test_ticket_page_in_german_quotes_the_nickname_the_german_way(client):
+    entry = EntryFactory(car__nickname="Orange Peel")
+    entry.driver.language = "de"
+    entry.driver.save()
+    client.force_login(entry.driver)
+
+    page = client.get(reverse("events:ticket", args=[entry.pk])).content.decode()
+
+    assert "„Orange Peel“" in page
+    assert "“Orange Peel”" not in page
+
+
 def test_ticket_page_is_shown_to_the_cars_owner_who_does_not_drive(client):
     entry = EntryFactory()
     driver = UserFactory()
