@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.templatetags.static import static
 from django.urls import reverse
 
 from events import services
@@ -37,6 +38,13 @@ def form(session=None, waitlisted=False, **extra):
     if waitlisted:
         data["include_waitlisted"] = "on"
     return data
+
+
+def test_the_form_has_the_admins_form_styles(organiser_client, event):
+    # Without them the labels, fields and checkbox ran together unspaced (a page of its own, not a change form).
+    page = organiser_client.get(url(event)).content.decode()
+
+    assert f'<link rel="stylesheet" href="{static("admin/css/forms.css")}">' in page
 
 
 def test_preview_counts_recipients_and_sends_nothing(organiser_client, event):
