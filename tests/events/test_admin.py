@@ -771,6 +771,23 @@ def test_event_page_links_to_everything_for_the_day(organiser_client, session):
 
 
 @pytest.mark.django_db
+def test_publish_question_speaks_of_the_one_event_in_german(organiser_client, organiser, session):
+    organiser.language = "de"
+    organiser.save()
+    event = session.event
+
+    asked = organiser_client.get(reverse("admin:events_event_unpublish", args=[event.pk])).content.decode()
+    event.roster_published = True
+    event.save()
+    asked_again = organiser_client.get(reverse("admin:events_event_publish", args=[event.pk])).content.decode()
+
+    assert "Die Starterliste dieser Veranstaltung verschwindet" in asked
+    assert "derzeit nicht veröffentlicht" in asked  # "jetzt" read as "has just been"
+    assert "Die Starterliste dieser Veranstaltung wird öffentlich" in asked_again
+    assert "derzeit veröffentlicht" in asked_again
+
+
+@pytest.mark.django_db
 def test_admin_is_branded_for_organisers(organiser_client):
     page = organiser_client.get("/admin/").content.decode()
 
