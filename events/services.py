@@ -536,11 +536,14 @@ def roster_publish(*, event: Event) -> Event:
 
 @transaction.atomic
 def roster_unpublish(*, event: Event) -> Event:
-    """Take the roster off the public pages (e.g. to fix the order); the publication time is cleared."""
+    """Take the roster off the public pages (e.g. to fix the order); the publication time is cleared, and
+    notices of slot changes still waiting are dropped: nobody is told about slots meanwhile, and publishing
+    again tells every driver where they are."""
     locked = Event.objects.select_for_update().get(pk=event.pk)
     locked.roster_published = False
     locked.roster_published_at = None
     locked.save(update_fields=["roster_published", "roster_published_at"])
+    PendingNotice.objects.filter(event=locked).delete()
     event.roster_published, event.roster_published_at = False, None
     return locked
 

@@ -112,6 +112,22 @@ def test_a_later_change_pushes_the_send_time_on(event, deliver_mail):
     assert services.notices_send_due(now=first) == 0
 
 
+def test_unpublishing_drops_the_notices_still_waiting(event, deliver_mail, mailoutbox):
+    # The roster comes off the public pages, e.g. to fix the order: nobody is told about slots meanwhile, and
+    # publishing again tells every driver where they are.
+    session, (a, b) = convoy(event, 2)
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+    services.entry_set_slot(entry=a, slot=2, by=None)
+
+    services.roster_unpublish(event=event)
+
+    assert services.notices_send_due(now=timezone.now() + datetime.timedelta(minutes=11)) == 0
+    assert deliver_mail() == []
+    assert not PendingNotice.objects.exists()
+
+
 def test_auto_assign_after_publication_notifies_the_moved_drivers(event, deliver_mail, mailoutbox):
     session, (a, b) = convoy(event, 2)
     Entry.objects.filter(pk=a.pk).update(created=timezone.now())  # a signed up last
