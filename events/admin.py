@@ -467,6 +467,14 @@ def _audit_value(field: models.Field, value) -> str:
     return str(value)
 
 
+def change_reason(stored: str | None) -> str:
+    """A change's stored reason (in English, see ``events.services._audited``) in the reader's language.
+
+    A reason the catalogue does not know (the demo data's, or one naming a car: "slot swapped with #12 …")
+    is shown as stored."""
+    return gettext(stored) if stored else ""
+
+
 def entry_audit_rows(entry: Entry) -> list[tuple]:
     """The entry's audit trail, oldest first, one row per changed field: (when, who, field, from, to, why),
     read from its django-simple-history snapshots (the first snapshot shows the status and slot it began with).
@@ -491,7 +499,7 @@ def entry_audit_rows(entry: Entry) -> list[tuple]:
                     capfirst(field.verbose_name),
                     _audit_value(field, old),
                     _audit_value(field, new),
-                    record.history_change_reason or "",
+                    change_reason(record.history_change_reason),
                 )
             )
         previous = record
@@ -543,7 +551,7 @@ class EntryChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("reason"))
     def reason(self, obj):
-        return obj.history_change_reason
+        return change_reason(obj.history_change_reason)
 
     @admin.display(description=_("entry"), ordering="car__register_number")
     def entry_link(self, obj):

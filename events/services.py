@@ -27,8 +27,10 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import formats, timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext, override
 from simple_history.utils import bulk_update_with_history
 
 from events import emails, tickets
@@ -74,11 +76,15 @@ def _signup_stats(session: Session) -> tuple[int, int, bool]:
 # --- audit -----------------------------------------------------------------------------------------------
 
 
-def _audited(entry: Entry, *, by: User | None, reason: str) -> Entry:
+def _audited(entry: Entry, *, by: User | None, reason: Promise) -> Entry:
     """Say who changes ``entry`` and why: django-simple-history writes both into the snapshot it takes when
-    the entry is saved (``save()``) or bulk-updated (``_save_entries``), in the same transaction."""
+    the entry is saved (``save()``) or bulk-updated (``_save_entries``), in the same transaction.
+
+    ``reason`` is a lazy translation, stored in the site's language (English) whoever acts, so that the audit
+    trail can show every reason in its reader's language (``events.admin.change_reason``)."""
     entry._history_user = by  # None stays None: a change by nobody is not the request's user's
-    entry._change_reason = reason[:100]
+    with override(settings.LANGUAGE_CODE):
+        entry._change_reason = str(reason)[:100]
     return entry
 
 
@@ -172,7 +178,7 @@ def entry_create(
                 entry.slot = top_slot + 1
             else:
                 entry.status = Entry.Status.WAITLISTED
-            _audited(entry, by=driver, reason=_("sign-up")).save(force_insert=True)
+            _audited(entry, by=driver, reason=gettext_lazy("sign-up")).save(force_insert=True)
             if entry.status == Entry.Status.CONFIRMED:
                 emails.entry_confirmed(entry, ticket_image=ticket_image)
             else:
@@ -203,8 +209,8 @@ def entry_cancel(*, entry: Entry, by: User | None) -> Entry:
         raise EntryError(_("You can only cancel your own entries."))
     own = by.pk in (entry.driver_id, entry.car.owner_id)
     if own:
-        return _cancel(entry, by=by, reason=_("cancelled by the driver"))
-    return _cancel(entry, by=by, reason=_("cancelled by an organiser"), by_organiser=True)
+        return _cancel(entry, by=by, reason=gettext_lazy("cancelled by the driver"))
+    return _cancel(entry, by=by, reason=gettext_lazy("cancelled by an organiser"), by_organiser=True)
 
 
 @transaction.atomic
@@ -216,10 +222,10 @@ def entries_cancel_for_new_owner(*, car: Car, by: User | None) -> list[Entry]:
     to the new owner, who may sign the car up again; entries of past sessions stay as the car's history.
     """
     entries = Entry.objects.active().not_over().filter(car=car).order_by("session_id", "pk")
-    return [_cancel(entry, by=by, reason=_("cancelled: the car changed owner")) for entry in entries]
+    return [_cancel(entry, by=by, reason=gettext_lazy("cancelled: the car changed owner")) for entry in entries]
 
 
-def _cancel(entry: Entry, *, by: User | None, reason: str, by_organiser: bool = False) -> Entry:
+def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: bool = False) -> Entry:
     session = _lock_session(entry.session_id)
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
@@ -232,11 +238,11 @@ def _cancel(entry: Entry, *, by: User | None, reason: str, by_organiser: bool = 
     entry.cancelled_at = timezone.now()
     _audited(entry, by=by, reason=reason).save(update_fields=["status", "slot", "cancelled_at"])
     emails.entry_cancelled(entry, by_organiser=by_organiser)
-    _promote(session, by=by, reason=_("promoted from the waitlist after a cancellation"))
+    _promote(session, by=by, reason=gettext_lazy("promoted from the waitlist after a cancellation"))
     return entry
 
 
-def _promote(session: Session, *, by: User | None, reason: str) -> list[Entry]:
+def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entry]:
     """Fill the free places of a locked session from the head of the waitlist."""
     confirmed, top_slot = _confirmed_stats(session)
     free = session.capacity - confirmed
@@ -261,7 +267,7 @@ def _promote(session: Session, *, by: User | None, reason: str) -> list[Entry]:
 def waitlist_promote(*, session: Session, by: User | None = None) -> list[Entry]:
     """Fill every free place (capacity − confirmed) from the waitlist, in sign-up order; returns the promoted."""
     locked = _lock_session(session.pk)
-    return _promote(locked, by=by, reason=_("promoted from the waitlist"))
+    return _promote(locked, by=by, reason=gettext_lazy("promoted from the waitlist"))
 
 
 @transaction.atomic
@@ -288,7 +294,7 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
     locked.capacity = capacity
     locked.save(update_fields=["capacity"])
     if raised:
-        _promote(locked, by=by, reason=_("promoted: capacity raised"))
+        _promote(locked, by=by, reason=gettext_lazy("promoted: capacity raised"))
     session.capacity = capacity
     return locked
 
@@ -314,7 +320,7 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
         )
     entry.status = Entry.Status.CONFIRMED
     entry.slot = top_slot + 1
-    _audited(entry, by=by, reason=_("confirmed from the waitlist by an organiser")).save(
+    _audited(entry, by=by, reason=gettext_lazy("confirmed from the waitlist by an organiser")).save(
         update_fields=["status", "slot"]
     )
     emails.entry_promoted(entry)
@@ -334,7 +340,9 @@ def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
         raise EntryError(_("Only a confirmed entry can be moved to the waitlist."))
     entry.status = Entry.Status.WAITLISTED
     entry.slot = None
-    _audited(entry, by=by, reason=_("moved to the waitlist by an organiser")).save(update_fields=["status", "slot"])
+    _audited(entry, by=by, reason=gettext_lazy("moved to the waitlist by an organiser")).save(
+        update_fields=["status", "slot"]
+    )
     position = entry.waitlist_position
     emails.entry_waitlisted(entry, position=position)
     return entry
@@ -360,7 +368,7 @@ def entry_check_in(*, entry: Entry, by: User | None) -> Entry:
         raise AlreadyCheckedIn(checked_in_message(entry))
     entry.checked_in_at = timezone.now()
     entry.checked_in_by = by
-    _audited(entry, by=by, reason=_("checked in")).save(update_fields=["checked_in_at", "checked_in_by"])
+    _audited(entry, by=by, reason=gettext_lazy("checked in")).save(update_fields=["checked_in_at", "checked_in_by"])
     return entry
 
 
@@ -392,13 +400,15 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
     if entry.slot == slot:
         return None
     old_slot = entry.slot
-    changed = [_audited(entry, by=by, reason=_("slot set by an organiser"))]
+    changed = [_audited(entry, by=by, reason=gettext_lazy("slot set by an organiser"))]
     occupant = (
         Entry.objects.confirmed().filter(session=session, slot=slot).exclude(pk=entry.pk).select_related("car").first()
     )
     if occupant is not None:
         occupant.slot = old_slot
-        changed.append(_audited(occupant, by=by, reason=_("slot swapped with %(car)s") % {"car": entry.car}))
+        changed.append(
+            _audited(occupant, by=by, reason=format_lazy(gettext_lazy("slot swapped with {car}"), car=entry.car))
+        )
     entry.slot = slot
     _save_entries(changed, ["slot"])
     _mark_hand_ordered(session, True)
@@ -409,7 +419,7 @@ def entry_set_slot(*, entry: Entry, slot: int, by: User | None) -> Entry | None:
 # --- organiser actions on a whole convoy ---------------------------------------------------------------------
 
 
-def _apply_order(entries: Sequence[Entry], *, session: Session, by: User | None, reason: str) -> list[Entry]:
+def _apply_order(entries: Sequence[Entry], *, session: Session, by: User | None, reason: Promise) -> list[Entry]:
     """Number ``entries`` 1..N in the given order; write only what changed, audit every change, and note
     the moved cars' drivers for a notice when the roster is published."""
     changed = []
@@ -476,7 +486,9 @@ def convoy_assign_by_signup(*, session: Session, by: User | None) -> list[Entry]
     """Slots 1..N in sign-up order (created, then id): first come, first behind the pace car."""
     locked = _lock_session(session.pk)
     _mark_hand_ordered(locked, False)
-    return _apply_order(AUTOMATIC_ORDERS["signup"](locked), session=locked, by=by, reason=_("auto-assign by sign-up"))
+    return _apply_order(
+        AUTOMATIC_ORDERS["signup"](locked), session=locked, by=by, reason=gettext_lazy("auto-assign by sign-up")
+    )
 
 
 @transaction.atomic
@@ -488,7 +500,9 @@ def convoy_assign_by_colour(*, session: Session, by: User | None) -> list[Entry]
     """
     locked = _lock_session(session.pk)
     _mark_hand_ordered(locked, False)
-    return _apply_order(AUTOMATIC_ORDERS["colour"](locked), session=locked, by=by, reason=_("auto-assign by colour"))
+    return _apply_order(
+        AUTOMATIC_ORDERS["colour"](locked), session=locked, by=by, reason=gettext_lazy("auto-assign by colour")
+    )
 
 
 @transaction.atomic
@@ -496,7 +510,7 @@ def convoy_renumber(*, session: Session, by: User | None) -> list[Entry]:
     """Close the gaps: slots 1..N keeping the current order (entries without a slot go last, by sign-up).
     A hand-made order stays hand-made: only its numbers change."""
     locked = _lock_session(session.pk)
-    return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), session=locked, by=by, reason=_("renumbered"))
+    return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), session=locked, by=by, reason=gettext_lazy("renumbered"))
 
 
 @transaction.atomic
@@ -511,7 +525,7 @@ def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) ->
     if len(ids) != len(set(ids)) or set(ids) != set(by_id):
         raise EntryError(_("The new order must list every confirmed car of this session exactly once."))
     _mark_hand_ordered(locked, True)
-    return _apply_order([by_id[pk] for pk in ids], session=locked, by=by, reason=_("convoy reordered"))
+    return _apply_order([by_id[pk] for pk in ids], session=locked, by=by, reason=gettext_lazy("convoy reordered"))
 
 
 # --- roster ------------------------------------------------------------------------------------------------------

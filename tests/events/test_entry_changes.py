@@ -127,3 +127,27 @@ def test_the_list_speaks_the_organisers_language(organiser_client, organiser, se
     for column in ("Zeitpunkt", "Anmeldung", "Turn", "Änderung", "Benutzer", "Grund"):
         assert column in head
     assert "Status: — → Bestätigt" in " ".join(rows(response)[0])
+
+
+def test_a_reason_is_stored_in_english_and_shown_in_each_readers_language(client, organiser, sessions):
+    entry = sign_up(sessions[0], owners_with_cars(1))[0]
+    organiser.language = "de"
+    organiser.save()
+    client.force_login(organiser)
+
+    # A German organiser cancels through the admin, in German.
+    response = client.post(
+        "/admin/events/entry/",
+        {"action": "cancel", "_selected_action": [entry.pk]},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+
+    assert response.status_code == 302
+    stored = list(entry.history.order_by("history_id").values_list("history_change_reason", flat=True))
+    assert stored == ["sign-up", "cancelled by an organiser"]
+    german = [row[5] for row in rows(client.get(CHANGES, HTTP_ACCEPT_LANGUAGE="de"))]
+    assert german == ["von einem Organisator storniert", "Anmeldung"]
+    organiser.language = "en"
+    organiser.save()
+    english = [row[5] for row in rows(client.get(CHANGES, HTTP_ACCEPT_LANGUAGE="en"))]
+    assert english == ["cancelled by an organiser", "sign-up"]
