@@ -230,7 +230,7 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
-    if session.ends_at <= timezone.now():
+    if _is_over(session):
         # The car's history now (Entry.objects.not_over); a freed place would promote a car into the past.
         raise EntryError(_("This session is over: its entries can no longer be cancelled."))
     entry.status = Entry.Status.CANCELLED
@@ -302,6 +302,12 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
 # --- organiser actions on one entry ------------------------------------------------------------------------
 
 
+def _is_over(session: Session) -> bool:
+    """An ended session's entries are the cars' history: who drove stays as it was, and nobody is emailed a
+    place, a ticket or a waitlist position for a convoy that has happened."""
+    return session.ends_at <= timezone.now()
+
+
 def _locked_entry(entry: Entry) -> tuple[Session, Entry]:
     session = _lock_session(entry.session_id)
     return session, Entry.objects.select_related("car", "driver", "session__event", "checked_in_by").get(pk=entry.pk)
@@ -309,10 +315,13 @@ def _locked_entry(entry: Entry) -> tuple[Session, Entry]:
 
 @transaction.atomic
 def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
-    """Confirm a waitlisted entry out of turn (an organiser's decision), only if a place is free."""
+    """Confirm a waitlisted entry out of turn (an organiser's decision), only if a place is free and the
+    session is not over."""
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.WAITLISTED:
         raise EntryError(_("Only a waitlisted entry can be confirmed from the waitlist."))
+    if _is_over(session):
+        raise EntryError(_("This session is over: its entries can no longer be changed."))
     confirmed, top_slot = _confirmed_stats(session)
     if confirmed >= session.capacity:
         raise EntryError(
@@ -329,7 +338,7 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
 
 @transaction.atomic
 def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
-    """Move a confirmed entry back to the waitlist, freeing its slot.
+    """Move a confirmed entry back to the waitlist, freeing its slot (not once the session is over).
 
     It rejoins the waitlist at the place its original sign-up time gives it (usually near the head). The
     freed place is not filled automatically: that would often promote this very entry again; the organiser
@@ -338,6 +347,8 @@ def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.CONFIRMED:
         raise EntryError(_("Only a confirmed entry can be moved to the waitlist."))
+    if _is_over(session):
+        raise EntryError(_("This session is over: its entries can no longer be changed."))
     entry.status = Entry.Status.WAITLISTED
     entry.slot = None
     _audited(entry, by=by, reason=gettext_lazy("moved to the waitlist by an organiser")).save(

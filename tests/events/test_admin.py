@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from events import services
 from events.models import Entry, Event, Session
+from outbox.models import Message
 from tests.audit import entry_changes, updates
 from tests.factories import (
     EntryFactory,
@@ -266,6 +267,25 @@ def test_confirm_from_waitlist_when_full_shows_error_and_changes_nothing(organis
         f"{entry.car}: No place is free in this session: raise its capacity or move a car to the waitlist first."
     ]
     assert not updates().exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["confirm_from_waitlist", "move_to_waitlist", "cancel"])
+def test_actions_on_a_session_that_is_over_change_nothing_and_mail_nobody(organiser_client, name):
+    # The session is the car's history now; a "promotion" (with a ticket) or a move to the waitlist would be
+    # emailed to the driver about a convoy that has happened.
+    ended = timezone.now() - datetime.timedelta(hours=2)
+    session = SessionFactory(capacity=3, starts_at=ended - datetime.timedelta(hours=1), ends_at=ended)
+    entry = waitlisted(session) if name == "confirm_from_waitlist" else confirmed(session, 1)
+    before = (entry.status, entry.slot)
+    verb = "cancelled" if name == "cancel" else "changed"
+
+    response = action(organiser_client, name, [entry])
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.slot) == before
+    assert messages_of(response) == [f"{entry.car}: This session is over: its entries can no longer be {verb}."]
+    assert not Message.objects.exists()
 
 
 @pytest.mark.django_db
