@@ -173,7 +173,8 @@ def test_search_by_register_number_slot_or_name(organiser_client, session, by):
         car__nickname="Green Mamba",
         car__owner__display_name="Hanna",
     )
-    EntryFactory(session=session, slot=13, car__register_number=4712)
+    # A name of its own: the factory's "Owner 112" would match the slot search for 12 too.
+    EntryFactory(session=session, slot=13, car__register_number=4712, car__owner__display_name="Bert")
     text = {"register": "4711", "hash": "#4711", "slot": "12", "name": "hann", "nickname": "mamba"}[by]
 
     page = organiser_client.get(page_url(session.event, q=text)).content.decode()
