@@ -354,8 +354,12 @@ def user_delete(*, user: User) -> None:
     addresses, profile and sessions, its claims' registration documents, and the failed-login records of
     its email. Entries of sessions not
     yet over that the person drives or whose car they own are cancelled first through
-    ``events.services.entry_cancel`` (slot freed, waitlist promoted, emails sent).
+    ``events.services.entry_cancel`` (slot freed, waitlist promoted, emails sent), under the lock of the
+    person's cars, the one a sign-up takes first.
     """
+    # The person's cars first, as a sign-up locks its car before its session: a sign-up committing now is
+    # waited for, then cancelled below, instead of staying active with its driver erased.
+    list(Car.objects.select_for_update(no_key=True).filter(owner=user).order_by("pk").values_list("pk", flat=True))
     for entry in Entry.objects.active().not_over().of_person(user).select_related("car").order_by("session_id", "pk"):
         entry_cancel(entry=entry, by=user)
     now = timezone.now()

@@ -118,3 +118,55 @@ def test_claim_create_duplicate_in_the_index_is_a_register_error():
 
     assert sum(isinstance(r, Claim) for r in results) == 1
     assert {str(r) for r in results if not isinstance(r, Claim)} == {DUPLICATE}
+
+
+def test_an_account_deleted_while_its_sign_up_commits_leaves_no_entry_without_a_driver():
+    """The sign-up holds its car's lock until it commits; the deletion takes the person's cars first, so it
+    waits, then sees the new entry and cancels it (before, the entry stayed active with its driver erased)."""
+    import time
+
+    from django.db import transaction
+
+    from events.models import Entry
+    from events.services import entry_create
+    from register.services import user_delete
+    from tests.factories import SessionFactory
+
+    car = CarFactory()
+    owner, session = car.owner, SessionFactory(capacity=5)
+    signed_up, go = threading.Event(), threading.Event()
+    results: dict = {}
+
+    def sign_up() -> None:
+        try:
+            with transaction.atomic():
+                results["entry"] = entry_create(session=session, car=car, driver=owner)
+                signed_up.set()
+                go.wait(timeout=10)  # the sign-up's transaction stays open while the deletion starts
+        finally:
+            signed_up.set()
+            connection.close()
+
+    def delete() -> None:
+        try:
+            signed_up.wait(timeout=10)
+            user_delete(user=owner)
+            results["deleted"] = True
+        except Exception as error:  # noqa: BLE001 - asserted on below
+            results["deleted"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    signed_up.wait(timeout=10)
+    time.sleep(0.5)  # the deletion reaches the car's lock (or, without it, reads the entries and moves on)
+    go.set()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert results["deleted"] is True
+    entry = Entry.objects.get(pk=results["entry"].pk)
+    assert (entry.status, entry.driver_id) == (Entry.Status.CANCELLED, None)
+    assert not Entry.objects.active().filter(driver__isnull=True).exists()
