@@ -365,7 +365,7 @@ class AlreadyCheckedIn(EntryError):
 
 @transaction.atomic
 def entry_check_in(*, entry: Entry, by: User | None) -> Entry:
-    """Check a confirmed car in on the day, once; audited with who did it.
+    """Check a confirmed car in, once; audited with who did it. Any day: gates open the evening before too.
 
     A waitlisted or cancelled entry has no valid ticket and is refused; a second check-in is refused with
     the time and the organiser of the first (``AlreadyCheckedIn``).
