@@ -122,6 +122,12 @@ class Session(models.Model):
         return self.starts_at <= timezone.now()
 
     @property
+    def is_over(self) -> bool:
+        """Ended: its entries are the cars' history (who drove stays as it was), and nobody is emailed a place,
+        a ticket or a waitlist position for it (``services``); ``EntryQuerySet.not_over`` is the same rule."""
+        return self.ends_at <= timezone.now()
+
+    @property
     def places_left(self) -> int:
         """Places a new sign-up could take; none while cars wait (a freed place is theirs, see
         ``services.entry_create``). Needs ``with_counts()``."""
@@ -259,7 +265,7 @@ class Entry(models.Model):
     @property
     def can_be_cancelled(self) -> bool:
         """Active and its session not over (``services.entry_cancel`` refuses the rest)."""
-        return self.is_active and self.session.ends_at > timezone.now()
+        return self.is_active and not self.session.is_over
 
     @property
     def has_valid_ticket(self) -> bool:

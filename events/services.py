@@ -57,14 +57,9 @@ def _lock_session(session_id: int) -> Session:
     return Session.objects.select_for_update().get(pk=session_id)
 
 
-def _confirmed_stats(session: Session) -> tuple[int, int]:
-    """(number of confirmed entries, highest slot number in use) in one query."""
-    stats = Entry.objects.confirmed().filter(session=session).aggregate(count=Count("pk"), top=Max("slot"))
-    return stats["count"], stats["top"] or 0
-
-
-def _signup_stats(session: Session) -> tuple[int, int, bool]:
-    """(confirmed entries, highest slot in use, anyone waitlisted) in one query: what a sign-up decides by."""
+def _session_stats(session: Session) -> tuple[int, int, bool]:
+    """(confirmed entries, highest slot in use, anyone waitlisted) in one query: what every place decision
+    of a session goes by."""
     stats = Entry.objects.filter(session=session).aggregate(
         count=Count("pk", filter=Q(status=Entry.Status.CONFIRMED)),
         top=Max("slot"),  # only confirmed entries have slots (entry_only_confirmed_have_slots)
@@ -159,7 +154,7 @@ def entry_create(
     # a session already full (a waitlisted entry has no ticket); if a place frees meanwhile, the confirmation
     # draws it under the lock.
     entry = Entry(car=car, driver=driver, requirements_confirmed=requirements_confirmed)
-    confirmed, _top_slot, anyone_waiting = _signup_stats(session)
+    confirmed, _top_slot, anyone_waiting = _session_stats(session)
     ticket_image = tickets.qr_png(entry.ticket_token) if confirmed < session.capacity and not anyone_waiting else None
     try:
         with transaction.atomic():
@@ -170,7 +165,7 @@ def entry_create(
                 raise EntryError(_("You can only sign up your own car."))
             locked = _lock_session(session.pk)
             locked.event = event
-            confirmed, top_slot, anyone_waiting = _signup_stats(locked)
+            confirmed, top_slot, anyone_waiting = _session_stats(locked)
             entry.session = locked
             entry.created = timezone.now()
             if confirmed < locked.capacity and not anyone_waiting:
@@ -230,7 +225,7 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
-    if _is_over(session):
+    if session.is_over:
         # The car's history now (Entry.objects.not_over); a freed place would promote a car into the past.
         raise EntryError(_("This session is over: its entries can no longer be cancelled."))
     entry.status = Entry.Status.CANCELLED
@@ -244,7 +239,7 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
 
 def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entry]:
     """Fill the free places of a locked session from the head of the waitlist."""
-    confirmed, top_slot = _confirmed_stats(session)
+    confirmed, top_slot, _waiting = _session_stats(session)
     free = session.capacity - confirmed
     if free <= 0:
         return []
@@ -280,7 +275,7 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
     if capacity is None or capacity < 0:
         raise EntryError(_("The capacity cannot be negative."))
     locked = _lock_session(session.pk)
-    confirmed, _top = _confirmed_stats(locked)
+    confirmed, _top, _waiting = _session_stats(locked)
     if capacity < confirmed:
         raise EntryError(
             ngettext(
@@ -302,12 +297,6 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
 # --- organiser actions on one entry ------------------------------------------------------------------------
 
 
-def _is_over(session: Session) -> bool:
-    """An ended session's entries are the cars' history: who drove stays as it was, and nobody is emailed a
-    place, a ticket or a waitlist position for a convoy that has happened."""
-    return session.ends_at <= timezone.now()
-
-
 def _locked_entry(entry: Entry) -> tuple[Session, Entry]:
     session = _lock_session(entry.session_id)
     return session, Entry.objects.select_related("car", "driver", "session__event", "checked_in_by").get(pk=entry.pk)
@@ -320,9 +309,9 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.WAITLISTED:
         raise EntryError(_("Only a waitlisted entry can be confirmed from the waitlist."))
-    if _is_over(session):
+    if session.is_over:
         raise EntryError(_("This session is over: its entries can no longer be changed."))
-    confirmed, top_slot = _confirmed_stats(session)
+    confirmed, top_slot, _waiting = _session_stats(session)
     if confirmed >= session.capacity:
         raise EntryError(
             _("No place is free in this session: raise its capacity or move a car to the waitlist first.")
@@ -347,7 +336,7 @@ def entry_move_to_waitlist(*, entry: Entry, by: User | None) -> Entry:
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.CONFIRMED:
         raise EntryError(_("Only a confirmed entry can be moved to the waitlist."))
-    if _is_over(session):
+    if session.is_over:
         raise EntryError(_("This session is over: its entries can no longer be changed."))
     entry.status = Entry.Status.WAITLISTED
     entry.slot = None
