@@ -171,17 +171,22 @@ def _roster_event(request, slug) -> Event:
 _ROSTER_SESSION_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
-def _roster_view(query) -> tuple[str | None, int] | None:
-    """The session and page a roster URL asks for, when it asks for nothing else: ``?session=<slug>&page=<n>``
-    (or no query at all). Such pages are the same for every visitor and are cached; anything else (a colour,
-    a search) is built for the request."""
-    if not set(query) <= {"session", "page"} or any(len(query.getlist(k)) > 1 for k in query):
-        return None
-    session = query.get("session")
+def _session_and_page(query) -> tuple[str | None, int] | None:
+    """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed."""
+    session = query.get("session") or None
     page = query.get("page", "1")
     if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdecimal() and len(page) < 6):
         return None
     return session, int(page)
+
+
+def _roster_view(query) -> tuple[str | None, int] | None:
+    """The session and page a roster URL asks for, when it asks for nothing else (or no query at all). Such
+    pages are the same for every visitor and are cached; anything else (a colour, a search) is built for the
+    request."""
+    if not set(query) <= {"session", "page"} or any(len(query.getlist(k)) > 1 for k in query):
+        return None
+    return _session_and_page(query)
 
 
 @gzip_page
@@ -207,15 +212,11 @@ def roster(request, slug):
             _("No car with the register number or nickname “%(text)s” in this roster.")
             % {"text": find_form.cleaned_data["find"]},
         )
-    if view is not None:
-        session_slug, page = view
-    else:  # the same session and page, narrowed by a colour (or after a failed search)
-        session_slug, page_text = request.GET.get("session") or None, request.GET.get("page", "1")
-        if session_slug is not None and not _ROSTER_SESSION_SLUG.match(session_slug):
-            raise Http404
-        if not (page_text.isdecimal() and len(page_text) < 6):
-            raise Http404
-        page = int(page_text)
+    # The same session and page, narrowed by a colour (or after a failed search).
+    view = view or _session_and_page(request.GET)
+    if view is None:
+        raise Http404
+    session_slug, page = view
     form, colour_id = None, None
     if "colour" in request.GET:
         form = RosterFilterForm(request.GET, colours=list(Colour.objects.all()))
