@@ -57,6 +57,46 @@ def run_at_once(count: int, work: Callable[[int], object]) -> list:
     return results
 
 
+def while_held_open(first: Callable[[], object], second: Callable[[], object]) -> list:
+    """Run ``first`` in a thread inside a transaction that stays open, then ``second`` in another thread; half a
+    second later (``second`` has reached a lock ``first`` holds, or has finished without one) commit ``first``.
+    Each result or raised exception, in that order."""
+    held, release = threading.Event(), threading.Event()
+    results: list = [None, None]
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                results[0] = first()
+                held.set()
+                release.wait(timeout=10)
+        except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
+            results[0] = error
+        finally:
+            held.set()
+            connection.close()
+
+    def meet() -> None:
+        try:
+            held.wait(timeout=10)
+            results[1] = second()
+        except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
+            results[1] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=meet)]
+    for thread in threads:
+        thread.start()
+    held.wait(timeout=10)
+    time.sleep(0.5)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
 def sign_up_all_at_once(session, cars) -> list:
     return run_at_once(len(cars), lambda i: entry_create(session=session, car=cars[i], driver=cars[i].owner))
 
@@ -142,41 +182,16 @@ def test_sign_up_while_the_car_changes_owner_leaves_no_entry_of_the_previous_own
     [car] = owners_with_cars(1)
     previous_owner, session = car.owner, SessionFactory(capacity=PLACES)
     claim = Claim.objects.create(car=car, claimant=UserFactory())
-    approved, go = threading.Event(), threading.Event()
-    results: dict = {}
 
-    def approve() -> None:
-        try:
-            with transaction.atomic():
-                claim_approve(claim=claim)
-                approved.set()
-                go.wait(timeout=10)  # the approval's transaction stays open while the sign-up runs
-        finally:
-            approved.set()
-            connection.close()
-
-    def sign_up() -> None:
-        try:
-            approved.wait(timeout=10)
-            results["signup"] = entry_create(session=session, car=Car.objects.get(pk=car.pk), driver=previous_owner)
-        except Exception as error:  # noqa: BLE001 - asserted on below
-            results["signup"] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=approve), threading.Thread(target=sign_up)]
-    for thread in threads:
-        thread.start()
-    approved.wait(timeout=10)
-    time.sleep(0.5)  # the sign-up reaches the car's lock (or, without it, commits its entry)
-    go.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    _approved, signup = while_held_open(
+        lambda: claim_approve(claim=claim),
+        lambda: entry_create(session=session, car=Car.objects.get(pk=car.pk), driver=previous_owner),
+    )
 
     car.refresh_from_db()
     assert car.owner == claim.claimant
     assert list(Entry.objects.active().filter(car=car)) == []
-    assert (type(results["signup"]), str(results["signup"])) == (EntryError, "You can only sign up your own car.")
+    assert (type(signup), str(signup)) == (EntryError, "You can only sign up your own car.")
 
 
 def test_a_due_notice_is_sent_while_its_drivers_account_row_is_locked():

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from register.models import Car, Claim
 from register.services import RegisterError, car_verify, claim_approve, claim_create, claim_reject
-from tests.events.test_race import run_at_once
+from tests.events.test_race import run_at_once, while_held_open
 from tests.factories import CarFactory, UserFactory
 from tests.register.test_claims import document
 
@@ -123,10 +123,6 @@ def test_claim_create_duplicate_in_the_index_is_a_register_error():
 def test_an_account_deleted_while_its_sign_up_commits_leaves_no_entry_without_a_driver():
     """The sign-up holds its car's lock until it commits; the deletion takes the person's cars first, so it
     waits, then sees the new entry and cancels it (before, the entry stayed active with its driver erased)."""
-    import time
-
-    from django.db import transaction
-
     from events.models import Entry
     from events.services import entry_create
     from register.services import user_delete
@@ -134,39 +130,12 @@ def test_an_account_deleted_while_its_sign_up_commits_leaves_no_entry_without_a_
 
     car = CarFactory()
     owner, session = car.owner, SessionFactory(capacity=5)
-    signed_up, go = threading.Event(), threading.Event()
-    results: dict = {}
 
-    def sign_up() -> None:
-        try:
-            with transaction.atomic():
-                results["entry"] = entry_create(session=session, car=car, driver=owner)
-                signed_up.set()
-                go.wait(timeout=10)  # the sign-up's transaction stays open while the deletion starts
-        finally:
-            signed_up.set()
-            connection.close()
+    entry, deleted = while_held_open(
+        lambda: entry_create(session=session, car=car, driver=owner), lambda: user_delete(user=owner)
+    )
 
-    def delete() -> None:
-        try:
-            signed_up.wait(timeout=10)
-            user_delete(user=owner)
-            results["deleted"] = True
-        except Exception as error:  # noqa: BLE001 - asserted on below
-            results["deleted"] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sign_up), threading.Thread(target=delete)]
-    for thread in threads:
-        thread.start()
-    signed_up.wait(timeout=10)
-    time.sleep(0.5)  # the deletion reaches the car's lock (or, without it, reads the entries and moves on)
-    go.set()
-    for thread in threads:
-        thread.join(timeout=30)
-
-    assert results["deleted"] is True
-    entry = Entry.objects.get(pk=results["entry"].pk)
+    assert deleted is None  # user_delete returns nothing; an exception would be here
+    entry = Entry.objects.get(pk=entry.pk)
     assert (entry.status, entry.driver_id) == (Entry.Status.CANCELLED, None)
     assert not Entry.objects.active().filter(driver__isnull=True).exists()
