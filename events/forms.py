@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from events import services
 from events.models import Session
 from register.models import Car
 
@@ -107,7 +108,18 @@ class EntrantMessageForm(forms.Form):
 
     def __init__(self, *args, event, **kwargs):
         super().__init__(*args, **kwargs)
+        self.event = event
         self.fields["session"].queryset = Session.objects.filter(event=event).order_by("starts_at", "pk")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if "session" not in self.errors:
+            # A session that is over (or an event whose sessions all are) gets no message: said at the preview.
+            try:
+                services.entrant_message_check(event=self.event, session=cleaned_data.get("session"))
+            except services.EntryError as error:
+                self.add_error("session", str(error))
+        return cleaned_data
 
     def clean_subject(self):
         subject = " ".join(self.cleaned_data["subject"].split())

@@ -238,7 +238,10 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
 
 
 def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entry]:
-    """Fill the free places of a locked session from the head of the waitlist."""
+    """Fill the free places of a locked session from the head of the waitlist; a session that is over
+    promotes nobody (its entries are history, and nobody is emailed a place in the past)."""
+    if session.is_over:
+        return []
     confirmed, top_slot, _waiting = _session_stats(session)
     free = session.capacity - confirmed
     if free <= 0:
@@ -260,7 +263,8 @@ def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entr
 
 @transaction.atomic
 def waitlist_promote(*, session: Session, by: User | None = None) -> list[Entry]:
-    """Fill every free place (capacity − confirmed) from the waitlist, in sign-up order; returns the promoted."""
+    """Fill every free place (capacity − confirmed) from the waitlist, in sign-up order; returns the promoted.
+    Nobody once the session is over."""
     locked = _lock_session(session.pk)
     return _promote(locked, by=by, reason=gettext_lazy("promoted from the waitlist"))
 
@@ -270,7 +274,8 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
     """Change a session's number of places.
 
     Never below the number of confirmed cars (no silent bump, no silent removal): the organiser cancels or
-    moves entries to the waitlist first. Raising it promotes from the waitlist straight away.
+    moves entries to the waitlist first. Raising it promotes from the waitlist straight away, unless the
+    session is over.
     """
     if capacity is None or capacity < 0:
         raise EntryError(_("The capacity cannot be negative."))
@@ -536,7 +541,8 @@ def roster_publish(*, event: Event) -> Event:
     """Make the event's roster public; publishing again keeps the first publication time.
 
     Publishing (not re-publishing an already public roster) queues one email to each confirmed driver with
-    their session(s), slot(s) and ticket(s); notices still waiting for that event are then moot.
+    their session(s), slot(s) and ticket(s) of sessions not yet over (a roster of the past mails nobody);
+    notices still waiting for that event are then moot.
     """
     locked = Event.objects.select_for_update().get(pk=event.pk)
     if not locked.roster_published:
@@ -566,6 +572,7 @@ def _tell_roster_published(event: Event) -> None:
     by_driver: dict[int, list[Entry]] = {}
     entries = (
         Entry.objects.confirmed()
+        .not_over()
         .filter(session__event=event, driver__isnull=False)
         .select_related("session__event", "car__colour", "driver")
         .order_by("driver_id", "session__starts_at", "session__pk")
@@ -582,9 +589,13 @@ def _tell_roster_published(event: Event) -> None:
 
 def _note_slot_changes(session: Session, changed: Sequence[Entry]) -> None:
     """Note the drivers of ``changed`` entries for a notice when the event's roster is published: one row
-    per driver and event whose send time moves on with every change, so a burst of changes is one email."""
+    per driver and event whose send time moves on with every change, so a burst of changes is one email.
+    Not for a session that is over: renumbering the past (an organiser tidying up, the demo data) tells
+    nobody anything."""
     drivers = {entry.driver_id for entry in changed if entry.driver_id}
-    if not drivers or not Event.objects.filter(pk=session.event_id, roster_published=True).exists():
+    if not drivers or session.is_over:
+        return
+    if not Event.objects.filter(pk=session.event_id, roster_published=True).exists():
         return
     send_after = timezone.now() + settings.NOTICE_BATCH_WINDOW
     PendingNotice.objects.bulk_create(
@@ -601,7 +612,8 @@ def notices_send_due(*, now: datetime.datetime | None = None) -> int:
     current session(s) and slot(s) in the event, and forget the notice; returns how many were sent.
 
     Rows are taken with SKIP LOCKED, so two workers never tell a driver twice; a notice whose driver has no
-    confirmed entry left in the event is dropped without an email (the cancellation told them).
+    confirmed entry left in the event is dropped without an email (the cancellation told them), and so is
+    one whose sessions are over by the time it is due: the email lists only sessions not yet over.
     """
     now = now or timezone.now()
     due = list(
@@ -619,6 +631,7 @@ def notices_send_due(*, now: datetime.datetime | None = None) -> int:
     entries: dict[tuple[int, int], list[Entry]] = {}
     for entry in (
         Entry.objects.confirmed()
+        .not_over(now)
         .filter(wanted)
         .select_related("session__event", "car__colour")
         .order_by("session__starts_at", "session__pk")
@@ -638,10 +651,10 @@ def notices_send_due(*, now: datetime.datetime | None = None) -> int:
 
 
 def entrant_message_recipients(*, event: Event, session: Session | None, include_waitlisted: bool) -> list[User]:
-    """The drivers a message reaches: confirmed (and, if asked, waitlisted) entries of the event or of one of
-    its sessions; each driver once, by name."""
+    """The drivers a message reaches: confirmed (and, if asked, waitlisted) entries of the event's sessions not
+    yet over, or of one of them; each driver once, by name."""
     statuses = [Entry.Status.CONFIRMED, Entry.Status.WAITLISTED] if include_waitlisted else [Entry.Status.CONFIRMED]
-    entries = Entry.objects.filter(session__event=event, status__in=statuses)
+    entries = Entry.objects.not_over().filter(session__event=event, status__in=statuses)
     if session is not None:
         entries = entries.filter(session=session)
     return list(
@@ -649,6 +662,19 @@ def entrant_message_recipients(*, event: Event, session: Session | None, include
         .exclude(email="")
         .order_by("display_name", "email")
     )
+
+
+def entrant_message_check(*, event: Event, session: Session | None) -> None:
+    """Raise ``EntryError`` when no message may go to these drivers: the session belongs to another event or
+    is over, or (for the whole event) every session of the event is over. The message form asks the same."""
+    if session is None:
+        last_end = Session.objects.filter(event=event).aggregate(last=Max("ends_at"))["last"]
+        if last_end is not None and last_end <= timezone.now():
+            raise EntryError(_("Every session of this event is over: no message goes to its drivers."))
+    elif session.event_id != event.pk:
+        raise EntryError(_("This session belongs to another event."))
+    elif session.is_over:
+        raise EntryError(_("This session is over: no message goes to its drivers."))
 
 
 @transaction.atomic
@@ -664,14 +690,14 @@ def entrant_message_send(
     """Send an organiser's message to the drivers of an event (or one session): queued in the outbox, one
     email per driver in their language around the organiser's text; the message and its recipients are kept.
 
-    The subject and the text must not be empty and the session must belong to the event; a message that
-    would reach nobody is refused.
+    The subject and the text must not be empty; the session must belong to the event and not be over, and
+    without a session one of the event's sessions must not be over (``entrant_message_check``): its drivers
+    are those of sessions not yet over. A message that would reach nobody is refused.
     """
     subject, body = " ".join((subject or "").split()), (body or "").strip()
     if not subject or not body:
         raise EntryError(_("A message needs a subject and a text."))
-    if session is not None and session.event_id != event.pk:
-        raise EntryError(_("This session belongs to another event."))
+    entrant_message_check(event=event, session=session)
     recipients = entrant_message_recipients(event=event, session=session, include_waitlisted=include_waitlisted)
     if not recipients:
         raise EntryError(_("Nobody would get this message: no driver is entered there."))

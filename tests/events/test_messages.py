@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 
 from events import services
-from events.models import EntrantMessage, Entry
+from events.models import EntrantMessage, Entry, Session
 from outbox.models import Message
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory
 
@@ -124,3 +127,59 @@ def test_owner_cannot_open_the_message_form(client, event):
     client.force_login(UserFactory())
 
     assert client.get(url(event)).status_code == 302  # to the admin login
+
+
+# --- nothing for a session that is over ---------------------------------------------------------------------
+
+
+def end(*sessions):
+    """The sessions ended an hour ago."""
+    ended = timezone.now() - datetime.timedelta(hours=1)
+    Session.objects.filter(pk__in=[s.pk for s in sessions]).update(
+        starts_at=ended - datetime.timedelta(hours=2), ends_at=ended
+    )
+
+
+def test_message_to_a_session_that_is_over_is_refused_at_the_preview(organiser_client, event):
+    saturday = event.sessions.get(name="Nordschleife convoy")
+    end(saturday)
+
+    response = organiser_client.post(url(event), {**form(saturday), "preview": "Preview"})
+
+    page = response.content.decode()
+    assert "This session is over: no message goes to its drivers." in page
+    assert "This message goes to" not in page
+    assert not Message.objects.exists()
+
+
+def test_message_to_an_event_whose_sessions_are_all_over_is_refused(organiser_client, event):
+    end(*event.sessions.all())
+
+    response = organiser_client.post(url(event), {**form(), "send": "Send"})
+
+    assert "Every session of this event is over: no message goes to its drivers." in response.content.decode()
+    assert not EntrantMessage.objects.exists()
+    assert not Message.objects.exists()
+
+
+def test_message_to_the_event_reaches_only_the_drivers_of_sessions_not_over(organiser_client, event, deliver_mail):
+    end(event.sessions.get(name="Nordschleife convoy"))
+
+    organiser_client.post(url(event), {**form(waitlisted=True), "send": "Send"})
+
+    message = EntrantMessage.objects.get()
+    assert sorted(r.user.display_name for r in message.recipients.all()) == ["GP circuit 1", "GP circuit 2"]
+    assert len(deliver_mail()) == 2
+
+
+@pytest.mark.parametrize("whole_event", [False, True])
+def test_message_service_refuses_a_session_that_is_over(event, whole_event):
+    end(*event.sessions.all())
+    session = None if whole_event else event.sessions.first()
+
+    with pytest.raises(services.EntryError, match="is over: no message goes to its drivers."):
+        services.entrant_message_send(
+            event=event, session=session, include_waitlisted=True, subject="Hi", body="Hello", by=None
+        )
+
+    assert not Message.objects.exists()

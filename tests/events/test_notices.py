@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from events import services
-from events.models import Entry, PendingNotice
+from events.models import Entry, PendingNotice, Session
 from tests.factories import EntryFactory, EventFactory, SessionFactory, organiser
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +190,97 @@ def test_each_driver_is_told_in_their_language(event, deliver_mail):
     assert (
         mails_to(delivered, german.driver)[0].subject == "[1er M Register] Starterliste veröffentlicht: Gathering 2031"
     )
+
+
+# --- nothing for a session that is over ---------------------------------------------------------------------
+
+
+def over(event, **kwargs):
+    """A session of ``event`` that ended an hour ago."""
+    ended = timezone.now() - datetime.timedelta(hours=1)
+    return SessionFactory(event=event, starts_at=ended - datetime.timedelta(hours=2), ends_at=ended, **kwargs)
+
+
+def test_slot_changes_in_a_session_that_is_over_note_no_notice(event):
+    # The demo's 2025 convoy, ordered by colour after its roster was published: 105 notices used to follow.
+    session = over(event)
+    a, b = (EntryFactory(session=session, slot=n) for n in (1, 2))
+    services.roster_publish(event=event)
+
+    services.entry_set_slot(entry=a, slot=2, by=None)
+    services.convoy_reorder(session=session, entry_ids=[a.pk, b.pk], by=None)
+    services.convoy_assign_by_colour(session=session, by=None)
+
+    assert not PendingNotice.objects.exists()
+
+
+def test_a_notice_due_after_its_session_ended_is_dropped(event, deliver_mail, mailoutbox):
+    # Slots moved in the last minutes of a session: by the time the batch has settled, the session is over.
+    session, (a, b) = convoy(event, 2)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=timezone.now() - datetime.timedelta(hours=1), ends_at=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+    services.entry_set_slot(entry=a, slot=2, by=None)
+    assert PendingNotice.objects.count() == 2
+
+    sent = services.notices_send_due(now=timezone.now() + datetime.timedelta(minutes=11))
+
+    assert sent == 0
+    assert deliver_mail() == []
+    assert not PendingNotice.objects.exists()
+
+
+def test_a_due_notice_lists_only_the_sessions_not_yet_over(event, deliver_mail, mailoutbox):
+    session, (a, b) = convoy(event, 2)
+    EntryFactory(session=over(event, name="Friday warm-up"), car=a.car, slot=1)
+    services.roster_publish(event=event)
+    deliver_mail()
+    mailoutbox.clear()
+    services.entry_set_slot(entry=a, slot=2, by=None)
+
+    services.notices_send_due(now=timezone.now() + datetime.timedelta(minutes=11))
+
+    [mail] = mails_to(deliver_mail(), a.driver)
+    assert "Nordschleife convoy" in mail.body
+    assert "Friday warm-up" not in mail.body
+
+
+def test_publishing_tells_nobody_about_sessions_that_are_over(event, deliver_mail):
+    past = over(event, name="Friday warm-up")
+    only_past = EntryFactory(session=past, slot=1)
+    session, (both,) = convoy(event, 1)
+    EntryFactory(session=past, car=both.car, slot=2)
+
+    services.roster_publish(event=event)
+
+    delivered = deliver_mail()
+    assert [m.to for m in delivered] == [[both.driver.email]]
+    assert "Nordschleife convoy" in delivered[0].body
+    assert "Friday warm-up" not in delivered[0].body
+    assert mails_to(delivered, only_past.driver) == []
+
+
+def test_a_place_freed_in_a_session_that_is_over_promotes_and_mails_nobody(event, deliver_mail):
+    session = over(event, capacity=1)
+    EntryFactory(session=session, slot=1)
+    waiting = EntryFactory(session=session, status=Entry.Status.WAITLISTED, slot=None)
+
+    services.session_set_capacity(session=session, capacity=2, by=None)
+    promoted = services.waitlist_promote(session=session)
+
+    waiting.refresh_from_db()
+    assert (promoted, waiting.status, session.capacity) == ([], Entry.Status.WAITLISTED, 2)
+    assert deliver_mail() == []
+
+
+def test_no_cancellation_mail_for_a_session_that_is_over(event, deliver_mail):
+    session = over(event)
+    mine = EntryFactory(session=session, slot=1)
+
+    with pytest.raises(services.EntryError, match="This session is over"):
+        services.entry_cancel(entry=mine, by=organiser())
+
+    assert deliver_mail() == []
