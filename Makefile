@@ -26,14 +26,17 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed $(NODE_TOOLS)
 
+# Links in the mails of `make run` lead to the server it starts (on PORT), unless SITE_URL says otherwise.
+RUN_ENV = DEBUG=$${DEBUG:-1} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
+
 run: $(VENV)/.installed
-	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
-	@DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo
+	@$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	@$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@# The mail worker runs beside the development server and stops with it; the console backend prints
 	@# each delivered mail here.
 	@trap 'kill $$worker 2>/dev/null' EXIT; \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py procrastinate worker & worker=$$!; \
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py procrastinate worker & worker=$$!; \
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The mail worker alone (a second process beside `make serve`; start as many as you like, on any machine
 # that reaches the database: each message is taken by one of them).

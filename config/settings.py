@@ -209,8 +209,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SITE_NAME = "1M Register"
-# Where the site is reached, for links in emails (which are sent without a request).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where the site is reached, for links in emails (which are sent without a request). Required unless DEBUG:
+# `check --deploy` reports it missing, local or not https (register/checks.py); `make run` follows PORT.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 
 # Production hardening: on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

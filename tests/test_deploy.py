@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from register.checks import site_url_is_public
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PRODUCTION_ENV = {
@@ -12,6 +16,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-production-secret-that-is-long-and-random-enough-0123456789-abcdefghij",
     "ALLOWED_HOSTS": "register.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://register.example.org",
+    "SITE_URL": "https://register.example.org",
 }
 
 
@@ -49,3 +54,44 @@ def test_wsgi_application_refuses_to_load_without_a_secret_key():
 
     assert result.returncode != 0
     assert "SECRET_KEY setting must not be empty" in result.stderr
+
+
+def test_check_deploy_fails_without_a_site_url():
+    # Links in production mail pointed at http://127.0.0.1:8000, and the check passed.
+    env = {**PRODUCTION_ENV, "SITE_URL": ""}
+
+    result = _manage("check", "--deploy", env_overrides=env)
+
+    assert result.returncode != 0
+    assert "(register.E002) SITE_URL must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("site_url", "error"),
+    [
+        ("", "register.E002"),
+        ("http://register.example.org", "register.E003"),
+        ("register.example.org", "register.E003"),
+        ("https://", "register.E003"),
+        ("https://localhost", "register.E004"),
+        ("https://127.0.0.1:8000", "register.E004"),
+        ("https://127.1.2.3", "register.E004"),
+        ("https://[::1]:8000", "register.E004"),
+        ("https://0.0.0.0", "register.E004"),
+        ("https://register.example.org", None),
+        ("https://register.example.org:8443/register", None),
+    ],
+)
+def test_site_url_check_without_debug(settings, site_url, error):
+    settings.DEBUG = False
+    settings.SITE_URL = site_url
+
+    assert [issue.id for issue in site_url_is_public(None)] == ([error] if error else [])
+
+
+@pytest.mark.parametrize("site_url", ["", "http://127.0.0.1:8000"])
+def test_site_url_check_with_debug_is_quiet(settings, site_url):
+    settings.DEBUG = True
+    settings.SITE_URL = site_url
+
+    assert site_url_is_public(None) == []
