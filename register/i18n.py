@@ -7,6 +7,8 @@ both, on every page and in every email sent to them, whoever's request sends it.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,6 +38,27 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+class RegisterSite:
+    """What allauth's emails call the site (``current_site``): without django.contrib.sites allauth takes the
+    request's host for both ("Hello from 127.0.0.1:8611!"); here the register's name in the mail's language
+    and the domain of ``SITE_URL``."""
+
+    @property
+    def name(self) -> str:
+        return translation.gettext("1M Register")
+
+    @property
+    def domain(self) -> str:
+        return urlsplit(settings.SITE_URL).netloc
+
+
+def on_site_url(url: str) -> str:
+    """``url`` on ``SITE_URL`` (which it prefixes, as for the tickets' links): a link allauth built from the
+    request's host leads to the public site whichever host the request came in on."""
+    site, link = urlsplit(settings.SITE_URL), urlsplit(url)
+    return urlunsplit((site.scheme, site.netloc, site.path + link.path, link.query, link.fragment))
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """allauth's emails (confirmation, password reset, …) in the language of the account they go to,
     also when asked for from a browser in another language; to an address without an account, in the
@@ -54,6 +77,12 @@ class AccountAdapter(DefaultAccountAdapter):
         language = user_language(user)
         translation.activate(language)
         request.LANGUAGE_CODE = language
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # Every allauth mail names the register and links to SITE_URL (RegisterSite, on_site_url).
+        links = {key: on_site_url(v) for key, v in context.items() if key.endswith("_url") and isinstance(v, str)}
+        context = {**context, "current_site": RegisterSite(), **links}
+        return super().render_mail(template_prefix, email, context, headers=headers)
 
     def format_email_subject(self, subject: str) -> str:
         # The register's name in the mail's language ("1er M Register"), like our own emails.

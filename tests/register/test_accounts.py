@@ -22,7 +22,7 @@ PASSWORD = "Nordschleife-20832"
 
 
 def link_in(body: str) -> str:
-    return re.search(r"https?://testserver(/\S+)", body).group(1)
+    return re.search(re.escape(settings.SITE_URL) + r"(/\S+)", body).group(1)
 
 
 def assert_site_layout(html: str) -> None:
@@ -198,6 +198,28 @@ def test_password_reset_by_email_end_to_end(client, owner, deliver_mail):
     assert_site_layout(form_page.content.decode())
     assert reset.status_code == 302
     assert owner.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("language", "greeting"), [("en", "Hello from 1M Register!"), ("de", "Hallo von 1er M Register!")]
+)
+def test_password_reset_mail_names_the_register_and_links_to_site_url(
+    client, owner, deliver_mail, settings, language, greeting
+):
+    # Asked for on the development server's address, allauth greeted "Hello from 127.0.0.1:8611!" and linked
+    # there: the register's name (in the account's language) and SITE_URL instead, whatever the request's host.
+    settings.SITE_URL = "https://register.example.org"
+    owner.language = language
+    owner.save(update_fields=["language"])
+
+    client.post("/accounts/password/reset/", {"email": owner.email}, headers={"host": "127.0.0.1:8611"})
+
+    [sent] = deliver_mail()
+    links = re.findall(r"https?://\S+", sent.body)
+    assert greeting in sent.body
+    assert "127.0.0.1" not in sent.body
+    assert [link.startswith("https://register.example.org/accounts/password/reset/key/") for link in links] == [True]
+    assert sent.body.endswith("!\nregister.example.org")  # under "Thank you for using 1M Register!"
 
 
 def test_password_reset_page_uses_site_layout(client):

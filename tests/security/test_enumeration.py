@@ -7,6 +7,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 
@@ -17,7 +18,7 @@ KNOWN, UNKNOWN = "owner@example.org", "nobody@example.org"
 
 
 def link_in(body: str) -> str:
-    return re.search(r"https?://testserver(/\S+)", body).group(1)
+    return re.search(re.escape(settings.SITE_URL) + r"(/\S+)", body).group(1)
 
 
 def answer(response) -> tuple[int, str | None, str]:
