@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "register",
     "events",
     "outbox",
+    # Last: what spans the apps (staff roles, applied after migrate).
+    "portal",
 ]
 
 MIDDLEWARE = [

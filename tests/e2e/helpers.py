@@ -6,40 +6,30 @@ import importlib
 import io
 import re
 
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Q
+from django.contrib.auth.models import Group
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from portal.roles import roles_apply
 from register.models import Colour
 
 PASSWORD = "correct-horse-battery"
 
 # Migration modules start with a digit, so they are imported by name.
 _model_facts = importlib.import_module("register.migrations.0002_model_facts")
-_organisers = importlib.import_module("events.migrations.0002_organisers_group")
 
 
 def ensure_reference_data() -> None:
-    """Colours, model facts and the Organisers group, as the migrations create them.
+    """Colours, model facts and the staff groups, as migrate creates them.
 
     ``live_server`` tests are transactional: each ends with a flush. Serialized rollback (tests/conftest.py)
-    normally puts the migrations' rows back; this makes each journey independent of that. The seed is
-    idempotent (``get_or_create``) and runs with the real app registry; the group is rebuilt from the
-    migration's own permission list.
+    normally puts the migrations' rows back; this makes each journey independent of that. Both steps are
+    idempotent and run with the real app registry.
     """
     from django.apps import apps
 
     _model_facts.seed(apps, None)
-    group, _ = Group.objects.get_or_create(name=_organisers.GROUP_NAME)
-    permissions = _organisers.PERMISSIONS
-    wanted = Q(pk__in=[])
-    for app_label, model, actions in permissions:
-        codenames = [f"{action}_{model}" for action in actions]
-        wanted |= Q(content_type__app_label=app_label, codename__in=codenames)
-    group.permissions.set(Permission.objects.filter(wanted))
-    expected = sum(len(actions) for _, _, actions in permissions)
-    assert group.permissions.count() == expected
+    roles_apply()
 
 
 def watch_errors(page: Page) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
@@ -31,46 +30,6 @@ def wrong_check_digit(vin: str) -> str:
 
 
 # Group ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_registrars_group_has_exactly_the_agreed_permissions():
-    group = Group.objects.get(name="Registrars")
-
-    codenames = sorted(group.permissions.values_list("content_type__app_label", "codename"))
-
-    assert codenames == sorted(
-        [
-            ("register", "view_car"),
-            ("register", "change_car"),
-            ("register", "view_historicalcar"),
-            ("register", "view_claim"),
-            ("register", "change_claim"),
-            ("register", "add_colour"),
-            ("register", "change_colour"),
-            ("register", "view_colour"),
-            ("register", "delete_colour"),
-            ("register", "add_market"),
-            ("register", "change_market"),
-            ("register", "view_market"),
-            ("register", "delete_market"),
-            ("register", "view_registeredmodel"),
-            ("register", "change_registeredmodel"),
-            ("register", "view_carphoto"),
-            ("register", "change_carphoto"),
-            ("register", "delete_carphoto"),
-            ("register", "view_ownership"),
-            ("register", "view_user"),
-            ("register", "import_car"),
-            ("register", "export_car"),
-            ("register", "view_vincheckcounter"),
-            ("register", "delete_vincheckcounter"),
-            ("axes", "view_accessattempt"),
-            ("axes", "delete_accessattempt"),
-            ("outbox", "view_message"),
-            ("outbox", "change_message"),
-        ]
-    )
 
 
 def test_registrar_fixture_is_staff_but_not_superuser(registrar):

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models.signals import post_migrate
+
+
+class PortalConfig(AppConfig):
+    """What spans the apps. Last in INSTALLED_APPS: its ``post_migrate`` runs after every app's permissions exist."""
+
+    name = "portal"
+
+    def ready(self):
+        post_migrate.connect(_roles_apply, sender=self, dispatch_uid="portal.roles_apply")
+
+
+def _roles_apply(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    from portal.roles import roles_apply
+
+    roles_apply(using=using)
