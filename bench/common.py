@@ -23,6 +23,8 @@ def production_env(db: harness.Database) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Links in the mail it sends (production requires SITE_URL; check --deploy reports a local one).
+        "SITE_URL": "http://127.0.0.1:8000",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_HSTS_SECONDS": "0",
         "STATIC_ROOT": str(db.tmp / "static"),
