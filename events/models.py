@@ -37,6 +37,15 @@ class Event(models.Model):
     registration_closes = models.DateTimeField(_("registration closes"))
     roster_published = models.BooleanField(_("roster published"), default=False)
     roster_published_at = models.DateTimeField(_("roster published at"), null=True, blank=True)
+    show_check_ins = models.BooleanField(
+        _("show check-ins on the public roster"),
+        default=False,
+        help_text=_(
+            "Off: the roster and its downloads do not say which cars have arrived. Who has arrived tells "
+            "whose home is empty and where a car is now; that is for the organisers, unless the event "
+            "chooses to show it."
+        ),
+    )
 
     objects = EventQuerySet.as_manager()
 

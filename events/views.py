@@ -270,7 +270,7 @@ def roster_csv(request, slug):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-roster.csv"'
     writer = csv.writer(response)
-    writer.writerow(roster_data.CSV_COLUMNS)
+    writer.writerow(roster_data.csv_columns(event))
     writer.writerows(roster_data.roster_csv_rows(event))
     return response
 
