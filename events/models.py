@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from events import tickets
-from register.models import Car
+from register.models import Car, Ownership
 
 
 class EventQuerySet(models.QuerySet):
@@ -37,6 +37,15 @@ class Event(models.Model):
     registration_closes = models.DateTimeField(_("registration closes"))
     roster_published = models.BooleanField(_("roster published"), default=False)
     roster_published_at = models.DateTimeField(_("roster published at"), null=True, blank=True)
+    show_check_ins = models.BooleanField(
+        _("show check-ins on the public roster"),
+        default=False,
+        help_text=_(
+            "Off: the roster and its downloads do not say which cars have arrived. Who has arrived tells "
+            "whose home is empty and where a car is now; that is for the organisers, unless the event "
+            "chooses to show it."
+        ),
+    )
 
     objects = EventQuerySet.as_manager()
 
@@ -147,9 +156,26 @@ class EntryQuerySet(models.QuerySet):
         """Entries of sessions that have not ended yet: what a person may still cancel or be cancelled from."""
         return self.filter(session__ends_at__gt=now or timezone.now())
 
+    def visible_to(self, user):
+        """The entries whose ticket a person may see: those they drive, and those made while they owned the
+        car. A car's later owner does not see the earlier owner's entries (their QR codes, codes and
+        check-in times): who owned it when comes from the ownership history, and the car's owner counts
+        as such for entries made since it last changed hands."""
+        return self.filter(Q(driver=user) | self._made_while_owned_by(user))
+
     def of_person(self, user):
-        """A person's entries: those they drive, and the not yet ended ones of the cars they own."""
-        return self.filter(Q(driver=user) | Q(car__owner=user, session__ends_at__gt=timezone.now()))
+        """A person's entries ("My entries"): those they drive, and the not yet ended ones made while they
+        owned the car (a subset of ``visible_to``)."""
+        return self.filter(Q(driver=user) | (self._made_while_owned_by(user) & Q(session__ends_at__gt=timezone.now())))
+
+    @staticmethod
+    def _made_while_owned_by(user) -> Q:
+        ownerships = Ownership.objects.filter(car=OuterRef("car"))
+        owned_then = ownerships.filter(owner=user, started__lte=OuterRef("created")).filter(
+            Q(ended__isnull=True) | Q(ended__gt=OuterRef("created"))
+        )
+        changed_hands_since = ownerships.filter(started__gt=OuterRef("created"))
+        return Q(Exists(owned_then)) | (Q(car__owner=user) & ~Q(Exists(changed_hands_since)))
 
     def waitlisted(self):
         return self.filter(status=Entry.Status.WAITLISTED).order_by("created", "pk")

@@ -309,10 +309,11 @@ def build_roster(
     )
 
 
-def entry_row(entry: Entry) -> dict:
-    """One entry as the public exports show it: masked VIN, a name only with consent."""
+def entry_row(entry: Entry, *, check_ins: bool = False) -> dict:
+    """One entry as the public exports show it: masked VIN, a name only with consent, whether it has
+    arrived only when the event shows check-ins (``Event.show_check_ins``)."""
     car = entry.car
-    return {
+    row = {
         "slot": entry.slot,
         "register_number": car.public_register_number,
         "vin_masked": car.vin_masked,
@@ -321,8 +322,10 @@ def entry_row(entry: Entry) -> dict:
         "market": car.market.code,
         "nickname": car.nickname,
         "driver": driver_public_name(entry) or None,
-        "checked_in": entry.checked_in_at is not None,
     }
+    if check_ins:
+        row["checked_in"] = entry.checked_in_at is not None
+    return row
 
 
 def roster_json(event: Event) -> dict:
@@ -348,7 +351,7 @@ def roster_json(event: Event) -> dict:
                 "capacity": s.capacity,
                 "confirmed": s.confirmed_count,
                 "waitlisted": s.waitlist_count,
-                "entries": [entry_row(e) for e in by_session.get(s.pk, [])],
+                "entries": [entry_row(e, check_ins=event.show_check_ins) for e in by_session.get(s.pk, [])],
             }
             for s in sessions
         ],
@@ -370,6 +373,11 @@ CSV_COLUMNS = [
 ]
 
 
+def csv_columns(event: Event) -> list[str]:
+    """The CSV's columns: ``checked_in`` only when the event shows check-ins (``Event.show_check_ins``)."""
+    return CSV_COLUMNS if event.show_check_ins else [c for c in CSV_COLUMNS if c != "checked_in"]
+
+
 def csv_cell(value) -> str:
     # Owners type nicknames; register.spreadsheet keeps a formula in one from running.
     if value is None:
@@ -380,15 +388,17 @@ def csv_cell(value) -> str:
 
 
 def roster_csv_rows(event: Event) -> list[list[str]]:
-    """One row per confirmed entry: sessions in time order, entries in slot order."""
+    """One row per confirmed entry (``csv_columns``): sessions in time order, entries in slot order."""
     by_session: dict[int, list[Entry]] = defaultdict(list)
     for entry in roster_entries(event):
         by_session[entry.session_id].append(entry)
     rows = []
+    columns = csv_columns(event)
     for session in roster_sessions(event):
         for entry in by_session.get(session.pk, []):
-            data = {"session_slug": session.slug, "session_name": session.name, **entry_row(entry)}
-            rows.append([csv_cell(data[c]) for c in CSV_COLUMNS])
+            row = entry_row(entry, check_ins=event.show_check_ins)
+            data = {"session_slug": session.slug, "session_name": session.name, **row}
+            rows.append([csv_cell(data[c]) for c in columns])
     return rows
 
 

@@ -9,7 +9,6 @@ import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
 from events import checkin, services, tickets
@@ -116,6 +116,7 @@ def signup(request, slug, session_slug):
     return redirect("events:my_entries")
 
 
+@never_cache
 @login_required
 def my_entries(request):
     entries = (
@@ -127,14 +128,13 @@ def my_entries(request):
     return render(request, "events/my_entries.html", {"entries": entries})
 
 
+@never_cache
 @login_required
 def ticket(request, pk):
-    """An entry's ticket, for its driver and the car's owner only (anyone else gets a 404)."""
+    """An entry's ticket, for its driver and whoever owned the car when it was made (``Entry.visible_to``;
+    anyone else, the car's later owners too, gets a 404)."""
     entry = get_object_or_404(
-        Entry.objects.select_related("session__event", "car__colour").filter(
-            Q(driver=request.user) | Q(car__owner=request.user)
-        ),
-        pk=pk,
+        Entry.objects.visible_to(request.user).select_related("session__event", "car__colour"), pk=pk
     )
     qr = tickets.qr_svg(entry.ticket_token) if entry.has_valid_ticket else ""
     return render(request, "events/ticket.html", {"entry": entry, "qr": qr})
@@ -270,7 +270,7 @@ def roster_csv(request, slug):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-roster.csv"'
     writer = csv.writer(response)
-    writer.writerow(roster_data.CSV_COLUMNS)
+    writer.writerow(roster_data.csv_columns(event))
     writer.writerows(roster_data.roster_csv_rows(event))
     return response
 
@@ -328,6 +328,7 @@ def _organiser_event(request, slug) -> Event:
     return get_object_or_404(Event, slug=slug)
 
 
+@never_cache
 @login_required
 def check_in(request, slug):
     """The gate, on a phone: scan a ticket (``?code=`` carries what the QR code holds or a typed short
@@ -373,6 +374,7 @@ def _check_in_result(event: Event, entry: Entry | None) -> dict:
     return result
 
 
+@never_cache
 @login_required
 def check_in_entry(request, slug, pk):
     """POST: check one entry in (``services.entry_check_in``), then show its result again."""

@@ -23,7 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 def roster():
     """A published event: a convoy with orange, white, white, black; a GP session with orange only."""
     ensure_reference_data()
-    event = EventFactory(name="Nürburgring gathering 2031", slug="nurburgring-2031", roster_published=True)
+    event = EventFactory(
+        name="Nürburgring gathering 2031", slug="nurburgring-2031", roster_published=True, show_check_ins=True
+    )
     convoy = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=10)
     gp = SessionFactory(
         event=event,

@@ -539,7 +539,7 @@ def test_car_page_event_history_shows_unpublished_rosters_only_to_the_owner_and_
 
 
 def test_my_entries_lists_upcoming_entries_of_the_owners_cars_and_the_owner_cancels_them(client, owner, other_owner):
-    # A car of the owner, driven by someone else (e.g. signed up before the owner bought it).
+    # A car of the owner, driven by someone else (a friend drives it).
     car = VerifiedCarFactory(owner=owner)
     entry = EntryFactory(car=car, driver=other_owner, session__name="Their convoy")
     client.force_login(owner)

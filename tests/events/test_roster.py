@@ -43,7 +43,7 @@ def staff_client(client):
 
 @pytest.fixture
 def roster_event():
-    """A published event: one convoy with three cars in a known slot order."""
+    """A published event that shows check-ins: one convoy with three cars in a known slot order."""
     event = EventFactory(
         name="Ring 2031",
         slug="ring-2031",
@@ -51,6 +51,7 @@ def roster_event():
         starts_on=datetime.date(2031, 9, 19),
         ends_on=datetime.date(2031, 9, 21),
         roster_published=True,
+        show_check_ins=True,
     )
     session = SessionFactory(
         event=event,

@@ -8,11 +8,14 @@ import email
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from events import tickets
 from events.models import Entry
-from events.services import entry_cancel, entry_create
-from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory
+from events.services import entry_cancel, entry_check_in, entry_create
+from register.models import Claim
+from register.services import car_register, claim_approve
+from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory, colour, make_vin
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +80,99 @@ def test_ticket_page_is_shown_to_the_cars_owner_who_does_not_drive(client):
     client.force_login(entry.car.owner)
 
     assert client.get(reverse("events:ticket", args=[entry.pk])).status_code == 200
+
+
+@pytest.fixture
+def sold_car(organiser):
+    """A car its first owner signed up three times (a past run they drove and were checked in at, a past run
+    a friend drove, an upcoming run they drive), then sold: a claim by the new owner, approved."""
+    first, friend, new = UserFactory(), UserFactory(), UserFactory()
+    car = car_register(owner=first, vin=make_vin(811), colour=colour(), market="DE")
+    past = SessionFactory(starts_at=timezone.now() - datetime.timedelta(days=30))
+    driven = EntryFactory(car=car, driver=first, session=past)
+    entry_check_in(entry=driven, by=organiser)
+    lent = EntryFactory(car=car, driver=friend, session=SessionFactory(starts_at=past.starts_at))
+    upcoming = EntryFactory(car=car, driver=first)
+    claim_approve(claim=Claim.objects.create(car=car, claimant=new, message="Bought it."), by=organiser)
+    return {"first": first, "friend": friend, "new": new, "car": car, "entries": [driven, lent, upcoming]}
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["checked-in", "lent", "upcoming-cancelled"])
+def test_ticket_page_of_an_entry_made_before_the_sale_is_404_for_the_new_owner(client, sold_car, index):
+    client.force_login(sold_car["new"])
+
+    response = client.get(reverse("events:ticket", args=[sold_car["entries"][index].pk]))
+
+    assert response.status_code == 404
+
+
+def test_my_entries_of_the_new_owner_lists_only_entries_made_since_the_sale(client, sold_car):
+    # The new owner's own sign-up, driven by someone else: theirs, as the car was theirs when it was made.
+    mine = EntryFactory(car=sold_car["car"], driver=UserFactory(), session__name="After the sale")
+    client.force_login(sold_car["new"])
+
+    response = client.get(reverse("events:my_entries"))
+
+    assert list(response.context["entries"]) == [mine]
+    assert client.get(reverse("events:ticket", args=[mine.pk])).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("person", "index"),
+    [("first", 0), ("first", 1), ("first", 2), ("friend", 1)],
+    ids=["owner-drove", "owner-lent", "owner-upcoming", "friend-drove"],
+)
+def test_ticket_page_of_an_entry_made_before_the_sale_is_still_shown_to_its_owner_then_and_driver(
+    client, sold_car, person, index
+):
+    entry = sold_car["entries"][index]
+    client.force_login(sold_car[person])
+
+    response = client.get(reverse("events:ticket", args=[entry.pk]))
+
+    assert response.status_code == 200
+    assert response.context["entry"] == entry
+
+
+def test_my_entries_of_the_previous_owner_still_lists_the_entries_they_drove(client, sold_car):
+    driven, _lent, upcoming = sold_car["entries"]
+    client.force_login(sold_car["first"])
+
+    response = client.get(reverse("events:my_entries"))
+
+    assert list(response.context["entries"]) == [upcoming, driven]
+    assert "Checked in at" in client.get(reverse("events:ticket", args=[driven.pk])).content.decode()
+
+
+NEVER_STORED = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+@pytest.mark.parametrize("page", ["ticket", "my_entries"])
+def test_ticket_and_my_entries_are_never_stored(client, page):
+    entry = EntryFactory()
+    client.force_login(entry.driver)
+    url = reverse("events:ticket", args=[entry.pk]) if page == "ticket" else reverse("events:my_entries")
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response["Cache-Control"] == NEVER_STORED
+
+
+@pytest.mark.parametrize("method", ["get", "get-search", "get-code", "post"])
+def test_check_in_pages_are_never_stored(organiser_client, method):
+    entry = EntryFactory()
+    slug = entry.session.event.slug
+    page = reverse("events:check_in", args=[slug])
+
+    if method == "post":
+        response = organiser_client.post(reverse("events:check_in_entry", args=[slug, entry.pk]))
+    else:
+        query = {"get": "", "get-search": "?q=x", "get-code": f"?code={entry.ticket_token}"}[method]
+        response = organiser_client.get(page + query)
+
+    assert response.status_code == (302 if method == "post" else 200)
+    assert response["Cache-Control"] == NEVER_STORED
 
 
 def test_ticket_page_of_someone_else_is_404(client):
