@@ -35,7 +35,14 @@ def _send(template: str, entry: Entry, *, ticket: bool = False, ticket_image: by
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
         images = {TICKET_CID: ticket_image or tickets.qr_png(entry.ticket_token)}
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
-    send(f"events/email/{template}", to=entry.driver, context=_context(entry, **extra), images=images)
+    # A mail with the ticket carries its secrets (link, code, QR code); the others name the entry only.
+    send(
+        f"events/email/{template}",
+        to=entry.driver,
+        context=_context(entry, **extra),
+        carries_secret=images is not None,
+        images=images,
+    )
 
 
 def entry_confirmed(entry: Entry, *, ticket_image: bytes | None = None) -> None:
@@ -76,19 +83,22 @@ def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
 def roster_published(driver, event, entries: list[Entry]) -> None:
     """One email per driver when the roster is published: their sessions, slots and tickets."""
     lines, images = _entry_lines(entries)
-    send("events/email/roster_published", to=driver, context={"event": event, "lines": lines}, images=images)
+    context = {"event": event, "lines": lines}
+    send("events/email/roster_published", to=driver, context=context, carries_secret=True, images=images)
 
 
 def slots_changed(driver, event, entries: list[Entry]) -> None:
     """One email per driver after a batch of slot changes in a published roster: where they are now."""
     lines, images = _entry_lines(entries)
-    send("events/email/slots_changed", to=driver, context={"event": event, "lines": lines}, images=images)
+    context = {"event": event, "lines": lines}
+    send("events/email/slots_changed", to=driver, context=context, carries_secret=True, images=images)
 
 
 def entrant_message(user, message) -> None:
-    """An organiser's message, wrapped in the recipient's language."""
+    """An organiser's message, wrapped in the recipient's language: written by staff, it carries no secret."""
     send(
         "events/email/entrant_message",
         to=user,
         context={"message": message, "event": message.event, "session": message.session},
+        carries_secret=False,
     )

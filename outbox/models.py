@@ -8,7 +8,17 @@ from email.mime.base import MIMEBase
 
 from django.core.mail import EmailMultiAlternatives
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# Which staff read which mail, by the kind's area (the start of its template name) and the permission that
+# makes someone staff of that area: organisers (who change entries) the events' mail, registrars (who decide
+# claims) the register's. Account mail (allauth's ``account/``) and mail of no declared kind are for
+# superusers only. The project has no per-event organiser, so "the mail their events caused" is the events area.
+STAFF_AREAS = {
+    "events/": "events.change_entry",
+    "register/": "register.change_claim",
+}
 
 
 class MessageQuerySet(models.QuerySet):
@@ -17,6 +27,20 @@ class MessageQuerySet(models.QuerySet):
 
     def failed(self):
         return self.filter(status=Message.Status.FAILED)
+
+    def visible_to(self, user):
+        """The messages ``user`` may see as staff: a superuser all, others their areas' (``STAFF_AREAS``)."""
+        if user.is_superuser:
+            return self.all()
+        areas = Q()
+        for prefix in areas_of(user):
+            areas |= Q(kind__startswith=prefix)
+        return self.filter(areas) if areas else self.none()
+
+
+def areas_of(user) -> list[str]:
+    """The kind prefixes of the mail ``user``'s staff role covers."""
+    return [prefix for prefix, permission in STAFF_AREAS.items() if user.has_perm(permission)]
 
 
 class Message(models.Model):
@@ -42,6 +66,12 @@ class Message(models.Model):
     # {"mimetype", "content" (base64), "headers": [[name, value], ...]}.
     attachments = models.JSONField(default=list)
     mixed_subtype = models.CharField(max_length=20, default="mixed")
+    # What made the message (its template, e.g. "events/email/entry_confirmed"), declared by the sender;
+    # empty for mail sent without a declaration (plain ``send_mail``).
+    kind = models.CharField(_("kind"), max_length=100, blank=True)
+    # A body with a personal secret (a reset or confirmation link, a ticket's link, code or QR code) is never
+    # shown in the admin and is erased once sent. Undeclared mail counts as secret-bearing.
+    carries_secret = models.BooleanField(_("carries a personal link or code"), default=True)
     language = models.CharField(_("language"), max_length=15, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -60,6 +90,9 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.subject}"
+
+    def belongs_to_area_of(self, user) -> bool:
+        return user.is_superuser or any(self.kind.startswith(prefix) for prefix in areas_of(user))
 
     def as_email(self) -> EmailMultiAlternatives:
         """The message as Django builds it, with the Message-ID it was queued with."""

@@ -18,6 +18,7 @@ from django.core.mail.message import make_msgid
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from outbox.models import Message
 
@@ -26,11 +27,26 @@ class TemporaryFailure(Exception):
     """The server could not take the message now (down, timed out, 4xx): the queue retries it later."""
 
 
+class OutboxError(Exception):
+    """A request the outbox refuses; the message is for the staff member who asked."""
+
+
+def message_declare(email: EmailMessage, *, kind: str, carries_secret: bool) -> EmailMessage:
+    """Tell the outbox what ``email`` is before it is sent: its ``kind`` (the template that made it) and
+    whether its body carries a personal secret (a reset or confirmation link, a ticket). Kept as attributes
+    of the Python object that ``message_queue`` reads, never as a header: nothing of it goes out in the mail.
+    Mail sent without a declaration is stored with no kind and as secret-bearing."""
+    email.outbox_kind = kind
+    email.outbox_carries_secret = carries_secret
+    return email
+
+
 def message_queue(*, email: EmailMessage) -> Message:
     """Queue one email in the current transaction: its outbox row and its delivery job are committed
     with the change that caused them, or rolled back with it.
 
-    The Message-ID is fixed here, so every delivery attempt carries the same one. A message that cannot
+    The kind and whether the body carries a secret come from ``message_declare``; undeclared mail is
+    secret-bearing. The Message-ID is fixed here, so every delivery attempt carries the same one. A message that cannot
     be built (a header with a line break, say) is kept as failed with the reason, for staff to see in the
     admin; it never breaks the change that wanted to send it.
     """
@@ -60,6 +76,8 @@ def message_queue(*, email: EmailMessage) -> Message:
             html=str(html),
             attachments=[_attachment(item) for item in email.attachments],
             mixed_subtype=getattr(email, "mixed_subtype", "mixed"),
+            kind=getattr(email, "outbox_kind", ""),
+            carries_secret=getattr(email, "outbox_carries_secret", True),
             language=translation.get_language() or "",
             status=status,
             last_error=error,
@@ -77,6 +95,9 @@ def message_deliver(*, message_id: int) -> None:
     ``TemporaryFailure`` for the queue to retry with backoff, until ``MAIL_GIVE_UP_AFTER`` has passed
     since the message was queued; a permanent one (an SMTP 5xx answer, a message that cannot be built)
     marks it failed at once. Attempts and the last error are recorded either way.
+
+    A secret-bearing message loses its body (text, HTML, attachments) in the same update that marks it
+    sent: the record (recipient, kind, subject, status, attempts) stays, the link or code is gone.
     """
     with transaction.atomic():
         message = Message.objects.select_for_update().filter(pk=message_id).first()
@@ -98,7 +119,11 @@ def message_deliver(*, message_id: int) -> None:
             message.status = Message.Status.SENT
             message.sent = now
             message.last_error = ""
-        message.save(update_fields=["attempts", "last_attempt", "last_error", "status", "sent"])
+            if message.carries_secret:
+                message.text, message.html, message.attachments = "", "", []
+        message.save(
+            update_fields=["attempts", "last_attempt", "last_error", "status", "sent", "text", "html", "attachments"]
+        )
     if retry:
         raise TemporaryFailure(message.last_error)
 
@@ -107,12 +132,21 @@ def message_send_again(*, message: Message) -> None:
     """Queue a failed or sent message once more, with a new delivery job.
 
     A message that was sent gets a new Message-ID: the reader's server would drop a second copy with the
-    old one as a duplicate. A message still queued is left alone (its job is on its way).
+    old one as a duplicate. A message still queued is left alone (its job is on its way). A sent
+    secret-bearing message is refused (``OutboxError``): its body was erased when it was sent, and a link
+    or code is asked for anew by its owner (a new reset link, say); a failed one still has its body.
     """
     with transaction.atomic():
         message = Message.objects.select_for_update().get(pk=message.pk)
         if message.status == Message.Status.QUEUED:
             return
+        if message.status == Message.Status.SENT and message.carries_secret:
+            raise OutboxError(
+                _(
+                    "Not sent again: it carried a personal link or code, erased once it was sent. The person asks "
+                    "for a new link (a password reset, say) or finds their ticket under “My entries”."
+                )
+            )
         if message.status == Message.Status.SENT:
             message.message_id = make_msgid(domain=DNS_NAME)
         message.status = Message.Status.QUEUED

@@ -13,6 +13,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from outbox.services import message_declare
 from register.i18n import user_language
 from register.models import User
 
@@ -23,10 +24,19 @@ def single_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def send(template: str, *, to: User | None, context: dict, images: dict[str, bytes] | None = None) -> None:
+def send(
+    template: str,
+    *,
+    to: User | None,
+    context: dict,
+    carries_secret: bool,
+    images: dict[str, bytes] | None = None,
+) -> None:
     """Queue one email to the user ``to``: ``<template>_subject.txt``, ``.txt`` and ``.html`` rendered in
     their language, the subject on one line.
 
+    ``carries_secret``: the body holds a personal link or code (a ticket): the outbox never shows it to staff
+    and erases it once sent. The outbox records ``template`` as the mail's kind.
     ``images`` maps a Content-ID to PNG bytes shown inside the HTML part (``<img src="cid:…">``).
     """
     if to is None or not to.email:
@@ -48,24 +58,26 @@ def send(template: str, *, to: User | None, context: dict, images: dict[str, byt
                 image.add_header("Content-ID", f"<{content_id}>")
                 image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
                 message.attach(image)
+        message_declare(message, kind=template, carries_secret=carries_secret)
         message.send()
 
 
 def claim_received(claim) -> None:
-    send("register/email/claim_received", to=claim.claimant, context={"claim": claim})
+    send("register/email/claim_received", to=claim.claimant, context={"claim": claim}, carries_secret=False)
 
 
 def claim_approved(claim, previous_owner, *, cancelled=()) -> None:
     # ``cancelled``: the car's entries the approval cancelled (their drivers got a cancellation each).
     context = {"claim": claim, "car": claim.car, "cancelled": list(cancelled)}
-    send("register/email/claim_approved_new_owner", to=claim.claimant, context=context)
+    send("register/email/claim_approved_new_owner", to=claim.claimant, context=context, carries_secret=False)
     if previous_owner is not None:
         send(
             "register/email/claim_approved_previous_owner",
             to=previous_owner,
             context={**context, "previous_owner": previous_owner},
+            carries_secret=False,
         )
 
 
 def claim_rejected(claim) -> None:
-    send("register/email/claim_rejected", to=claim.claimant, context={"claim": claim})
+    send("register/email/claim_rejected", to=claim.claimant, context={"claim": claim}, carries_secret=False)

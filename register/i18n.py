@@ -14,6 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from outbox.services import message_declare
+
 
 def user_language(user) -> str:
     """The language to render anything for ``user`` in (an email, say): their saved choice, or the
@@ -69,6 +71,13 @@ class AccountAdapter(DefaultAccountAdapter):
         language = user_language(user) if user is not None else translation.get_language()
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
+
+    def render_mail(self, template_prefix, email, context, headers=None):
+        # Every allauth mail is account mail with a personal link or code (reset, confirmation, login code) or
+        # about the account's security: the outbox keeps only its record for superusers and erases its body
+        # once sent.
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        return message_declare(message, kind=template_prefix, carries_secret=True)
 
     def login(self, request, user) -> None:
         # The login page was in the browser's language; from here on, as on every later page, the

@@ -16,6 +16,7 @@ from events.services import entry_create
 from outbox.models import Message
 from outbox.services import TemporaryFailure, message_deliver
 from outbox.tasks import DeliveryRetry
+from register.services import claim_create
 from tests.factories import SessionFactory, UserFactory, VerifiedCarFactory
 from tests.outbox.smtp import free_port
 
@@ -149,10 +150,21 @@ def test_a_temporary_failure_after_mail_give_up_after_marks_the_message_failed(s
     assert message.last_error.startswith("ConnectionRefusedError")
 
 
+def _mail_of_area(role: str) -> None:
+    if role == "organiser":
+        signup(SessionFactory(), VerifiedCarFactory())  # events/email/entry_confirmed
+    else:
+        claim_create(car=VerifiedCarFactory(), claimant=UserFactory())  # register/email/claim_received
+
+
 @pytest.mark.parametrize("role", ["organiser", "registrar"])
-def test_organisers_and_registrars_see_failed_mail_and_send_it_again(client, request, role, deliver_mail):
-    send_mail("Two\nlines", "Body", None, ["someone@example.org"])
+def test_organisers_and_registrars_see_failed_mail_of_their_area_and_send_it_again(
+    client, request, role, smtp_down, settings
+):
+    _mail_of_area(role)
     failed = Message.objects.get()
+    settings.MAIL_GIVE_UP_AFTER = datetime.timedelta(0)
+    message_deliver(message_id=failed.pk)
     client.force_login(request.getfixturevalue(role))
 
     index = client.get("/admin/").content.decode()

@@ -177,8 +177,14 @@ def admin_object(world, label: str):
         case "events.entrantmessage":
             return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":
+            # A mail of the events area: organisers open it, registrars only list theirs (outbox.models.STAFF_AREAS).
             return Message.objects.create(
-                message_id="<1@example.org>", from_email="a@example.org", recipient="b@example.org", subject="s"
+                message_id="<1@example.org>",
+                from_email="a@example.org",
+                recipient="b@example.org",
+                subject="s",
+                kind="events/email/entrant_message",
+                carries_secret=False,
             )
     raise KeyError(label)
 
