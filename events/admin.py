@@ -399,18 +399,21 @@ class SessionAdmin(LabelledDateTimes, ConvoyActionsMixin, admin.ModelAdmin):
         return response
 
     def convoy_view(self, request, object_id):
-        """Drag-and-drop order of the confirmed cars; POST saves the whole order through ``convoy_reorder``."""
+        """Drag-and-drop order of the confirmed cars; POST saves the whole order through ``convoy_reorder``,
+        which refuses it if the order changed since the page was loaded (the error says what changed, the page
+        after the redirect shows the current order)."""
         if not (self.has_view_permission(request) and self.has_change_entries_permission(request)):
             raise PermissionDenied
         session = get_object_or_404(Session.objects.select_related("event"), pk=object_id)
         if request.method == "POST":
             try:
                 entry_ids = [int(value) for value in request.POST.getlist("entry")]
+                seen = [int(value) for value in request.POST.get("seen", "").split(",")]
             except ValueError:
                 self.message_user(request, gettext("The order sent was not understood."), messages.ERROR)
             else:
                 try:
-                    services.convoy_reorder(session=session, entry_ids=entry_ids, by=request.user)
+                    services.convoy_reorder(session=session, entry_ids=entry_ids, seen=seen, by=request.user)
                 except EntryError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                 else:
@@ -423,6 +426,8 @@ class SessionAdmin(LabelledDateTimes, ConvoyActionsMixin, admin.ModelAdmin):
             "title": gettext("Convoy order: %(session)s") % {"session": session},
             "session": session,
             "entries": entries,
+            # The order this page shows: a save made against an order changed since is refused.
+            "seen": ",".join(str(pk) for pk in services.convoy_order_seen(entries)),
         }
         return TemplateResponse(request, "admin/events/session/convoy_order.html", context)
 

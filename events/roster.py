@@ -24,7 +24,7 @@ from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -54,7 +54,7 @@ class ColourCount:
 @dataclass
 class SessionRoster:
     session: Session
-    # This page's part of the convoy (ROSTER_PAGE_SIZE cars in slot order) ...
+    # This page's part of the convoy (ROSTER_PAGE_SIZE cars in slot order; the picture draws all of them) ...
     entries: list[Entry]
     # ... and the entries listed: those, narrowed to the chosen colour if any.
     shown: list[Entry]
@@ -116,11 +116,57 @@ def _text_colour(hex_colour: str) -> str:
     return "#000" if luminance > 0.179 else "#fff"
 
 
-def car_name(entry: Entry) -> str:
+class PictureCar(NamedTuple):
+    """What the convoy picture needs of one confirmed entry. The picture draws every car of a convoy (the
+    list shows one page of them), so it reads these few columns rather than whole entries: a 6,342-car
+    session took ~1 s more to build with a model instance per car."""
+
+    pk: int
+    session_id: int
+    slot: int | None
+    colour_id: int
+    hex: str
+    colour_label: str
+    register_number: int | None  # the public one: a verified car's only (Car.public_register_number)
+    nickname: str
+
+
+def _picture_cars(event: Event, *, session: Session | None) -> list[PictureCar]:
+    """Every confirmed car of one session, or of every session, in slot order, in one query."""
+    qs = Entry.objects.confirmed().filter(session__event=event).in_slot_order()
+    if session is not None:
+        qs = qs.filter(session=session)
+    rows = qs.values_list(
+        "pk",
+        "session_id",
+        "slot",
+        "car__colour_id",
+        "car__colour__hex",
+        "car__colour__name",
+        "car__colour_note",
+        "car__status",
+        "car__register_number",
+        "car__nickname",
+    )
+    return [
+        PictureCar(
+            pk=pk,
+            session_id=session_id,
+            slot=slot,
+            colour_id=colour_id,
+            hex=hex_colour,
+            colour_label=f"{name} ({note})" if note else name,  # as Car.colour_label
+            register_number=number if status == Car.Status.VERIFIED else None,
+            nickname=nickname,
+        )
+        for pk, session_id, slot, colour_id, hex_colour, name, note, status, number, nickname in rows
+    ]
+
+
+def car_name(car: PictureCar) -> str:
     """What the picture says about a car: slot, register number, nickname, colour."""
-    car = entry.car
-    parts = [_("Slot %(slot)s") % {"slot": entry.slot or "–"}]
-    parts.append(f"#{car.public_register_number}" if car.public_register_number else _("pending"))
+    parts = [_("Slot %(slot)s") % {"slot": car.slot or "–"}]
+    parts.append(f"#{car.register_number}" if car.register_number else _("pending"))
     if car.nickname:
         parts.append(f"“{car.nickname}”")
     parts.append(car.colour_label)
@@ -128,57 +174,52 @@ def car_name(entry: Entry) -> str:
 
 
 def _convoy_cars_svg(items: list[dict], colour_id: int | None) -> str:
-    """The cars of the convoy picture as SVG, built here rather than per car in the template: a convoy page
-    of a hundred cars would otherwise spend most of its time in template tags. Each car is a link to its
-    row in the list (so it is focusable and works without JavaScript) named by ``car_name``."""
+    """The cars of the convoy picture as SVG, built here rather than per car in the template (a convoy of
+    a hundred cars would otherwise spend most of its time in template tags), with one f-string a car and
+    only the words escaped (format_html per car took ~1 s for 6,342 cars). Each car is a link to its row
+    in the list, on this page or on the page that lists it (so it is focusable and works without
+    JavaScript), named by ``car_name``."""
 
-    def state(entry: Entry) -> str:
+    def state(car: PictureCar) -> str:
         if colour_id is None:
             return ""
-        return ' class="is-match"' if entry.car.colour_id == colour_id else ' class="is-dimmed"'
+        return ' class="is-match"' if car.colour_id == colour_id else ' class="is-dimmed"'
 
-    # Kept lean: a hundred of these are on every roster page. The link's name is its <title>.
-    return format_html_join(
-        "\n",
-        '<a href="#entry-{}"{} data-colour="{}"><title>{}</title>'
-        '<rect x="{}" y="{}" width="{}" height="{}" rx="4" fill="{}"/><text x="{}" y="{}" fill="{}">{}</text></a>',
-        (
-            (
-                i["entry"].pk,
-                mark_safe(state(i["entry"])),  # one of three constant strings
-                i["entry"].car.colour_id,
-                car_name(i["entry"]),
-                i["x"],
-                i["y"],
-                CELL_W,
-                CELL_H,
-                i["fill"],
-                i["x"] + CELL_W // 2,
-                i["y"] + CELL_H // 2 + 5,
-                _text_colour(i["fill"]),
-                i["entry"].slot or "–",
-            )
+    # Kept lean: a convoy's every car is on every roster page. The link's name is its <title>. Ids, slots
+    # and positions are integers; the words and the paint (a #RRGGBB constraint holds it) are escaped.
+    return mark_safe(
+        "\n".join(
+            f'<a href="{escape(i["page_link"])}#entry-{car.pk}"{state(car)} data-colour="{car.colour_id}">'
+            f"<title>{escape(car_name(car))}</title>"
+            f'<rect x="{i["x"]}" y="{i["y"]}" width="{CELL_W}" height="{CELL_H}" rx="4" fill="{escape(car.hex)}"/>'
+            f'<text x="{i["x"] + CELL_W // 2}" y="{i["y"] + CELL_H // 2 + 5}" fill="{_text_colour(car.hex)}">'
+            f"{car.slot or '–'}</text></a>"
             for i in items
-        ),
+            for car in (i["car"],)
+        )
     )
 
 
-def convoy_layout(session: Session, entries: list[Entry], *, pace: bool = True, colour_id: int | None = None) -> dict:
-    """Positions of the pace car (when ``pace``: the first page) and each car in slot order, wrapped into rows."""
+def convoy_layout(session: Session, cars: list[PictureCar], *, page: int = 1, colour_id: int | None = None) -> dict:
+    """Positions of the pace car and of every car of the convoy (``cars``, in slot order), wrapped into
+    rows. The picture is the whole convoy on every page of the list; a car the list shows on another page
+    than ``page`` links to its row there."""
     items = []
     index = 0
     pace_box = None
-    if pace and session.pace_car:
+    if session.pace_car:
         pace_box = {"x": 0, "y": 0, "width": PACE_CELLS * (CELL_W + GAP) - GAP, "height": CELL_H}
         index = PACE_CELLS
-    for entry in entries:
+    for position, car in enumerate(cars):
         row, col = divmod(index, PER_ROW)
+        listed_on = position // ROSTER_PAGE_SIZE + 1
         items.append(
             {
-                "entry": entry,
+                "car": car,
                 "x": col * (CELL_W + GAP),
                 "y": row * (CELL_H + GAP),
-                "fill": entry.car.colour.hex,
+                "fill": car.hex,
+                "page_link": "" if listed_on == page else f"?session={session.slug}&page={listed_on}",
             }
         )
         index += 1
@@ -224,12 +265,14 @@ def build_roster(
     event: Event, *, colour_id: int | None = None, session_slug: str | None = None, page: int = 1
 ) -> Roster:
     """The roster page's data. Each session lists one page of its convoy (``ROSTER_PAGE_SIZE`` cars in slot
-    order): page 1 of every session, or page ``page`` of the session ``session_slug`` only. A colour narrows
-    the list to that colour and marks its cars in the picture. An unknown session or page is a 404.
+    order): page 1 of every session, or page ``page`` of the session ``session_slug`` only; the picture of
+    each shows its whole convoy. A colour narrows the list to that colour and marks its cars in the picture.
+    An unknown session or page is a 404.
 
-    Only the listed page's entries are loaded; the colour figures are counted by the database. Loading
-    every entry of a 6,342-car session to show 100 of them made the first build after a change take ~2 s
-    (BENCHMARKS.md, page weight)."""
+    Only the listed page's entries are loaded whole; the picture reads a few columns of every car
+    (``PictureCar``), and the session's colour figures are counted from those; the event's and the
+    register's are counted by the database. Loading every entry of a 6,342-car session to show 100 of them
+    made the first build after a change take ~2 s (BENCHMARKS.md, page weight)."""
     sessions = roster_sessions(event)
     if session_slug is not None:
         sessions = [s for s in sessions if s.slug == session_slug]
@@ -239,12 +282,13 @@ def build_roster(
     first = (number - 1) * ROSTER_PAGE_SIZE
     if any(not 1 <= number <= max(1, -(-s.confirmed_count // ROSTER_PAGE_SIZE)) for s in sessions):
         raise Http404
-    entries = _page_entries(event, session=sessions[0] if session_slug is not None else None, first=first)
+    only = sessions[0] if session_slug is not None else None
+    entries = _page_entries(event, session=only, first=first)
+    pictured: dict[int, list[PictureCar]] = defaultdict(list)
+    for car in _picture_cars(event, session=only):
+        pictured[car.session_id].append(car)
     colours = list(Colour.objects.all())
     confirmed = Entry.objects.confirmed().filter(session__event=event).order_by()
-    session_counts: dict[int, Counter] = defaultdict(Counter)
-    for session_id, colour, n in confirmed.values_list("session_id", "car__colour_id").annotate(n=Count("pk")):
-        session_counts[session_id][colour] = n
     # A car in two sessions is one car present.
     event_counts = Counter(
         dict(
@@ -274,8 +318,8 @@ def build_roster(
                 session=session,
                 entries=part,
                 shown=shown,
-                breakdown=_breakdown(session_counts[session.pk], colours),
-                convoy=convoy_layout(session, part, pace=number == 1, colour_id=colour_id),
+                breakdown=_breakdown(Counter(car.colour_id for car in pictured[session.pk]), colours),
+                convoy=convoy_layout(session, pictured[session.pk], page=number, colour_id=colour_id),
                 page=number,
                 pages=max(1, -(-session.confirmed_count // ROSTER_PAGE_SIZE)),
                 first=first,

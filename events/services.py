@@ -20,6 +20,7 @@ rolled-back change mails nobody and no request waits for the mail server.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Iterable, Sequence
 
@@ -518,15 +519,93 @@ def convoy_renumber(*, session: Session, by: User | None) -> list[Entry]:
     return _apply_order(AUTOMATIC_ORDERS["renumber"](locked), session=locked, by=by, reason=gettext_lazy("renumbered"))
 
 
+def convoy_order_seen(entries: Iterable[Entry]) -> list[int]:
+    """The convoy order a page shows (``entries`` in slot order) as the entry ids it posts back with a save:
+    ``convoy_reorder`` compares them with the order it finds."""
+    return [entry.pk for entry in entries]
+
+
+def _kept_in_order(positions: Sequence[int]) -> set[int]:
+    """The indexes of a longest increasing run in ``positions`` (patience sorting): the cars that kept their
+    order relative to each other; the others are the fewest cars whose moves explain the new order."""
+    tails: list[int] = []  # for each run length: the index ending the run with the smallest last position
+    tail_positions: list[int] = []
+    before: list[int | None] = []
+    for index, position in enumerate(positions):
+        length = bisect.bisect_left(tail_positions, position)
+        before.append(tails[length - 1] if length else None)
+        if length == len(tails):
+            tails.append(index)
+            tail_positions.append(position)
+        else:
+            tails[length] = index
+            tail_positions[length] = position
+    kept = set()
+    index = tails[-1] if tails else None
+    while index is not None:
+        kept.add(index)
+        index = before[index]
+    return kept
+
+
+# What a refusal names at most; the page below it shows the whole current order.
+_CHANGES_NAMED = 8
+
+
+def _order_changes(seen: Sequence[int], current: Sequence[Entry]) -> list[str]:
+    """What differs between the order a page showed (entry ids) and the current one, in the page's words
+    (places from 1, cars as the page names them): cars that joined or left, and the cars that moved."""
+    place_seen = {pk: place for place, pk in enumerate(seen, start=1)}
+    current_ids = {entry.pk for entry in current}
+    changes = []
+    still_there = [(place, entry) for place, entry in enumerate(current, start=1) if entry.pk in place_seen]
+    kept = _kept_in_order([place_seen[entry.pk] for _place, entry in still_there])
+    for place, entry in enumerate(current, start=1):
+        if entry.pk not in place_seen:
+            changes.append(_("%(car)s joined the convoy at place %(place)d") % {"car": entry.car, "place": place})
+    for index, (place, entry) in enumerate(still_there):
+        if index not in kept:
+            changes.append(
+                _("%(car)s moved to place %(place)d (was %(was)d)")
+                % {"car": entry.car, "place": place, "was": place_seen[entry.pk]}
+            )
+    gone = [pk for pk in seen if pk not in current_ids]
+    for entry in Entry.objects.filter(pk__in=gone).select_related("car").order_by("pk"):
+        changes.append(_("%(car)s left the convoy") % {"car": entry.car})
+    return changes
+
+
 @transaction.atomic
-def convoy_reorder(*, session: Session, entry_ids: Iterable, by: User | None) -> list[Entry]:
-    """Slots 1..N in the order given; ``entry_ids`` must be exactly the session's confirmed entries."""
+def convoy_reorder(*, session: Session, entry_ids: Iterable, seen: Sequence[int], by: User | None) -> list[Entry]:
+    """Slots 1..N in the order given; ``entry_ids`` must be exactly the session's confirmed entries.
+
+    ``seen`` is the order the organiser's page showed (``convoy_order_seen``). If the convoy's order has
+    changed since (another organiser saved, a car joined or left), the save is refused with what changed,
+    and nothing is written: a stale page must not undo another organiser's work or send notices for it.
+    """
     try:
         ids = [int(pk) for pk in entry_ids]
+        seen = [int(pk) for pk in seen]
     except (TypeError, ValueError):
         raise EntryError(_("The new order must list every confirmed car of this session exactly once.")) from None
     locked = _lock_session(session.pk)
-    by_id = {entry.pk: entry for entry in Entry.objects.confirmed().filter(session=locked)}
+    current = list(Entry.objects.confirmed().filter(session=locked).select_related("car").in_slot_order())
+    if seen != convoy_order_seen(current):
+        changes = _order_changes(seen, current)
+        if len(changes) > _CHANGES_NAMED:
+            more = len(changes) - _CHANGES_NAMED
+            changes = [
+                *changes[:_CHANGES_NAMED],
+                ngettext("%(count)d more change", "%(count)d more changes", more) % {"count": more},
+            ]
+        raise EntryError(
+            _(
+                "Someone changed this convoy's order after you opened the page, so your order was not saved. "
+                "Since then: %(changes)s. Below is the current order: make your moves again and save."
+            )
+            % {"changes": "; ".join(changes)}
+        )
+    by_id = {entry.pk: entry for entry in current}
     if len(ids) != len(set(ids)) or set(ids) != set(by_id):
         raise EntryError(_("The new order must list every confirmed car of this session exactly once."))
     _mark_hand_ordered(locked, True)

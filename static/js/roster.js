@@ -17,11 +17,13 @@
   }
 
   function carsFor(entryId) {
-    return document.querySelectorAll('.convoy-cars a[href="#entry-' + entryId + '"]');
+    return document.querySelectorAll('.convoy-cars a[href$="#entry-' + entryId + '"]');
   }
 
-  function entryOf(el) {  // a car links to "#entry-<id>", a row has the id "entry-<id>"
-    return (el.getAttribute("href") || "#" + el.id).replace("#entry-", "");
+  // A car links to "#entry-<id>" (its row on this page) or "?session=…&page=…#entry-<id>" (the page that
+  // lists it: the picture is the whole convoy); a row has the id "entry-<id>".
+  function entryOf(el) {
+    return (el.getAttribute("href") || "#" + el.id).replace(/^.*#entry-/, "");
   }
 
   function cellText(row, name) {
@@ -50,8 +52,9 @@
     carLink.hidden = !rowLink;
     if (rowLink) carLink.href = rowLink.href;
     var listLink = info.querySelector("[data-convoy-info-row]");
-    listLink.hidden = !row;
-    listLink.href = "#entry-" + entryId;
+    var href = car.getAttribute("href");
+    listLink.hidden = !row && href.charAt(0) === "#";
+    listLink.href = row ? "#entry-" + entryId : href;
     info.hidden = false;
     if (options && options.scroll) car.scrollIntoView({block: "center"});
   }

@@ -199,3 +199,39 @@ def test_print_view_keeps_the_table(browser, live_server, convoy):
         expect(page.locator(".roster-find")).to_be_hidden()
     finally:
         context.close()
+
+
+@pytest.fixture
+def long_convoy():
+    """A published convoy of 105 cars: the list shows 100 a page, so the last five are on page 2."""
+    ensure_reference_data()
+    event = EventFactory(name="Nürburgring gathering 2025", slug="nurburgring-2025", roster_published=True)
+    session = SessionFactory(event=event, name="Nordschleife convoy", slug="nordschleife", capacity=105)
+    for slot in range(1, 106):
+        car = VerifiedCarFactory(colour=colour(PAINTS[slot % 3]), nickname=f"Car {slot}")
+        EntryFactory(session=session, car=car, driver=car.owner, slot=slot)
+    return event
+
+
+def test_convoy_picture_shows_every_car_on_every_page_of_the_list(touch_page, live_server, long_convoy, viewport):
+    page = touch_page
+    page.goto(f"{live_server.url}/events/{long_convoy.slug}/roster/")
+    picture = page.get_by_role("group", name="Convoy order of Nordschleife convoy: 105 cars")
+    expect(picture.locator(".convoy-cars text")).to_have_text([str(n) for n in range(1, 106)])
+    expect(page.locator(".roster-table tbody tr")).to_have_count(100)
+    box = picture.bounding_box()
+    last = picture.locator(".convoy-cars rect").last.bounding_box()
+    assert last["y"] + last["height"] <= box["y"] + box["height"] + 0.5
+
+    # A car listed on page 2: the note under the picture names it and leads to its row there.
+    press(page, picture.get_by_role("link", name=re.compile(r"^Slot 103, ")), viewport)
+    expect(page.locator(".convoy-info")).to_contain_text("Slot 103, #")
+    page.locator(".convoy-info").get_by_role("link", name="Show it in the list").click()
+    expect(page).to_have_url(re.compile(r"\?session=nordschleife&page=2#entry-\d+$"))
+    expect(page.locator(".roster-table tr.is-selected td.nick")).to_have_text("Car 103")
+
+    # Page 2 lists five cars and still draws all 105.
+    picture = page.get_by_role("group", name="Convoy order of Nordschleife convoy: 105 cars")
+    expect(picture.locator(".convoy-cars text")).to_have_text([str(n) for n in range(1, 106)])
+    expect(page.locator(".roster-table tbody tr")).to_have_count(5)
+    assert_no_horizontal_overflow(page)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import services
-from events.models import Entry, Event, Session
+from events.models import Entry, Event, PendingNotice, Session
 from outbox.models import Message
 from tests.audit import entry_changes, updates
 from tests.factories import (
@@ -629,7 +629,7 @@ def test_convoy_view_post_saves_new_order_with_audit(organiser_client, organiser
     c = confirmed(session, 3)
     url = f"{SESSION_LIST}{session.pk}/convoy/"
 
-    response = organiser_client.post(url, {"entry": [c.pk, a.pk, b.pk]})
+    response = organiser_client.post(url, {"entry": [c.pk, a.pk, b.pk], "seen": f"{a.pk},{b.pk},{c.pk}"})
 
     assert response.status_code == 302
     assert response["Location"] == url
@@ -645,7 +645,9 @@ def test_convoy_view_post_with_missing_car_changes_nothing(organiser_client, ses
     a = confirmed(session, 1)
     b = confirmed(session, 2)
 
-    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk]})
+    response = organiser_client.post(
+        f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk], "seen": f"{a.pk},{b.pk}"}
+    )
 
     assert response.status_code == 302
     assert slots(session) == [(a.pk, 1), (b.pk, 2)]
@@ -657,11 +659,59 @@ def test_convoy_view_post_with_missing_car_changes_nothing(organiser_client, ses
 def test_convoy_view_post_with_garbage_ids_changes_nothing(organiser_client, session):
     a = confirmed(session, 1)
 
-    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": ["1; DROP", a.pk]})
+    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": ["1; DROP", a.pk], "seen": a.pk})
 
     assert response.status_code == 302
     assert slots(session) == [(a.pk, 1)]
     assert messages_of(response) == ["The order sent was not understood."]
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_without_the_order_seen_changes_nothing(organiser_client, session):
+    a = confirmed(session, 1)
+    b = confirmed(session, 2)
+
+    response = organiser_client.post(f"{SESSION_LIST}{session.pk}/convoy/", {"entry": [b.pk, a.pk]})
+
+    assert response.status_code == 302
+    assert slots(session) == [(a.pk, 1), (b.pk, 2)]
+    assert messages_of(response) == ["The order sent was not understood."]
+
+
+@pytest.mark.django_db
+def test_convoy_view_post_from_a_stale_page_is_refused_with_the_current_order(organiser_client, client, session):
+    # Tab A and tab B open the convoy page; A moves #21 to the front and saves; B, still showing the old
+    # order, moves one car and saves. B is refused, told what changed, and shown the current order.
+    session.capacity = 4
+    session.save()
+    services.roster_publish(event=session.event)  # so a save would queue notices to the moved drivers
+    cars = [
+        VerifiedCarFactory(register_number=number, nickname=name)
+        for number, name in [(11, "Ember"), (12, "Frost"), (13, "Blaze"), (21, "Shadow")]
+    ]
+    e11, e12, e13, e21 = (confirmed(session, slot, car=car) for slot, car in enumerate(cars, start=1))
+    url = f"{SESSION_LIST}{session.pk}/convoy/"
+    tab_a = organiser_client.get(url).context["seen"]
+    tab_b = organiser_client.get(url).context["seen"]
+    assert tab_a == tab_b == f"{e11.pk},{e12.pk},{e13.pk},{e21.pk}"
+    saved = organiser_client.post(url, {"entry": [e21.pk, e11.pk, e12.pk, e13.pk], "seen": tab_a}, follow=True)
+    assert [str(m) for m in saved.context["messages"]] == ["Convoy order saved."]
+    after_a = slots(session)
+    notices = list(PendingNotice.objects.values_list("pk", "send_after"))
+
+    refused = organiser_client.post(url, {"entry": [e12.pk, e11.pk, e13.pk, e21.pk], "seen": tab_b}, follow=True)
+
+    assert after_a == [(e21.pk, 1), (e11.pk, 2), (e12.pk, 3), (e13.pk, 4)]
+    assert slots(session) == after_a
+    assert list(PendingNotice.objects.values_list("pk", "send_after")) == notices
+    assert [c.reason for c in entry_changes(e21)] == ["convoy reordered"]
+    assert [str(m) for m in refused.context["messages"]] == [
+        "Someone changed this convoy's order after you opened the page, so your order was not saved. "
+        "Since then: #21 Shadow moved to place 1 (was 4). Below is the current order: make your moves again "
+        "and save."
+    ]
+    assert refused.context["entries"] == [e21, e11, e12, e13]
+    assert refused.context["seen"] == f"{e21.pk},{e11.pk},{e12.pk},{e13.pk}"
 
 
 @pytest.mark.django_db
@@ -882,7 +932,7 @@ def test_automatic_numbering_asks_before_overwriting_a_hand_made_order(organiser
     session.capacity = 5
     session.save()
     a, b, c = confirmed(session, 1), confirmed(session, 2), confirmed(session, 3)
-    services.convoy_reorder(session=session, entry_ids=[c.pk, a.pk, b.pk], by=None)
+    services.convoy_reorder(session=session, entry_ids=[c.pk, a.pk, b.pk], seen=[a.pk, b.pk, c.pk], by=None)
     services.entry_set_slot(entry=b, slot=7, by=None)  # a gap, so renumbering moves a car too
     before = slots(session)
     selected = [session.pk] if url == SESSION_LIST else [a.pk]
@@ -914,7 +964,7 @@ def test_automatic_numbering_of_an_automatic_order_does_not_ask(organiser_client
 def test_hand_order_flag_set_by_hand_and_cleared_by_auto_assign(session):
     a, b = confirmed(session, 1), confirmed(session, 2)
 
-    services.convoy_reorder(session=session, entry_ids=[b.pk, a.pk], by=None)
+    services.convoy_reorder(session=session, entry_ids=[b.pk, a.pk], seen=[a.pk, b.pk], by=None)
     assert Session.objects.get(pk=session.pk).convoy_hand_ordered is True
     assert services.convoy_overwrites_hand_order(session=session, method="signup") == 2
     assert services.convoy_overwrites_hand_order(session=session, method="renumber") == 0

@@ -65,7 +65,9 @@ def test_publishing_again_sends_nothing(event, deliver_mail, mailoutbox):
 def test_slot_changes_before_publication_notify_nobody(event):
     session, entries = convoy(event, 3)
 
-    services.convoy_reorder(session=session, entry_ids=[e.pk for e in reversed(entries)], by=None)
+    services.convoy_reorder(
+        session=session, entry_ids=[e.pk for e in reversed(entries)], seen=[e.pk for e in entries], by=None
+    )
 
     assert not PendingNotice.objects.exists()
 
@@ -78,7 +80,9 @@ def test_changes_within_ten_minutes_are_one_email_per_affected_driver(event, del
     start = timezone.now()
 
     services.entry_set_slot(entry=a, slot=2, by=None)  # a and b swap
-    services.convoy_reorder(session=session, entry_ids=[b.pk, c.pk, a.pk, d.pk], by=None)  # a and c move
+    services.convoy_reorder(
+        session=session, entry_ids=[b.pk, c.pk, a.pk, d.pk], seen=[b.pk, a.pk, c.pk, d.pk], by=None
+    )  # a and c move
     services.entry_set_slot(entry=a, slot=1, by=None)  # a and b swap back... a lot of dragging
 
     notices = {n.driver_id: n for n in PendingNotice.objects.all()}

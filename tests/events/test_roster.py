@@ -302,8 +302,39 @@ def test_large_session_is_paged_and_find_goes_to_the_right_page(client):
     assert back in third_page.content.decode()
     assert back not in html
     assert found["Location"] == f"{url}?session={session.slug}&page=3#entry-{entries[234].pk}"
-    # The pace car leads page 1 only.
-    assert "Pace car" not in third_page.content.decode().split("<svg")[1].split("</svg>")[0]
+    # The picture is the whole convoy on every page, pace car first.
+    third_svg = third_page.content.decode().split("<svg")[1].split("</svg>")[0]
+    assert "Pace car" in third_svg
+    assert third_svg.count("<title>Slot ") == 250
+
+
+def picture_labels(html: str) -> list[str]:
+    """The slot numbers written on the cars of the page's first convoy picture."""
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    return re.findall(r'fill="#(?:000|fff)">([^<]*)</text></a>', svg)
+
+
+def test_convoy_picture_shows_the_whole_convoy_on_every_page_of_the_list(client):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 210)  # two sessions of 105
+    session = event.sessions.order_by("starts_at", "pk").first()
+    entries = list(session.entries.in_slot_order())
+    url = roster_url(event)
+
+    page_one = client.get(url).content.decode()
+    page_two = client.get(url, {"session": session.slug, "page": 2}).content.decode()
+
+    for html in (page_one, page_two):
+        assert picture_labels(html) == [str(slot) for slot in range(1, 106)]
+        assert f"Convoy order of {session.name}: 105 cars</title>" in html
+    # Page 1 lists cars 1 to 100, page 2 the last five: each car in the picture links to its row, on the
+    # page that lists it.
+    assert page_one.count('<tr data-colour="') == 200
+    assert page_two.count('<tr data-colour="') == 5
+    assert f'<a href="#entry-{entries[0].pk}"' in page_one
+    assert f'<a href="?session={session.slug}&amp;page=2#entry-{entries[100].pk}"' in page_one
+    assert f'<a href="?session={session.slug}&amp;page=1#entry-{entries[0].pk}"' in page_two
+    assert f'<a href="#entry-{entries[104].pk}"' in page_two
 
 
 def test_colour_filter_on_a_page_of_a_session_stays_on_that_page(client):

@@ -667,7 +667,7 @@ def test_convoy_reorder_assigns_given_order():
     session = SessionFactory()
     a, b, c = entry(session, slot=1), entry(session, slot=2), entry(session, slot=3)
 
-    convoy_reorder(session=session, entry_ids=[str(c.pk), a.pk, b.pk], by=organiser())
+    convoy_reorder(session=session, entry_ids=[str(c.pk), a.pk, b.pk], seen=[a.pk, b.pk, c.pk], by=organiser())
 
     assert slots(session) == {c.pk: 1, a.pk: 2, b.pk: 3}
     assert updates(session=session).count() == 3
@@ -688,9 +688,48 @@ def test_convoy_reorder_with_wrong_ids_refused(case):
     }[case]
 
     with pytest.raises(EntryError, match="every confirmed car of this session exactly once"):
-        convoy_reorder(session=session, entry_ids=ids, by=organiser())
+        convoy_reorder(session=session, entry_ids=ids, seen=[a.pk, b.pk], by=organiser())
 
     assert slots(session) == {a.pk: 1, b.pk: 2, waiting.pk: None}
+
+
+def test_convoy_reorder_against_a_changed_order_refused_saying_what_changed():
+    session = SessionFactory(capacity=10)
+    a, b, c, d = (
+        entry(session, slot=n, car=VerifiedCarFactory(register_number=n, nickname=name))
+        for n, name in enumerate(["Ember", "Frost", "Blaze", "Shadow"], start=1)
+    )
+    seen = [a.pk, b.pk, c.pk, d.pk]
+    # Since the page was loaded: Frost cancelled, Shadow moved to the front, Pearl signed up.
+    entry_cancel(entry=b, by=b.driver)
+    convoy_reorder(session=session, entry_ids=[d.pk, a.pk, c.pk], seen=[a.pk, c.pk, d.pk], by=None)
+    pearl = signup(session, VerifiedCarFactory(register_number=9, nickname="Pearl"))
+    before = slots(session)
+
+    with pytest.raises(EntryError) as refused:
+        convoy_reorder(session=session, entry_ids=[c.pk, a.pk, d.pk, pearl.pk], seen=seen, by=organiser())
+
+    assert str(refused.value) == (
+        "Someone changed this convoy's order after you opened the page, so your order was not saved. "
+        "Since then: #9 Pearl joined the convoy at place 4; #4 Shadow moved to place 1 (was 4); "
+        "#2 Frost left the convoy. Below is the current order: make your moves again and save."
+    )
+    assert slots(session) == before
+
+
+def test_convoy_reorder_after_a_regrouping_names_the_first_changes_and_counts_the_rest():
+    session = SessionFactory(capacity=20)
+    entries = [entry(session, slot=n, car=VerifiedCarFactory(register_number=n)) for n in range(1, 13)]
+    seen = [e.pk for e in entries]
+    convoy_reorder(session=session, entry_ids=list(reversed(seen)), seen=seen, by=None)
+
+    with pytest.raises(EntryError) as refused:
+        convoy_reorder(session=session, entry_ids=seen, seen=seen, by=None)
+
+    # Reversed: every car but one moved; eight are named.
+    message = str(refused.value)
+    assert message.count(" moved to place ") == 8
+    assert "; 3 more changes. Below is the current order" in message
 
 
 # --- roster ---------------------------------------------------------------------------------------------------
