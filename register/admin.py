@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
 from register.models import (
@@ -53,6 +53,7 @@ from register.services import (
     user_delete,
     vin_check,
 )
+from register.spreadsheet import SpreadsheetCSV
 
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
 
@@ -449,8 +450,9 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
     form = CarAdminForm
     resource_classes = [CarResource]
     import_template_name = "admin/register/car/import.html"
-    import_formats = [CSV, XLSX]
-    export_formats = [CSV, XLSX]
+    export_template_name = "admin/register/car/export.html"
+    import_formats = [SpreadsheetCSV, XLSX]
+    export_formats = [SpreadsheetCSV, XLSX]
     list_display = (
         "number",
         "vin_masked",
