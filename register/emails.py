@@ -51,6 +51,14 @@ def send(template: str, *, to: User | None, context: dict, images: dict[str, byt
         message.send()
 
 
+def car_verified(car) -> None:
+    send(
+        "register/email/car_verified",
+        to=car.owner,
+        context={"car": car, "car_url": settings.SITE_URL + car.get_absolute_url()},
+    )
+
+
 def claim_received(claim) -> None:
     send("register/email/claim_received", to=claim.claimant, context={"claim": claim})
 
