@@ -380,3 +380,14 @@ def test_a_german_export_imports_back_as_errors_not_overwrites(registrar_client,
     assert row_errors(response) == {
         1: {"vin": [f"Diese FIN ist bereits registriert ({car}); der Import fügt nur neue Fahrzeuge hinzu."]}
     }
+
+
+def test_import_numbers_a_verified_row_without_emailing_its_owner(registrar_client, owner, deliver_mail):
+    vin = make_vin(9701)
+    content = csv_file([[vin, "Alpine White", "", "DE", "", "", owner.email, "verified", ""]])
+
+    confirm(registrar_client, upload(registrar_client, content))
+
+    car = Car.objects.get(vin=vin)
+    assert (car.status, car.register_number is not None, car.owner) == (Car.Status.VERIFIED, True, owner)
+    assert deliver_mail() == []
