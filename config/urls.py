@@ -22,9 +22,10 @@ def media(request, path):
     return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
-# Organisers and registrars work here: say whose admin it is instead of "Django administration".
-admin.site.site_header = _("1M Register — organisers")
-admin.site.site_title = _("1M Register — organisers")
+# Organisers and registrars work here: say whose admin it is instead of "Django administration". Once
+# signed in, the header names the reader's part (register/templatetags/admin_area.py).
+admin.site.site_header = _("1M Register — staff")
+admin.site.site_title = _("1M Register — staff")
 
 urlpatterns = [
     path("", register_views.home, name="home"),

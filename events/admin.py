@@ -26,6 +26,7 @@ from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event,
 from events.resources import EntryResource
 from events.services import EntryError
 from register.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, admin_pk, for_each_selected, swatch
+from register.spreadsheet import SpreadsheetCSV
 
 # --- Events -----------------------------------------------------------------------------------------------
 
@@ -776,7 +777,8 @@ class EntryAdmin(ConvoyActionsMixin, HistoryAdmin):
         entries = queryset.select_related("session__event", "car__colour", "driver").order_by(
             "session__starts_at", "session", F("slot").asc(nulls_last=True), "created", "pk"
         )
-        response = HttpResponse(EntryResource().export(entries).csv, content_type="text/csv; charset=utf-8")
+        data = SpreadsheetCSV().export_data(EntryResource().export(entries))
+        response = HttpResponse(data, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="entries.csv"'
         return response
 

@@ -24,6 +24,7 @@ from events import roster as roster_data
 from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
 from events.pagecache import cached_page_response
+from register import spreadsheet
 from register.models import Car, Colour
 
 
@@ -267,9 +268,9 @@ def roster_json(request, slug):
 
 def roster_csv(request, slug):
     event = _roster_event(request, slug)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(spreadsheet.BOM, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-roster.csv"'
-    writer = csv.writer(response)
+    writer = csv.writer(response, delimiter=spreadsheet.csv_separator(request.GET.get("sep")))
     writer.writerow(roster_data.csv_columns(event))
     writer.writerows(roster_data.roster_csv_rows(event))
     return response

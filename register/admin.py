@@ -18,6 +18,7 @@ from django.db.models import Case, IntegerField, Value, When
 from django.forms.models import BaseInlineFormSet
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -26,9 +27,10 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from django_countries.filters import CountryFilter
 from import_export.admin import ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from events.models import Entry
 from register.models import (
     Car,
     CarPhoto,
@@ -53,6 +55,7 @@ from register.services import (
     user_delete,
     vin_check,
 )
+from register.spreadsheet import SpreadsheetCSV
 
 VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]+$")
 
@@ -449,8 +452,9 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
     form = CarAdminForm
     resource_classes = [CarResource]
     import_template_name = "admin/register/car/import.html"
-    import_formats = [CSV, XLSX]
-    export_formats = [CSV, XLSX]
+    export_template_name = "admin/register/car/export.html"
+    import_formats = [SpreadsheetCSV, XLSX]
+    export_formats = [SpreadsheetCSV, XLSX]
     list_display = (
         "number",
         "vin_masked",
@@ -565,14 +569,28 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
 
     @admin.action(description=_("Verify selected cars"), permissions=["change"])
     def verify(self, request, queryset):
+        """Verifies at once, unless a selected car carries VIN flags: then a page names them and asks first."""
+        cars = list(queryset.exclude(status=Car.Status.VERIFIED).select_related("owner").order_by("created", "pk"))
+        flagged = [car for car in cars if car.check_digit_flag or car.vin_flags]
+        if flagged and request.POST.get("confirmed") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Verify cars with VIN flags?"),
+                "flagged": flagged,
+                "unflagged": [car for car in cars if car not in flagged],
+                "selected": [car.pk for car in cars],
+            }
+            return TemplateResponse(request, "admin/register/car/verify_confirm.html", context)
         for_each_selected(
             self,
             request,
-            queryset.exclude(status=Car.Status.VERIFIED).order_by("created", "pk"),
+            cars,
             lambda car: car_verify(car=car, by=request.user),
             done=ngettext_lazy("%(count)d car verified.", "%(count)d cars verified.", "count"),
             refused=RegisterError,
         )
+        return None
 
     @admin.action(description=_("Check the VINs again against the model facts"), permissions=["change"])
     def recheck_vins(self, request, queryset):
@@ -669,6 +687,7 @@ class ClaimAdmin(admin.ModelAdmin):
         "decided_by",
     )
     fields = readonly_fields
+    change_form_template = "admin/register/claim/change_form.html"
     # Pending claims first, newest first within each group.
     ordering = (
         Case(When(status=Claim.Status.PENDING, then=Value(0)), default=Value(1), output_field=IntegerField()),
@@ -706,7 +725,16 @@ class ClaimAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(self.evidence_view),
             name="register_claim_evidence",
         )
-        return [evidence, *super().get_urls()]
+        decide = [
+            path(
+                f"<int:object_id>/{name}/",
+                self.admin_site.admin_view(self.decide_view),
+                {"approve": approve},
+                name=f"register_claim_{name}",
+            )
+            for name, approve in (("approve", True), ("reject", False))
+        ]
+        return [evidence, *decide, *super().get_urls()]
 
     def evidence_view(self, request, pk: int):
         """The claim's evidence from private storage, for those who may see the claim; never cached."""
@@ -723,33 +751,79 @@ class ClaimAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def _decide(self, request, queryset, service, done):
+    def _decide(self, request, claims, *, approve: bool) -> None:
+        """Approve or reject each claim through its service; the rule (and its refusals) lives there."""
+        if approve:
+            service = claim_approve
+            done = ngettext_lazy("%(count)d claim approved.", "%(count)d claims approved.", "count")
+        else:
+            service = claim_reject
+            done = ngettext_lazy("%(count)d claim rejected.", "%(count)d claims rejected.", "count")
         for_each_selected(
             self,
             request,
-            queryset.select_related("car", "claimant"),
+            claims,
             lambda claim: service(claim=claim, by=request.user),
             done=done,
             refused=RegisterError,
         )
 
+    def _decide_confirm_page(self, request, claims, *, approve: bool, from_list: bool):
+        """What deciding ``claims`` will do, read the way the services will act: the car's owner now, the
+        entries of sessions not yet over that an approval cancels, the other pending claims it rejects."""
+        pending = [claim for claim in claims if claim.status == Claim.Status.PENDING]
+        for claim in pending:
+            claim.upcoming_entries = list(
+                Entry.objects.active()
+                .not_over()
+                .filter(car=claim.car_id)
+                .select_related("session__event", "driver")
+                .order_by("session__starts_at", "pk")
+            )
+            claim.rival_claims = list(
+                Claim.objects.pending().filter(car=claim.car_id).exclude(pk=claim.pk).select_related("claimant")
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Approve the claim?") if approve else gettext("Reject the claim?"),
+            "claims": pending,
+            "decided": [claim for claim in claims if claim.status != Claim.Status.PENDING],
+            "approve": approve,
+            "from_list": from_list,
+            "action": "approve" if approve else "reject",
+        }
+        return TemplateResponse(request, "admin/register/claim/decide_confirm.html", context)
+
+    def _decide_action(self, request, queryset, *, approve: bool):
+        """A list action asks first (like Django's delete action), then decides each selected claim."""
+        claims = list(queryset.select_related("car__owner", "claimant").order_by("pk"))
+        if request.POST.get("confirmed") != "yes":
+            return self._decide_confirm_page(request, claims, approve=approve, from_list=True)
+        self._decide(request, claims, approve=approve)
+        return None
+
+    def decide_view(self, request, object_id: int, approve: bool):
+        """The claim page's Approve / Reject: GET says what will happen, POST does it through the service."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        claim = get_object_or_404(Claim.objects.select_related("car__owner", "claimant"), pk=object_id)
+        change_url = reverse("admin:register_claim_change", args=[claim.pk], current_app=self.admin_site.name)
+        if request.method == "POST":
+            self._decide(request, [claim], approve=approve)
+            return HttpResponseRedirect(change_url)
+        if claim.status != Claim.Status.PENDING:
+            self.message_user(request, gettext("This claim has already been decided."), messages.WARNING)
+            return HttpResponseRedirect(change_url)
+        return self._decide_confirm_page(request, [claim], approve=approve, from_list=False)
+
     @admin.action(description=_("Approve selected claims (move the car to the claimant)"), permissions=["change"])
     def approve(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            claim_approve,
-            ngettext_lazy("%(count)d claim approved.", "%(count)d claims approved.", "count"),
-        )
+        return self._decide_action(request, queryset, approve=True)
 
     @admin.action(description=_("Reject selected claims"), permissions=["change"])
     def reject(self, request, queryset):
-        self._decide(
-            request,
-            queryset,
-            claim_reject,
-            ngettext_lazy("%(count)d claim rejected.", "%(count)d claims rejected.", "count"),
-        )
+        return self._decide_action(request, queryset, approve=False)
 
 
 @admin.register(VinCheckCounter)

@@ -62,6 +62,15 @@ def send(
         message.send()
 
 
+def car_verified(car) -> None:
+    send(
+        "register/email/car_verified",
+        to=car.owner,
+        context={"car": car, "car_url": settings.SITE_URL + car.get_absolute_url()},
+        carries_secret=False,
+    )
+
+
 def claim_received(claim) -> None:
     send("register/email/claim_received", to=claim.claimant, context={"claim": claim}, carries_secret=False)
 

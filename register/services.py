@@ -145,8 +145,9 @@ def _next_register_number() -> int:
 
 
 @transaction.atomic
-def car_verify(*, car: Car, by: User | None = None) -> Car:
-    """Mark a car verified; its register number is given on first verification and kept."""
+def car_verify(*, car: Car, by: User | None = None, notify: bool = True) -> Car:
+    """Mark a car verified; its register number is given on first verification and kept. The owner is
+    emailed the number (``notify``: the import of an existing register tells nobody)."""
     car = Car.objects.select_for_update().get(pk=car.pk)
     if car.status == Car.Status.VERIFIED:
         return car
@@ -156,6 +157,8 @@ def car_verify(*, car: Car, by: User | None = None) -> Car:
     car.verified_at = timezone.now()
     car._change_reason = f"verified by {by}" if by else "verified"
     car.save()
+    if notify:
+        emails.car_verified(car)
     return car
 
 

@@ -102,7 +102,7 @@ def test_attendee_filters_roster_by_colour_downloads_csv_and_calendar(page, live
     assert csv_download.value.suggested_filename == "nurburgring-2031-roster.csv"
     csv_path = tmp_path / "roster.csv"
     csv_download.value.save_as(csv_path)
-    rows = list(csv.reader(csv_path.read_text(encoding="utf-8").splitlines()))
+    rows = list(csv.reader(csv_path.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[0] == [
         "session_slug",
         "session_name",

@@ -35,7 +35,7 @@ def site(db, settings, tmp_path):
     for slot, name in enumerate(COLOURS * 3, start=2):
         EntryFactory(session=session, car=VerifiedCarFactory(colour=colour(name)), slot=slot)
     other = VerifiedCarFactory(nickname="Someone else's")
-    Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
+    claim = Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
     organiser = UserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
     return {
         "owner": owner,
@@ -46,6 +46,7 @@ def site(db, settings, tmp_path):
         "session": session,
         "entry": entry,
         "organiser": organiser,
+        "claim": claim,
     }
 
 
@@ -103,6 +104,10 @@ def admin_pages(site) -> list[str]:
         f"/admin/events/entry/{entry.pk}/history/",
         # Every entry's changes, across sessions.
         "/admin/events/historicalentry/",
+        # The registrars' pages: a claim with its decision buttons and what each decision does.
+        f"/admin/register/claim/{site['claim'].pk}/change/",
+        f"/admin/register/claim/{site['claim'].pk}/approve/",
+        f"/admin/register/claim/{site['claim'].pk}/reject/",
     ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -372,7 +374,7 @@ def test_export_csv_lists_selected_entries_in_slot_order(organiser_client, sessi
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="entries.csv"'
-    assert response.content.decode().splitlines() == [
+    assert response.content.decode("utf-8-sig").splitlines() == [
         "Session,Slot,Register number,Nickname,Colour,Market,Driver,Status,Checked in",
         f"Gathering 2031 — Nordschleife convoy,1,5,Tango,Valencia Orange Metallic,DE,{car_a.owner},Confirmed,no",
         f"Gathering 2031 — Nordschleife convoy,2,12,'=cmd,Valencia Orange Metallic,AU,{car_b.owner},Confirmed,no",
@@ -971,3 +973,18 @@ def test_hand_order_flag_set_by_hand_and_cleared_by_auto_assign(session):
 
     services.convoy_assign_by_colour(session=session, by=None)
     assert Session.objects.get(pk=session.pk).convoy_hand_ordered is False
+
+
+@pytest.mark.django_db
+def test_export_csv_for_a_german_organiser_has_semicolons_and_the_bom(organiser_client, organiser, session):
+    organiser.language = "de"
+    organiser.save(update_fields=["language"])
+    car = VerifiedCarFactory(register_number=7, nickname="Kürbis; rot, schnell")
+    entry = confirmed(session, 1, car=car)
+
+    response = action(organiser_client, "export_csv", [entry])
+
+    assert response.content.startswith(b"\xef\xbb\xbfTurn;Startplatz;")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert rows[1][3] == "Kürbis; rot, schnell"
+    assert len(rows[1]) == 9

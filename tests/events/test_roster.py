@@ -206,7 +206,9 @@ def test_a_car_set_back_to_pending_shows_as_pending_everywhere_on_the_roster(cli
 
     html = client.get(roster_url(event)).content.decode()
     exported = client.get(roster_url(event, "events:roster_json")).json()
-    rows = list(csv.DictReader(io.StringIO(client.get(roster_url(event, "events:roster_csv")).content.decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(roster_url(event, "events:roster_csv")).content.decode("utf-8-sig")))
+    )
     found = client.get(roster_url(event), {"find": "12"})
 
     svg = html[html.index("<svg") : html.index("</svg>")]
@@ -854,7 +856,8 @@ def test_roster_csv_header_and_rows(client, roster_event):
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="ring-2031-roster.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert response.content.startswith(b"\xef\xbb\xbfsession_slug,session_name,")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [
         [
             "session_slug",
@@ -905,8 +908,44 @@ def test_roster_csv_neutralises_spreadsheet_formulas(client, roster_event):
 
     response = client.get(roster_url(roster_event["event"], "events:roster_csv"))
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][8] == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize(
+    ("language", "query", "separator"),
+    [
+        ("en", "", ","),
+        ("de", "", ";"),
+        ("de", "?sep=comma", ","),
+        ("en", "?sep=semicolon", ";"),
+        ("de", "?sep=%00nonsense", ";"),
+        ("en", "?sep=;", ","),
+    ],
+)
+def test_roster_csv_separator_follows_the_language_unless_chosen(client, roster_event, language, query, separator):
+    orange = roster_event["cars"][0]
+    Car.objects.filter(pk=orange.pk).update(nickname="Kürbis; rot, schnell")
+    url = roster_url(roster_event["event"], "events:roster_csv") + query
+
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 200
+    assert response.content.startswith(f"\ufeffsession_slug{separator}session_name{separator}".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline=""), delimiter=separator))
+    assert rows[0][0] == "session_slug"  # the header stays English
+    assert rows[1][8] == "Kürbis; rot, schnell"
+    assert [len(row) for row in rows] == [11, 11, 11, 11]
+
+
+def test_roster_page_offers_the_other_separator(client, roster_event):
+    csv_url = roster_url(roster_event["event"], "events:roster_csv")
+
+    english = client.get(roster_url(roster_event["event"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    german = client.get(roster_url(roster_event["event"]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert f'href="{csv_url}?sep=semicolon">CSV with semicolons (German Excel)</a>' in english
+    assert f'href="{csv_url}?sep=comma">CSV mit Kommas (englisches Excel)</a>' in german
 
 
 # --- ICS ------------------------------------------------------------------------------------------------------------

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from outbox.models import Message
 from register.models import Car, Claim, Ownership, User
-from register.services import car_register, claim_create
-from tests.factories import CarFactory, UserFactory, VerifiedCarFactory, colour, make_vin
+from register.services import car_register, claim_create, claim_reject
+from tests import factories
+from tests.factories import CarFactory, EntryFactory, UserFactory, VerifiedCarFactory, colour, make_vin
 
 CAR_LIST = reverse("admin:register_car_changelist")
 CLAIM_LIST = reverse("admin:register_claim_changelist")
@@ -20,8 +24,8 @@ def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def post_action(client, url, action, objects):
-    return client.post(url, {"action": action, "_selected_action": [obj.pk for obj in objects]}, follow=True)
+def post_action(client, url, action, objects, **extra):
+    return client.post(url, {"action": action, "_selected_action": [obj.pk for obj in objects], **extra}, follow=True)
 
 
 def wrong_check_digit(vin: str) -> str:
@@ -274,7 +278,7 @@ def test_approve_claim_moves_the_car_and_records_ownership_history(
 ):
     car, claim = claimed_car
 
-    response = post_action(registrar_client, CLAIM_LIST, "approve", [claim])
+    response = post_action(registrar_client, CLAIM_LIST, "approve", [claim], confirmed="yes")
 
     car.refresh_from_db()
     claim.refresh_from_db()
@@ -288,7 +292,7 @@ def test_approve_claim_moves_the_car_and_records_ownership_history(
 def test_reject_claim_leaves_the_car_with_its_owner(registrar_client, registrar, claimed_car, owner):
     car, claim = claimed_car
 
-    response = post_action(registrar_client, CLAIM_LIST, "reject", [claim])
+    response = post_action(registrar_client, CLAIM_LIST, "reject", [claim], confirmed="yes")
 
     car.refresh_from_db()
     claim.refresh_from_db()
@@ -300,9 +304,9 @@ def test_reject_claim_leaves_the_car_with_its_owner(registrar_client, registrar,
 
 def test_approve_an_already_decided_claim_shows_an_error_not_a_500(registrar_client, claimed_car, owner):
     car, claim = claimed_car
-    post_action(registrar_client, CLAIM_LIST, "reject", [claim])
+    post_action(registrar_client, CLAIM_LIST, "reject", [claim], confirmed="yes")
 
-    response = post_action(registrar_client, CLAIM_LIST, "approve", [claim])
+    response = post_action(registrar_client, CLAIM_LIST, "approve", [claim], confirmed="yes")
 
     assert response.status_code == 200
     assert messages_of(response) == [f"{claim}: This claim has already been decided."]
@@ -316,7 +320,7 @@ def test_claim_list_shows_pending_claims_first(registrar_client, owner):
     older_pending = claim_create(car=cars[0], claimant=claimant)
     decided = claim_create(car=cars[1], claimant=claimant)
     newer_pending = claim_create(car=cars[2], claimant=claimant)
-    post_action(registrar_client, CLAIM_LIST, "reject", [decided])
+    post_action(registrar_client, CLAIM_LIST, "reject", [decided], confirmed="yes")
 
     response = registrar_client.get(CLAIM_LIST)
 
@@ -488,3 +492,262 @@ def test_claim_list_shows_the_claimants_message(registrar_client, claimed_car):
     response = registrar_client.get(CLAIM_LIST)
 
     assert "Bought it last spring." in response.content.decode()
+
+
+# Deciding a claim asks first -------------------------------------------------------------------
+
+
+def claim_url(claim, name: str) -> str:
+    return reverse(f"admin:register_claim_{name}", args=[claim.pk])
+
+
+def test_pending_claim_page_offers_approve_and_reject(registrar_client, claimed_car):
+    _car, claim = claimed_car
+
+    page = registrar_client.get(claim_url(claim, "change")).content.decode()
+
+    assert f'<a href="{claim_url(claim, "approve")}">Approve</a>' in page
+    assert f'<a href="{claim_url(claim, "reject")}">Reject</a>' in page
+
+
+def test_decided_claim_page_offers_no_decision(registrar_client, claimed_car, registrar):
+    _car, claim = claimed_car
+    claim_reject(claim=claim, by=registrar)
+
+    page = registrar_client.get(claim_url(claim, "change")).content.decode()
+
+    assert claim_url(claim, "approve") not in page
+    assert claim_url(claim, "reject") not in page
+
+
+def test_approve_page_says_what_will_happen_and_changes_nothing(
+    registrar_client, claimed_car, owner, other_owner, django_assert_num_queries
+):
+    car, claim = claimed_car
+    Car.objects.filter(pk=car.pk).update(status=Car.Status.VERIFIED, register_number=31)
+    EntryFactory(car=car, driver=owner, session__name="Sunday convoy", session__event__name="Ring 2031")
+    rival = claim_create(car=car, claimant=UserFactory(display_name="Rita Rival"))
+    queued = Message.objects.count()
+
+    response = registrar_client.get(claim_url(claim, "approve"))
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The car #31 moves from Olga Owner to Otto Other." in page
+    assert "1 entry of a session not yet over is cancelled; its driver is emailed and the waitlist moves up." in page
+    assert "<li>Ring 2031, Sunday convoy · Confirmed</li>" in page
+    assert "Two emails: the new owner is told the car is in their garage, the previous owner that it has left" in page
+    assert rival.claimant_label == "Rita Rival"
+    rejected = "1 other pending claim for this car is rejected, and its claimant emailed:"
+    assert f"{rejected}\n        Rita Rival → #31</li>" in page
+    assert 'value="Yes, approve"' in page
+    car.refresh_from_db()
+    claim.refresh_from_db()
+    assert (car.owner, claim.status, Message.objects.count()) == (owner, Claim.Status.PENDING, queued)
+
+
+def test_approve_post_moves_the_car_and_mails_both_owners(
+    registrar_client, registrar, claimed_car, owner, other_owner, deliver_mail, mailoutbox
+):
+    car, claim = claimed_car
+    deliver_mail()  # the claim's receipt
+    mailoutbox.clear()
+
+    response = registrar_client.post(claim_url(claim, "approve"), follow=True)
+
+    car.refresh_from_db()
+    claim.refresh_from_db()
+    assert response.redirect_chain == [(claim_url(claim, "change"), 302)]
+    assert messages_of(response) == ["1 claim approved."]
+    assert (car.owner, claim.status, claim.decided_by) == (other_owner, Claim.Status.APPROVED, registrar)
+    assert sorted(m.to[0] for m in deliver_mail()) == ["other@example.org", "owner@example.org"]
+
+
+def test_reject_page_asks_then_post_rejects(registrar_client, registrar, claimed_car, owner):
+    car, claim = claimed_car
+
+    asked = registrar_client.get(claim_url(claim, "reject")).content.decode()
+    claim.refresh_from_db()
+    status_after_get = claim.status
+    response = registrar_client.post(claim_url(claim, "reject"), follow=True)
+
+    claim.refresh_from_db()
+    car.refresh_from_db()
+    assert f"The car {car} stays with Olga Owner." in asked
+    assert "One email: Otto Other is told the claim was not approved." in asked
+    assert status_after_get == Claim.Status.PENDING
+    assert messages_of(response) == ["1 claim rejected."]
+    assert (claim.status, car.owner) == (Claim.Status.REJECTED, owner)
+
+
+def test_decision_page_of_a_decided_claim_goes_back_with_a_message(registrar_client, registrar, claimed_car):
+    _car, claim = claimed_car
+    claim_reject(claim=claim, by=registrar)
+
+    response = registrar_client.get(claim_url(claim, "approve"), follow=True)
+
+    assert response.redirect_chain == [(claim_url(claim, "change"), 302)]
+    assert messages_of(response) == ["This claim has already been decided."]
+
+
+def test_decision_pages_are_closed_to_organisers(client, claimed_car):
+    _car, claim = claimed_car
+    client.force_login(factories.organiser())
+
+    responses = [client.get(claim_url(claim, "approve")), client.post(claim_url(claim, "approve"))]
+
+    claim.refresh_from_db()
+    assert [r.status_code for r in responses] == [403, 403]
+    assert claim.status == Claim.Status.PENDING
+
+
+def test_decision_page_of_a_missing_claim_is_a_404(registrar_client):
+    assert registrar_client.get(reverse("admin:register_claim_approve", args=[999_999])).status_code == 404
+
+
+@pytest.mark.parametrize(("action", "button"), [("approve", "Yes, approve"), ("reject", "Yes, reject")])
+def test_claim_list_action_asks_first_and_changes_nothing(registrar_client, claimed_car, owner, action, button):
+    car, claim = claimed_car
+
+    response = post_action(registrar_client, CLAIM_LIST, action, [claim])
+
+    page = response.content.decode()
+    assert f'value="{button}"' in page
+    assert '<input type="hidden" name="confirmed" value="yes">' in page
+    assert f'<input type="hidden" name="_selected_action" value="{claim.pk}">' in page
+    claim.refresh_from_db()
+    car.refresh_from_db()
+    assert (claim.status, car.owner) == (Claim.Status.PENDING, owner)
+
+
+# Verifying a car with VIN flags asks first -----------------------------------------------------------
+
+
+US_YEAR_FLAG = "North American VIN with model year C: US production ended with model year B."
+
+
+def test_verify_action_on_a_flagged_car_names_the_flags_and_changes_nothing(registrar_client):
+    flagged = CarFactory(vin_flags=f"Position 7: 1 is left-hand drive.\n{US_YEAR_FLAG}")
+    clean = CarFactory(nickname="Clean")
+
+    response = post_action(registrar_client, CAR_LIST, "verify", [flagged, clean])
+
+    page = response.content.decode()
+    assert "<li>Position 7: 1 is left-hand drive.</li>" in page
+    assert f"<li>{US_YEAR_FLAG}</li>" in page
+    assert f"Verified with them, without flags: {clean}" in page
+    assert 'value="Yes, verify"' in page
+    assert list(Car.objects.filter(pk__in=[flagged.pk, clean.pk]).values_list("status", flat=True)) == [
+        Car.Status.PENDING,
+        Car.Status.PENDING,
+    ]
+
+
+def test_verify_action_on_a_check_digit_flag_asks_too(registrar_client):
+    flagged = CarFactory(check_digit_flag="Position 9: the check digit should be 3, found 1.")
+
+    page = post_action(registrar_client, CAR_LIST, "verify", [flagged]).content.decode()
+
+    assert "<li>Position 9: the check digit should be 3, found 1.</li>" in page
+    flagged.refresh_from_db()
+    assert flagged.status == Car.Status.PENDING
+
+
+def test_verify_action_confirmed_verifies_flagged_cars(registrar_client):
+    flagged = CarFactory(vin_flags=US_YEAR_FLAG)
+    clean = CarFactory()
+
+    response = post_action(registrar_client, CAR_LIST, "verify", [flagged, clean], confirmed="yes")
+
+    assert messages_of(response) == ["2 cars verified."]
+    assert set(Car.objects.filter(pk__in=[flagged.pk, clean.pk]).values_list("status", flat=True)) == {
+        Car.Status.VERIFIED
+    }
+
+
+def test_verify_action_without_flags_verifies_at_once(registrar_client):
+    car = CarFactory()
+
+    response = post_action(registrar_client, CAR_LIST, "verify", [car])
+
+    car.refresh_from_db()
+    assert response.redirect_chain == [(CAR_LIST, 302)]
+    assert (car.status, messages_of(response)) == (Car.Status.VERIFIED, ["1 car verified."])
+
+
+# The owner hears of the number ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "sentence"),
+    [
+        ("en", "Your car is verified: number 4711 in the register", "it is number 4711 in the register"),
+        ("de", "Dein Fahrzeug ist verifiziert: Nummer 4711 im Register", "Es hat die Nummer 4711 im Register"),
+    ],
+)
+def test_verifying_a_car_emails_the_owner_its_number_in_their_language(
+    registrar_client, owner, deliver_mail, language, subject, sentence
+):
+    owner.language = language
+    owner.save(update_fields=["language"])
+    car = CarFactory(owner=owner)
+    Car.objects.filter(pk=car.pk).update(register_number=4711)
+
+    post_action(registrar_client, CAR_LIST, "verify", [car])
+
+    [mail] = deliver_mail()
+    assert mail.to == ["owner@example.org"]
+    assert mail.subject.endswith(subject)
+    assert sentence in mail.body
+    assert f"{settings.SITE_URL}/register/cars/4711/" in mail.body
+
+
+def test_verifying_an_already_verified_car_mails_nobody(registrar_client, deliver_mail):
+    car = VerifiedCarFactory()
+
+    post_action(registrar_client, CAR_LIST, "verify", [car])
+
+    assert deliver_mail() == []
+
+
+# The header names the reader's part of the admin ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "header"),
+    [
+        ("registrar", "1M Register — registrars"),
+        ("organiser", "1M Register — organisers"),
+        ("both", "1M Register — organisers and registrars"),
+        ("superuser", "1M Register — admin"),
+    ],
+)
+def test_admin_header_names_the_readers_part(db, client, role, header):
+    if role == "superuser":
+        user = User.objects.create_superuser(email="root@example.org", password=None)
+    elif role == "both":
+        user = factories.registrar()
+        user.groups.add(Group.objects.get(name="Organisers"))
+    else:
+        user = getattr(factories, role)()
+    client.force_login(user)
+
+    page = client.get("/admin/").content.decode()
+
+    assert f'<div id="site-name"><a href="/admin/">{header}</a></div>' in page
+    assert f"| {header}</title>" in page
+
+
+def test_admin_header_is_translated(registrar_client, registrar):
+    registrar.language = "de"
+    registrar.save(update_fields=["language"])
+
+    page = registrar_client.get("/admin/").content.decode()
+
+    assert '<div id="site-name"><a href="/admin/">1er M Register – Registerverwalter</a></div>' in page
+
+
+def test_admin_login_page_says_staff(db, client):
+    page = client.get(reverse("admin:login")).content.decode()
+
+    assert '<div id="site-name"><a href="/admin/">1M Register — staff</a></div>' in page

@@ -311,3 +311,83 @@ def test_exported_csv_imports_back_as_errors_not_overwrites(registrar_client):
     assert row_errors(response) == {
         1: {"vin": [f"This VIN is already registered ({car}); the import only adds new cars."]}
     }
+
+
+# Spreadsheets: the BOM and the separator of the reader's language ---------------------------------------
+
+
+def export_all(client) -> bytes:
+    data = {"resource": "0", "format": CSV_FORMAT}
+    data.update({f"carresource_{column}": "on" for column in COLUMNS})
+    response = client.post(EXPORT_URL, data)
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.parametrize(("language", "separator"), [("en", ","), ("de", ";")])
+def test_export_csv_starts_with_the_bom_and_separates_as_excel_in_the_language_expects(
+    registrar_client, registrar, language, separator
+):
+    registrar.language = language
+    registrar.save(update_fields=["language"])
+    car = VerifiedCarFactory(register_number=21, nickname="Kürbis; rot, schnell", colour=colour("Alpine White"))
+
+    content = export_all(registrar_client)
+
+    assert content.startswith(b"\xef\xbb\xbf" + separator.join(COLUMNS).encode())
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=separator))
+    owner_email = car.owner.email
+    assert rows[1] == [car.vin, "Alpine White", "", "DE", "", "Kürbis; rot, schnell", owner_email, "verified", "21"]
+
+
+@pytest.mark.parametrize(("language", "separator"), [("en", ","), ("de", ";")])
+def test_export_page_says_which_separator_the_csv_uses(registrar_client, registrar, language, separator):
+    registrar.language = language
+    registrar.save(update_fields=["language"])
+
+    page = registrar_client.get(EXPORT_URL).content.decode()
+
+    expected = {
+        ",": "The CSV file is separated by commas, as Excel expects in English.",
+        ";": "Die CSV-Datei ist durch Semikolons getrennt, wie Excel auf Deutsch es erwartet.",
+    }[separator]
+    assert expected in page
+
+
+@pytest.mark.parametrize("separator", [",", ";"])
+def test_import_reads_a_csv_with_bom_and_either_separator(registrar_client, separator):
+    vin = make_vin(9601)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=separator)
+    writer.writerow(COLUMNS)
+    writer.writerow([vin, "Alpine White", "", "DE", "2011-05", "Kürbis; rot, schnell", "", "pending", ""])
+    content = b"\xef\xbb\xbf" + out.getvalue().encode()
+
+    response = confirm(registrar_client, upload(registrar_client, content))
+
+    assert messages_of(response) == ["Import finished: 1 new, 0 updated, 0 deleted and 0 skipped cars."]
+    assert Car.objects.get(vin=vin).nickname == "Kürbis; rot, schnell"
+
+
+def test_a_german_export_imports_back_as_errors_not_overwrites(registrar_client, registrar):
+    registrar.language = "de"
+    registrar.save(update_fields=["language"])
+    car = VerifiedCarFactory(register_number=22)
+    exported = export_all(registrar_client)
+
+    response = upload(registrar_client, exported)
+
+    assert row_errors(response) == {
+        1: {"vin": [f"Diese FIN ist bereits registriert ({car}); der Import fügt nur neue Fahrzeuge hinzu."]}
+    }
+
+
+def test_import_numbers_a_verified_row_without_emailing_its_owner(registrar_client, owner, deliver_mail):
+    vin = make_vin(9701)
+    content = csv_file([[vin, "Alpine White", "", "DE", "", "", owner.email, "verified", ""]])
+
+    confirm(registrar_client, upload(registrar_client, content))
+
+    car = Car.objects.get(vin=vin)
+    assert (car.status, car.register_number is not None, car.owner) == (Car.Status.VERIFIED, True, owner)
+    assert deliver_mail() == []

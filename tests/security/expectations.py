@@ -254,6 +254,13 @@ ADMIN_OTHER: dict[str, list[Case]] = {
     "admin:register_claim_evidence": [
         Case(lambda w: {"pk": 999_999}, {**non_staff(forbidden), "registrar": not_found})
     ],
+    # Approve / reject from the claim's page: GET is the confirmation page, POST decides (no such claim: a 404).
+    "admin:register_claim_approve": [
+        Case(lambda w: {"object_id": 999_999}, {**non_staff(forbidden), "registrar": not_found})
+    ],
+    "admin:register_claim_reject": [
+        Case(lambda w: {"object_id": 999_999}, {**non_staff(forbidden), "registrar": not_found})
+    ],
     "admin:events_session_convoy": [
         Case(lambda w: {"object_id": w.session.pk}, {**non_staff(ok), "registrar": forbidden}),
     ],

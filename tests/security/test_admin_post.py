@@ -52,6 +52,8 @@ ADMIN_OTHER_WRITERS: dict[str, set[str]] = {
     "admin:register_car_import": {"registrar"},
     "admin:register_car_process_import": {"registrar"},
     "admin:register_car_simple_history": {"registrar"},
+    "admin:register_claim_approve": {"registrar"},
+    "admin:register_claim_reject": {"registrar"},
     "admin:events_session_convoy": {"organiser"},
     "admin:events_event_publish": {"organiser"},
     "admin:events_event_unpublish": {"organiser"},

@@ -84,7 +84,7 @@ def test_roster_csv_shows_formulas_as_text(client, formula_car, payload):
 
     response = client.get(reverse("events:roster_csv", args=[event.slug]))
 
-    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     cells = [cell for row in rows[1:] for cell in row]
     assert_no_live_formula(cells, payload)
     assert cells.count("'" + payload) == 4  # session name, colour, nickname, driver
@@ -98,7 +98,7 @@ def test_entries_export_shows_formulas_as_text(organiser_client, formula_car, pa
         reverse("admin:events_entry_changelist"), {"action": "export_csv", "_selected_action": [entry.pk]}
     )
 
-    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
     cells = [cell for row in rows[1:] for cell in row]
     assert_no_live_formula(cells, payload)
     # Nickname, colour with its note, driver (the session cell starts with the event's name).

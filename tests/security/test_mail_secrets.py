@@ -24,7 +24,15 @@ from events.models import Entry
 from outbox.models import Message
 from register import services as register
 from register.models import User
-from tests.factories import EventFactory, SessionFactory, UserFactory, VerifiedCarFactory, organiser, registrar
+from tests.factories import (
+    CarFactory,
+    EventFactory,
+    SessionFactory,
+    UserFactory,
+    VerifiedCarFactory,
+    organiser,
+    registrar,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +61,7 @@ REGISTER_KINDS = {
     "register/email/claim_approved_new_owner",
     "register/email/claim_approved_previous_owner",
     "register/email/claim_rejected",
+    "register/email/car_verified",
 }
 # The project's own mail that carries a ticket (link, code, QR code); the rest of its mail carries none.
 SECRET_KINDS = {
@@ -102,6 +111,7 @@ def send_every_kind_of_mail() -> None:
     claim = register.claim_create(car=car, claimant=claimed)
     register.claim_create(car=car, claimant=rival)
     register.claim_approve(claim=claim)  # approved (both owners told), the rival rejected, the entry cancelled
+    register.car_verify(car=CarFactory(owner=rival))  # verified and numbered, its owner told
 
 
 def live_secrets_by_sort() -> dict[str, set[str]]:

@@ -265,7 +265,8 @@ def test_deciding_a_claim_deletes_its_evidence(sent_claim, registrar, action, dj
 
     with django_capture_on_commit_callbacks(execute=True):
         registrar_client.post(
-            reverse("admin:register_claim_changelist"), {"action": action, "_selected_action": [sent_claim.pk]}
+            reverse("admin:register_claim_changelist"),
+            {"action": action, "_selected_action": [sent_claim.pk], "confirmed": "yes"},
         )
 
     sent_claim.refresh_from_db()
@@ -288,7 +289,8 @@ def test_approving_one_claim_deletes_the_evidence_of_the_competing_claims(
 
     with django_capture_on_commit_callbacks(execute=True):
         registrar_client.post(
-            reverse("admin:register_claim_changelist"), {"action": "approve", "_selected_action": [sent_claim.pk]}
+            reverse("admin:register_claim_changelist"),
+            {"action": "approve", "_selected_action": [sent_claim.pk], "confirmed": "yes"},
         )
 
     rival_claim.refresh_from_db()
