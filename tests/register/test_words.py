@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
+import polib
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from register.models import User
@@ -206,3 +209,14 @@ def test_garage_links_to_the_account_page_by_its_name(owner_client, language, ti
     garage = page(owner_client, reverse("register:garage"), language)
 
     assert garage.target_of(title) == [reverse("register:profile")] * 2  # the navigation and the garage's button
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_library_overrides_are_compiled(language):
+    """The overrides' .mo says what their .po says (the German catalogue's own gate is tests/test_translations.py)."""
+    po = Path(settings.BASE_DIR) / "locale_overrides" / language / "LC_MESSAGES" / "django.po"
+    expected = {(e.msgctxt, e.msgid): e.msgstr for e in polib.pofile(str(po)) if not e.obsolete}
+
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(po.with_suffix(".mo"))) if e.msgid}
+
+    assert compiled == expected, "Compile the overrides: manage.py compilemessages (locale/README.md)"
