@@ -44,7 +44,7 @@ from register.models import (
     private_storage,
 )
 from register.photos import photo_delete
-from register.resources import CarResource
+from register.resources import CarExportForm, CarResource
 from register.services import (
     RegisterError,
     car_unverify,
@@ -451,6 +451,7 @@ class OwnershipInline(ReadOnlyTabularInline):
 class CarAdmin(ImportExportMixin, HistoryAdmin):
     form = CarAdminForm
     resource_classes = [CarResource]
+    export_form_class = CarExportForm
     import_template_name = "admin/register/car/import.html"
     export_template_name = "admin/register/car/export.html"
     import_formats = [SpreadsheetCSV, XLSX]
@@ -475,7 +476,7 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
         "status",
         "register_number",
         "verified_at",
-        "check_digit_flag",
+        "check_digit_note",
         "vin_flags",
         "created",
         "updated",
@@ -486,7 +487,7 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
             {
                 "fields": (
                     "vin",
-                    "check_digit_flag",
+                    "check_digit_note",
                     "vin_flags",
                     "colour",
                     "colour_note",
@@ -521,6 +522,11 @@ class CarAdmin(ImportExportMixin, HistoryAdmin):
     @admin.display(description=_("check-digit flag"), boolean=True)
     def flagged(self, obj):
         return bool(obj.check_digit_flag)
+
+    @admin.display(description=_("check-digit flag"))
+    def check_digit_note(self, obj):
+        # Stored in English; shown in the registrar's language (Car.check_digit_note).
+        return obj.check_digit_note() or "—"
 
     @admin.display(description=_("VIN flags"), boolean=True)
     def vin_flagged(self, obj):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from register import vin as vin_rules
 from register.vin import VinFlagRules
 
 HEX_COLOUR = r"^#[0-9A-Fa-f]{6}$"
@@ -286,6 +287,11 @@ class Car(models.Model):
     def colour_label(self) -> str:
         return f"{self.colour.name} ({self.colour_note})" if self.colour_note else self.colour.name
 
+    def check_digit_note(self) -> str:
+        """The check-digit flag in the reader's language: it is stored in English (``register.vin``), so
+        the sentence is built again from the VIN, which the flag always follows."""
+        return vin_rules.check_digit_note(self.vin) if self.check_digit_flag else ""
+
     @property
     def main_photo(self):
         photos = getattr(self, "main_photos", None)
@@ -423,7 +429,12 @@ class Claim(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
 
     objects = ClaimQuerySet.as_manager()

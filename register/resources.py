@@ -14,10 +14,12 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 from import_export import fields, resources, widgets
+from import_export.forms import SelectableFieldsExportForm
 
 from register.models import Car, Colour, Ownership, User
 from register.services import car_verify, vin_check
@@ -35,6 +37,30 @@ COLUMNS = (
     "status",
     "register_number",
 )
+
+# What the admin's export form calls each column, in the registrar's language; the column's key (the CSV
+# header, a contract that stays English) follows in brackets.
+LABELS = {
+    "vin": gettext_lazy("VIN"),
+    "colour": gettext_lazy("colour"),
+    "colour_note": gettext_lazy("colour note"),
+    "market": gettext_lazy("market"),
+    "production_month": gettext_lazy("production month"),
+    "nickname": gettext_lazy("nickname"),
+    "owner_email": gettext_lazy("owner's email"),
+    "status": gettext_lazy("status"),
+    "register_number": gettext_lazy("register number"),
+}
+
+
+class CarExportForm(SelectableFieldsExportForm):
+    """django-import-export's export form, its field boxes labelled in the reader's language (its own
+    labels are the field names in English title case)."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        column = resource.fields[field_name].column_name if field_name in resource.fields else field_name
+        label = LABELS.get(column)
+        return f"{capfirst(label)} ({column})" if label else super()._get_field_label(resource, field_name)
 
 
 def _text(value) -> str:
@@ -171,7 +197,8 @@ class CarResource(FormulaSafeExport, resources.ModelResource):
             User,
             "email",
             unknown=gettext_lazy(
-                "No account uses the email “%(email)s”; leave owner_email blank or ask the owner to sign up first."
+                "No account uses the email “%(email)s”; leave owner_email blank or ask the owner to create an account "
+                "first."
             ),
         ),
     )

@@ -158,7 +158,7 @@ def car_add(request):
                 messages.warning(
                     request,
                     _("%(flag)s This is common outside North America. A registrar will check the VIN.")
-                    % {"flag": car.check_digit_flag},
+                    % {"flag": car.check_digit_note()},
                 )
             return redirect("register:garage")
     return render(request, "register/car_form.html", {"form": form})
@@ -258,7 +258,7 @@ def profile(request):
     if request.method == "POST" and form.is_valid():
         user = services.user_profile_update(user=request.user, **form.cleaned_data)
         translation.activate(user.language)  # the message below in the language just chosen
-        messages.success(request, _("Your profile is saved."))
+        messages.success(request, _("Your changes are saved."))
         response = redirect("register:profile")
         # The same language after logging out on this device.
         response.set_cookie(

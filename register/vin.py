@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 VIN_LENGTH = 17
 FORBIDDEN = "IOQ"
@@ -64,6 +66,15 @@ def check_digit(vin: str) -> str:
         total += value * weight
     remainder = total % 11
     return "X" if remainder == 10 else str(remainder)
+
+
+def check_digit_note(vin: str) -> str:
+    """What is wrong with the VIN's check digit (position 9), in the active language: the sentence of a
+    check-digit flag, built from the VIN whenever it is shown (``Car.check_digit_note``)."""
+    return _("Position 9: the check digit should be %(expected)s, found %(found)s.") % {
+        "expected": check_digit(vin),
+        "found": vin[8],
+    }
 
 
 def is_north_american(vin: str, market: str | None, rules: VinFlagRules | None = None) -> bool:
@@ -158,15 +169,13 @@ def validate_vin(
         )
 
     flag = ""
-    expected = check_digit(vin)
-    if vin[8] != expected:
-        message = _("Position 9: the check digit should be %(expected)s, found %(found)s.") % {
-            "expected": expected,
-            "found": vin[8],
-        }
+    if vin[8] != check_digit(vin):
         if is_north_american(vin, market, rules):
-            errors.append(message)
+            errors.append(check_digit_note(vin))
         else:
-            flag = message
+            # Stored on the car in the site's language whoever registers it; shown in the reader's
+            # language by Car.check_digit_note, which builds the sentence again from the VIN.
+            with override(settings.LANGUAGE_CODE):
+                flag = check_digit_note(vin)
     flags = vin_flags(vin, market, rules) if rules and not errors else []
     return VinResult(vin, errors, flag, flags)

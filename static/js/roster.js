@@ -82,9 +82,22 @@
 
   // Find my car: on this page first.
   var findForm = document.querySelector("[data-find-car]");
+
+  // A new search starts clean: the last failed search's error (the server's, under the field) and the
+  // last status go, whatever this one finds.
+  function clearFindMessages(input) {
+    findForm.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+    input.classList.remove("is-invalid");
+    input.removeAttribute("aria-invalid");
+    var status = findForm.querySelector("[data-find-status]");
+    if (status) status.textContent = "";
+  }
+
   if (findForm) {
     findForm.addEventListener("submit", function (event) {
-      var text = findForm.querySelector("input[name=find]").value.trim().toLowerCase();
+      var input = findForm.querySelector("input[name=find]");
+      clearFindMessages(input);
+      var text = input.value.trim().toLowerCase();
       var number = text.replace(/^#\s*/, "");
       var rows = document.querySelectorAll(".roster-table tr[id^='entry-']");
       for (var i = 0; i < rows.length; i++) {

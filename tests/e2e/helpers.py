@@ -75,7 +75,7 @@ def log_in(page: Page, base_url: str, *, email: str, password: str = PASSWORD, n
     page.goto(f"{base_url}/accounts/login/" + (f"?next={next_url}" if next_url else ""))
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 

@@ -1,4 +1,4 @@
-"""Journey 1, the owner: sign up, register a car (VIN error then fixed), upload a photo, sign up for a
+"""Journey 1, the owner: create an account, register a car (VIN error then fixed), upload a photo, sign up for a
 convoy, see the slot, cancel; and the variant where the session is full and the car joins the waitlist."""
 
 from __future__ import annotations
@@ -53,19 +53,19 @@ def open_convoy(db):
 def test_owner_registers_car_uploads_photo_signs_up_and_cancels(page, live_server, shot, media_root, open_convoy):
     base = live_server.url
 
-    # Home → "Add your car" → the login page (the garage needs an account) → sign up.
+    # Home → "Add your car" → the login page (the garage needs an account) → create an account.
     page.goto(f"{base}/")
     page.get_by_role("link", name="Add your car").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/garage/cars/add/$"))
-    page.get_by_role("main").get_by_role("link", name="sign up").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign Up")
+    page.get_by_role("main").get_by_role("link", name="create one").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Create an account")
     page.get_by_label("Email").fill("new.owner@example.org")
     page.get_by_label(label("Password")).fill("a-long-unusual-passphrase-31")
     page.get_by_label("Password (again)").fill("a-long-unusual-passphrase-31")
     page.get_by_label("Display name").fill("Nora Newowner")
     page.get_by_label("Country").select_option(label="Germany")
     shot("signup-filled")
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Create an account").click()
     confirm_address(page, base, "new.owner@example.org")
 
     # Once the address is confirmed, on to the car form, signed in, with the profile saved.

@@ -105,8 +105,8 @@ def test_import_preview_lists_each_bad_row_with_its_reason_and_writes_nothing(re
         6: {"vin": [f"This VIN is already registered ({existing}); the import only adds new cars."]},
         7: {
             "owner": [
-                "No account uses the email “nobody@example.org”; leave owner_email blank or ask the owner to sign up "
-                "first."
+                "No account uses the email “nobody@example.org”; leave owner_email blank or ask the owner to create "
+                "an account first."
             ]
         },
         8: {"production_month": ["Write the production month as YYYY-MM, e.g. 2011-05; found “May 2011”."]},

@@ -76,7 +76,7 @@ def test_logging_in_greets_in_the_saved_language_not_the_login_pages(client):
 
     html = response.content.decode()
     assert html_lang(response) == "de"
-    assert "Erfolgreich als Greta angemeldet." in html
+    assert "Du bist als Greta eingeloggt." in html
     assert "Successfully signed in" not in html
 
 

@@ -137,7 +137,7 @@ def test_registration_stores_the_flags_and_the_registrar_sees_them_next_to_the_c
 
     assert car.vin_flags == YEAR_US
     assert car.check_digit_flag == ""
-    assert change.index("field-check_digit_flag") < change.index("field-vin_flags") < change.index("field-colour")
+    assert change.index("field-check_digit_note") < change.index("field-vin_flags") < change.index("field-colour")
     assert YEAR_US in change
     assert list(flagged.context["cl"].result_list) == [car]
 
