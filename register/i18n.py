@@ -72,13 +72,6 @@ class AccountAdapter(DefaultAccountAdapter):
         with translation.override(language):
             super().send_mail(template_prefix, email, context)
 
-    def render_mail(self, template_prefix, email, context, headers=None):
-        # Every allauth mail is account mail with a personal link or code (reset, confirmation, login code) or
-        # about the account's security: the outbox keeps only its record for superusers and erases its body
-        # once sent.
-        message = super().render_mail(template_prefix, email, context, headers=headers)
-        return message_declare(message, kind=template_prefix, carries_secret=True)
-
     def login(self, request, user) -> None:
         # The login page was in the browser's language; from here on, as on every later page, the
         # person's saved one, so that "Signed in as …" is written in it.
@@ -91,7 +84,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # Every allauth mail names the register and links to SITE_URL (RegisterSite, on_site_url).
         links = {key: on_site_url(v) for key, v in context.items() if key.endswith("_url") and isinstance(v, str)}
         context = {**context, "current_site": RegisterSite(), **links}
-        return super().render_mail(template_prefix, email, context, headers=headers)
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        # Every allauth mail is account mail with a personal link or code (reset, confirmation, login code) or
+        # about the account's security: the outbox keeps only its record for superusers and erases its body
+        # once sent.
+        return message_declare(message, kind=template_prefix, carries_secret=True)
 
     def format_email_subject(self, subject: str) -> str:
         # The register's name in the mail's language ("1er M Register"), like our own emails.
