@@ -25,6 +25,7 @@ from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, Signu
 from events.models import Entry, Event, Session
 from events.pagecache import cached_page_response
 from register.models import Car, Colour
+from register.query import positive_int
 
 
 @gzip_page
@@ -174,10 +175,10 @@ _ROSTER_SESSION_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 def _session_and_page(query) -> tuple[str | None, int] | None:
     """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed."""
     session = query.get("session") or None
-    page = query.get("page", "1")
-    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdecimal() and len(page) < 6):
+    page = positive_int(query.get("page", "1"), maximum=99_999)
+    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or page is None:
         return None
-    return session, int(page)
+    return session, page
 
 
 def _roster_view(query) -> tuple[str | None, int] | None:
@@ -336,9 +337,9 @@ def check_in(request, slug):
     form = CheckInSearchForm(request.GET if "q" in request.GET else None)
     context = {"event": event, "form": form, "counts": checkin.session_counts(event)}
     code = request.GET.get("code", "")
-    entry_id = request.GET.get("entry", "")
+    entry_id = positive_int(request.GET.get("entry"))  # the page's own links; anything else is ignored
     if code or entry_id:
-        found = checkin.find_entry(event, int(entry_id)) if entry_id.isdecimal() else checkin.find_ticket(code)
+        found = checkin.find_entry(event, entry_id) if entry_id else checkin.find_ticket(code)
         context.update(_check_in_result(event, found))
     elif form.is_valid():
         results = checkin.search(event, form.cleaned_data["q"])

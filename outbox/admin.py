@@ -9,10 +9,11 @@ from django.utils.translation import ngettext
 
 from outbox.models import Message
 from outbox.services import message_send_again
+from register.admin import DateHierarchyAdmin
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(DateHierarchyAdmin):
     list_display = ["created", "recipient", "subject", "status", "attempts", "last_error", "sent"]
     list_filter = ["status", "language"]
     search_fields = ["recipient", "subject", "message_id"]
