@@ -173,12 +173,13 @@ _ROSTER_SESSION_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
 def _session_and_page(query) -> tuple[str | None, int] | None:
-    """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed."""
+    """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed.
+    Without a session every session shows its first page, whatever the page number says."""
     session = query.get("session") or None
     page = positive_int(query.get("page", "1"), maximum=99_999)
     if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or page is None:
         return None
-    return session, page
+    return session, page if session else 1
 
 
 def _roster_view(query) -> tuple[str | None, int] | None:
@@ -246,12 +247,14 @@ def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str
     committed change to what it shows bumps: a slot change shows on the very next request, and an
     unchanged roster costs one small query, or a 304 to a browser revalidating its copy. One cache entry
     per page of the roster (unknown sessions and pages are 404s, so they are never stored)."""
+    query = f"?{urlencode({'session': session_slug, 'page': page_number})}" if session_slug else ""
     return cached_page_response(
         request,
         name=f"roster-{stamp.event_id}-{session_slug or ''}-{page_number}",
         version=stamp.generation,
         template="events/roster.html",
         context=lambda: _published_roster_context(stamp, session_slug, page_number),
+        path=request.path + query,
     )
 
 
