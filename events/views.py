@@ -96,6 +96,7 @@ def signup(request, slug, session_slug):
             car=form.cleaned_data["car"],
             driver=request.user,
             requirements_confirmed=form.requirements_confirmed,
+            signup_token=form.cleaned_data["token"],
         )
     except services.EntryError as exc:
         messages.error(request, str(exc))
