@@ -25,7 +25,16 @@ from events.forms import EntrantMessageForm
 from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
 from events.resources import EntryResource
 from events.services import EntryError
-from register.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyTabularInline, admin_pk, for_each_selected, swatch
+from register.admin import (
+    DateHierarchyAdmin,
+    HistoryAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyTabularInline,
+    admin_pk,
+    for_each_selected,
+    swatch,
+)
+from register.query import positive_int
 from register.spreadsheet import SpreadsheetCSV
 
 # --- Events -----------------------------------------------------------------------------------------------
@@ -71,7 +80,7 @@ class SessionInline(LabelledDateTimes, admin.StackedInline):
 
 
 @admin.register(Event)
-class EventAdmin(LabelledDateTimes, admin.ModelAdmin):
+class EventAdmin(LabelledDateTimes, DateHierarchyAdmin):
     list_display = ["name", "venue", "starts_on", "ends_on", "registration_opens", "roster_published"]
     list_filter = ["roster_published"]
     search_fields = ["name", "venue"]
@@ -163,8 +172,8 @@ class EventAdmin(LabelledDateTimes, admin.ModelAdmin):
         event = get_object_or_404(Event, pk=object_id)
         if not self.has_change_permission(request, event):
             raise PermissionDenied
-        session_id = request.GET.get("session", "")
-        initial = {"session": int(session_id)} if session_id.isdecimal() else {}
+        session_id = positive_int(request.GET.get("session"))
+        initial = {"session": session_id} if session_id else {}
         form = EntrantMessageForm(request.POST or None, event=event, initial=initial)
         recipients = None
         if request.method == "POST" and form.is_valid():
@@ -522,7 +531,7 @@ def _previous_snapshot(field: str) -> Subquery:
 
 
 @admin.register(Entry.history.model)
-class EntryChangeAdmin(ReadOnlyAdmin):
+class EntryChangeAdmin(DateHierarchyAdmin, ReadOnlyAdmin):
     """Every entry's changes, newest first, across sessions: what happened while several organisers work.
 
     The rows are django-simple-history's snapshots of entries, the same ones each entry's change page shows

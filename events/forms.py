@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -25,9 +27,11 @@ class SignupForm(forms.Form):
     """Sign one of the user's own cars up for a session.
 
     The car list is limited to the user's cars, so a tampered id (someone else's car)
-    fails validation like any other invalid choice.
+    fails validation like any other invalid choice. Each form carries a random token of its own: a second
+    post of it (a double click) is the same sign-up (``services.entry_create``).
     """
 
+    token = forms.RegexField(regex=r"^[-_a-zA-Z0-9]{16,64}$", required=False, widget=forms.HiddenInput)
     car = CarChoiceField(
         label=_("Car"),
         queryset=Car.objects.none(),
@@ -40,6 +44,7 @@ class SignupForm(forms.Form):
         kwargs.setdefault("auto_id", f"id_{session.slug}_%s")
         super().__init__(*args, **kwargs)
         self.session = session
+        self.fields["token"].initial = secrets.token_urlsafe(16)
         self.fields["car"].queryset = Car.objects.owned_by(user).select_related("colour").order_by("created", "pk")
         if session.requirements:
             self.fields["requirements_confirmed"] = forms.BooleanField(
@@ -49,7 +54,10 @@ class SignupForm(forms.Form):
             )
         self.helper = FormHelper()
         self.helper.form_action = reverse("events:signup", args=[session.event.slug, session.slug])
-        self.helper.attrs = {"aria-label": _("Sign up for %(session)s") % {"session": session.name}}
+        self.helper.attrs = {
+            "aria-label": _("Sign up for %(session)s") % {"session": session.name},
+            "data-submit-once": "",  # static/js/signup.js
+        }
         self.helper.add_input(
             Submit("submit", pgettext_lazy("an event session", "Sign up"), css_id=f"submit-{session.slug}")
         )

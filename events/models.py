@@ -242,12 +242,15 @@ class Entry(models.Model):
     ticket_code = models.CharField(_("ticket code"), max_length=8, unique=True, default=tickets.new_code)
     created = models.DateTimeField(_("signed up"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # The random token of the sign-up form whose post created the entry: a second post of the same form (a
+    # double click) is the same sign-up, not a new one (services.entry_create).
+    signup_token = models.CharField(_("sign-up form"), max_length=64, null=True, blank=True, editable=False)
 
     # The audit trail: a snapshot per change with who (history_user) and why (history_change_reason),
     # written by the services in the transaction of the change (see "Audit trails" in README.md). The
-    # ticket's secrets never change and are not copied into every snapshot.
+    # ticket's secrets never change and are not copied into every snapshot, nor is the sign-up form's token.
     history = HistoricalRecords(
-        excluded_fields=["ticket_token", "ticket_code"],
+        excluded_fields=["ticket_token", "ticket_code", "signup_token"],
         verbose_name=_("entry change"),
         verbose_name_plural=_("entry changes"),
     )
@@ -267,6 +270,11 @@ class Entry(models.Model):
                 fields=["session", "driver"],
                 condition=Q(status__in=["confirmed", "waitlisted"]),
                 name="entry_one_active_per_driver_per_session",
+            ),
+            models.UniqueConstraint(
+                fields=["signup_token"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="entry_one_active_per_signup_token",
             ),
             # Deferred so that a reorder can move many slots in one transaction.
             models.UniqueConstraint(

@@ -5,7 +5,9 @@ only the menu differs), and everything they show bumps the generation when it ch
 rendered once per process and generation, kept under one cache key per page, language and kind (memory
 stays bounded however often data changes), and answered with an ETag so a browser revalidating its copy
 gets a 304. A logged-in visitor's menu has one form (log out): the page is stored with a placeholder
-for its CSRF token and each response gets the visitor's own.
+for its CSRF token and each response gets the visitor's own. Nothing else of the request may show in a stored
+page: the footer's link to the language page leads back to ``path``, the address the cache key stands for,
+not to the first visitor's own query string.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ _RENDER_LOCK = threading.Lock()
 
 
 def cached_page_response(
-    request, *, name: str, version: int | str, template: str, context: Callable[[], dict]
+    request, *, name: str, version: int | str, template: str, context: Callable[[], dict], path: str
 ) -> HttpResponse:
     """The page ``name`` (one cache entry per name, language and kind of visitor) rendered from
     ``template`` with ``context()``, rebuilt when ``version`` (the generation, and whatever else the page
-    depends on) changes."""
+    depends on) changes. ``path`` is the page's address with only the query ``name`` stands for."""
     user = request.user
     kind = "staff" if user.is_staff else "member" if user.is_authenticated else "public"
     language = get_language()
@@ -57,7 +59,9 @@ def cached_page_response(
             with _RENDER_LOCK:
                 cached = _cached(key, version)
                 if cached is None:
-                    page = render_to_string(template, {**context(), "csrf_token": CSRF_PLACEHOLDER}, request).encode()
+                    page = render_to_string(
+                        template, {**context(), "csrf_token": CSRF_PLACEHOLDER, "page_path": path}, request
+                    ).encode()
                     # A page without a token is the same bytes for everyone: compressed once here rather
                     # than by gzip_page on every response (about 1 ms of CPU per 100 KB of HTML).
                     packed = None if _CSRF_PLACEHOLDER_BYTES in page else compress_string(page)

@@ -109,6 +109,7 @@ def entry_create(
     car: Car,
     driver: User,
     requirements_confirmed: bool = False,
+    signup_token: str = "",
     now: datetime.datetime | None = None,
 ) -> Entry:
     """Sign ``car`` up for ``session``, driven by its owner.
@@ -123,6 +124,11 @@ def entry_create(
 
     ``now`` is only the moment the registration window and the session's start are checked against; the
     sign-up time is the real time the entry is written.
+
+    ``signup_token`` is the sign-up form's own random token: a second post of the same form (a double click,
+    also while the first is still being written) returns the entry the first created instead of refusing a
+    second sign-up. One active entry per token (a unique constraint); a token of a cancelled entry signs up
+    afresh.
     """
     event = session.event
     now = now or timezone.now()
@@ -145,6 +151,8 @@ def entry_create(
     taken = set(
         Entry.objects.active().filter(Q(car=car) | Q(driver=driver), session=session).values_list("car_id", flat=True)
     )
+    if taken and (repeat := _signup_repeat(session, driver, signup_token)):
+        return repeat
     if car.pk in taken:
         raise EntryError(_("This car is already signed up for this session."))
     if taken:
@@ -154,7 +162,9 @@ def entry_create(
     # longer than all the lock covers, and every sign-up for the session waits while the lock is held. Not for
     # a session already full (a waitlisted entry has no ticket); if a place frees meanwhile, the confirmation
     # draws it under the lock.
-    entry = Entry(car=car, driver=driver, requirements_confirmed=requirements_confirmed)
+    entry = Entry(
+        car=car, driver=driver, requirements_confirmed=requirements_confirmed, signup_token=signup_token or None
+    )
     confirmed, _top_slot, anyone_waiting = _session_stats(session)
     ticket_image = tickets.qr_png(entry.ticket_token) if confirmed < session.capacity and not anyone_waiting else None
     try:
@@ -181,7 +191,12 @@ def entry_create(
                 position = entry.waitlist_position
                 emails.entry_waitlisted(entry, position=position)
     except IntegrityError as error:
+        # A post of the same form committed meanwhile (this one waited for its locks): that is this sign-up.
+        if repeat := _signup_repeat(session, driver, signup_token):
+            return repeat
         constraint = _constraint_name(error)
+        if constraint == "entry_one_active_per_signup_token":  # only a form tampered with shares a token
+            raise EntryError(_("This form has been sent before. Reload the page to sign up.")) from error
         if constraint in ("entry_one_active_per_car_per_session", "entry_one_active_per_driver_per_session"):
             # When the same car and driver race, either index may report first: name the car if it is in.
             if Entry.objects.active().filter(session=session, car=car).exists():
@@ -190,6 +205,13 @@ def entry_create(
         # Anything else (e.g. two equal slot numbers) is a bug, not a user error: let it surface.
         raise
     return entry
+
+
+def _signup_repeat(session: Session, driver: User, token: str) -> Entry | None:
+    """The driver's active entry in ``session`` that a post of the sign-up form with ``token`` created."""
+    if not token:
+        return None
+    return Entry.objects.active().filter(session=session, driver=driver, signup_token=token).first()
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from events.models import Entry, Event, Session
 from events.pagecache import cached_page_response
 from register import spreadsheet
 from register.models import Car, Colour
+from register.query import positive_int
 
 
 @gzip_page
@@ -96,6 +97,7 @@ def signup(request, slug, session_slug):
             car=form.cleaned_data["car"],
             driver=request.user,
             requirements_confirmed=form.requirements_confirmed,
+            signup_token=form.cleaned_data["token"],
         )
     except services.EntryError as exc:
         messages.error(request, str(exc))
@@ -173,12 +175,13 @@ _ROSTER_SESSION_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,50}$")
 
 
 def _session_and_page(query) -> tuple[str | None, int] | None:
-    """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed."""
+    """``?session=<slug>&page=<n>`` of a roster URL (either may be missing), or None when one is malformed.
+    Without a session every session shows its first page, whatever the page number says."""
     session = query.get("session") or None
-    page = query.get("page", "1")
-    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or not (page.isdecimal() and len(page) < 6):
+    page = positive_int(query.get("page", "1"), maximum=99_999)
+    if (session is not None and not _ROSTER_SESSION_SLUG.match(session)) or page is None:
         return None
-    return session, int(page)
+    return session, page if session else 1
 
 
 def _roster_view(query) -> tuple[str | None, int] | None:
@@ -246,12 +249,14 @@ def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str
     committed change to what it shows bumps: a slot change shows on the very next request, and an
     unchanged roster costs one small query, or a 304 to a browser revalidating its copy. One cache entry
     per page of the roster (unknown sessions and pages are 404s, so they are never stored)."""
+    query = f"?{urlencode({'session': session_slug, 'page': page_number})}" if session_slug else ""
     return cached_page_response(
         request,
         name=f"roster-{stamp.event_id}-{session_slug or ''}-{page_number}",
         version=stamp.generation,
         template="events/roster.html",
         context=lambda: _published_roster_context(stamp, session_slug, page_number),
+        path=request.path + query,
     )
 
 
@@ -338,9 +343,9 @@ def check_in(request, slug):
     form = CheckInSearchForm(request.GET if "q" in request.GET else None)
     context = {"event": event, "form": form, "counts": checkin.session_counts(event)}
     code = request.GET.get("code", "")
-    entry_id = request.GET.get("entry", "")
+    entry_id = positive_int(request.GET.get("entry"))  # the page's own links; anything else is ignored
     if code or entry_id:
-        found = checkin.find_entry(event, int(entry_id)) if entry_id.isdecimal() else checkin.find_ticket(code)
+        found = checkin.find_entry(event, entry_id) if entry_id else checkin.find_ticket(code)
         context.update(_check_in_result(event, found))
     elif form.is_valid():
         results = checkin.search(event, form.cleaned_data["q"])

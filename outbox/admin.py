@@ -16,13 +16,13 @@ from django.utils.translation import ngettext_lazy
 
 from outbox.models import Message
 from outbox.services import OutboxError, message_send_again
-from register.admin import for_each_selected
+from register.admin import DateHierarchyAdmin, for_each_selected
 
 WITHHELD = _("Withheld: it carries a personal link or code.")
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(DateHierarchyAdmin):
     list_display = ["created", "recipient", "kind", "subject", "status", "attempts", "last_error", "sent"]
     list_filter = ["status", "kind", "carries_secret", "language"]
     # Never the body: a search must not find (or confirm) a link or code by its text.

@@ -51,7 +51,12 @@ def home(request):
         return render(request, "home.html", home_data())
     minute = int(timezone.now().timestamp() // 60)
     return cached_page_response(
-        request, name="home", version=f"{generation}.{minute}", template="home.html", context=home_data
+        request,
+        name="home",
+        version=f"{generation}.{minute}",
+        template="home.html",
+        context=home_data,
+        path=request.path,
     )
 
 

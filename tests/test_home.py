@@ -8,6 +8,8 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -136,3 +138,14 @@ def test_home_is_cached_under_the_generation_with_one_query(client, django_asser
     assert "7 places left" in second.content.decode()
     assert "8 places left" in third.content.decode()
     assert client.get("/", HTTP_IF_NONE_MATCH=third["ETag"]).status_code == 304
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cached_home_never_keeps_the_first_visitors_query_string():
+    make_world()
+    Client().get("/", {"x": "marker-31337"})
+
+    page = Client().get("/").content.decode()
+
+    assert "marker-31337" not in page
+    assert f'href="{reverse("language")}?next=/"' in page

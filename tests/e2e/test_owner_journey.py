@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from events.models import Entry
 from register.models import Car, CarPhoto, User
 from register.vin import check_digit
+from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import (
     assert_no_horizontal_overflow,
     colour,
@@ -21,6 +22,7 @@ from tests.e2e.helpers import (
     log_in,
     open_nav_if_collapsed,
     path_of,
+    watch_errors,
 )
 from tests.factories import CarFactory, EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
@@ -231,3 +233,28 @@ def test_owner_signs_up_for_full_session_and_sees_waitlist_position(page, live_s
         f"{car} is on the waitlist, position 2."
     )
     shot("event-waitlisted")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-js", "without-js"])
+def test_owner_double_clicks_sign_up_and_sees_one_success(browser, live_server, open_convoy, javascript):
+    # Without JavaScript both clicks post the form and the server answers the repeat; with it, one post.
+    owner = UserFactory(email="quick@example.org", display_name="Quick Fingers")
+    car = VerifiedCarFactory(owner=owner, colour=colour("Alpine White"), nickname="Twice")
+    context = browser.new_context(viewport=VIEWPORTS["mobile"], java_script_enabled=javascript)
+    page = context.new_page()
+    errors = watch_errors(page)
+    log_in(page, live_server.url, email="quick@example.org", next_url="/events/nurburgring-2031/")
+    session_card = page.get_by_role("region", name="Nordschleife convoy")
+    session_card.get_by_label("Car").select_option(label=f"#{car.register_number} · Twice · Alpine White")
+    button = session_card.get_by_role("button", name="Sign up")
+
+    # Each button held 100 ms, as a person clicks: the second click lands while the first post is on its way.
+    button.dblclick(delay=100)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("My entries")
+    expect(page.get_by_role("alert")).to_have_text(
+        re.compile(r"^\s*Nordschleife convoy at Nürburgring gathering 2031: confirmed, slot 3\.\s*$")
+    )
+    assert list(Entry.objects.filter(car=car).values_list("status", "slot")) == [(Entry.Status.CONFIRMED, 3)]
+    context.close()
+    assert errors == []

@@ -140,7 +140,7 @@ def test_event_page_without_requirements_has_no_confirm_box(client, owner):
     response = client.get(session.event.get_absolute_url())
 
     form = response.context["sessions"][0].signup_form
-    assert list(form.fields) == ["car"]
+    assert list(form.fields) == ["token", "car"]
 
 
 def test_event_page_owner_without_car_gets_link_to_add_one(client, owner):
@@ -272,6 +272,83 @@ def test_signup_twice_is_an_error_message(client, owner):
     assert response["Location"] == session.event.get_absolute_url()
     assert messages_of(response) == ["This car is already signed up for this session."]
     assert Entry.objects.count() == 1
+
+
+def form_token(client, session) -> str:
+    """The token of the session's sign-up form as the event page renders it."""
+    page = client.get(session.event.get_absolute_url())
+    token = page.context["sessions"][0].signup_form["token"].value()
+    assert f'<input type="hidden" name="token" value="{token}"' in page.content.decode()
+    return token
+
+
+def sign_up(client, session, data) -> tuple[str, list[str]]:
+    """Post the sign-up form and follow the redirect: where it lands and the messages shown there."""
+    response = client.post(signup_url(session), data, follow=True)
+    return response.redirect_chain[-1][0], [str(m) for m in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("capacity", "message"), [(5, "confirmed, slot 2."), (1, "you are on the waitlist, position 1.")]
+)
+def test_signup_form_sent_twice_lands_on_the_same_success(client, owner, capacity, message):
+    # A double click on "Sign up" posts the same form twice.
+    car = VerifiedCarFactory(owner=owner)
+    session = SessionFactory(requirements="", capacity=capacity)
+    EntryFactory(session=session, slot=1)
+    client.force_login(owner)
+    data = {"car": car.pk, "token": form_token(client, session)}
+    first = sign_up(client, session, data)
+
+    second = sign_up(client, session, data)
+
+    success = (reverse("events:my_entries"), [f"{session.name} at {session.event.name}: {message}"])
+    assert first == second == success
+    assert Entry.objects.filter(car=car).count() == 1
+
+
+def test_signup_with_the_token_of_another_form_is_still_an_error(client, owner):
+    # The event page open in two tabs, "Sign up" in each.
+    car = VerifiedCarFactory(owner=owner)
+    session = SessionFactory(requirements="")
+    client.force_login(owner)
+    first_tab, second_tab = form_token(client, session), form_token(client, session)
+    sign_up(client, session, {"car": car.pk, "token": first_tab})
+
+    again = sign_up(client, session, {"car": car.pk, "token": second_tab})
+
+    assert again == (session.event.get_absolute_url(), ["This car is already signed up for this session."])
+    assert Entry.objects.count() == 1
+
+
+def test_signup_form_sent_again_after_cancelling_signs_up_again(client, owner):
+    # Back in the browser after cancelling, the old form (and its token) is sent once more: a new sign-up.
+    car = VerifiedCarFactory(owner=owner)
+    session = SessionFactory(requirements="")
+    client.force_login(owner)
+    data = {"car": car.pk, "token": form_token(client, session)}
+    sign_up(client, session, data)
+    client.post(reverse("events:entry_cancel", args=[Entry.objects.get().pk]), follow=True)
+
+    landed, _messages = sign_up(client, session, data)
+
+    assert landed == reverse("events:my_entries")
+    assert sorted(Entry.objects.values_list("status", flat=True)) == ["cancelled", "confirmed"]
+
+
+def test_signup_token_of_an_entry_in_another_session_is_refused(client, owner):
+    # Only a form tampered with carries a token of another session's sign-up.
+    car = VerifiedCarFactory(owner=owner)
+    first = SessionFactory(requirements="")
+    other = SessionFactory(event=first.event, requirements="")
+    client.force_login(owner)
+    token = form_token(client, first)
+    sign_up(client, first, {"car": car.pk, "token": token})
+
+    refused = sign_up(client, other, {"car": car.pk, "token": token})
+
+    assert refused == (first.event.get_absolute_url(), ["This form has been sent before. Reload the page to sign up."])
+    assert list(Entry.objects.values_list("session", flat=True)) == [first.pk]
 
 
 def test_signup_without_any_car_is_a_form_error(client, owner, other_owner):

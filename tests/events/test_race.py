@@ -173,6 +173,44 @@ def test_simultaneous_signups_of_one_driver_with_two_cars_create_one_entry():
     assert Entry.objects.filter(session=session).count() == 1
 
 
+def test_the_same_signup_form_posted_twice_at_once_makes_one_entry_and_two_successes():
+    # A double click: two posts of one form (one token), from one browser, at the same moment.
+    session = SessionFactory(capacity=PLACES, requirements="")
+    [car] = owners_with_cars(1)
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(car.owner)
+    data = {"car": car.pk, "token": "double-click-token-0123456789"}
+    url = reverse("events:signup", args=[session.event.slug, session.slug])
+
+    def post(index: int):
+        response = clients[index].post(url, data, follow=True)
+        return response.redirect_chain[-1][0], [str(m) for m in response.context["messages"]]
+
+    results = run_at_once(2, post)
+
+    entry = Entry.objects.get(session=session)
+    success = (reverse("events:my_entries"), [f"{session.name} at {session.event.name}: confirmed, slot 1."])
+    assert results == [success, success]
+    assert (entry.car, entry.signup_token) == (car, data["token"])
+
+
+def test_a_repeat_of_the_signup_form_waiting_for_the_first_to_commit_gets_its_entry():
+    """The second post reads no entry yet, waits for the car's lock while the first commits, then meets the
+    unique constraints: it answers with the entry the first made."""
+    session = SessionFactory(capacity=PLACES)
+    [car] = owners_with_cars(1)
+
+    def sign_up():
+        return entry_create(session=session, car=car, driver=car.owner, signup_token="double-click-token-0123")
+
+    first, second = while_held_open(sign_up, sign_up)
+
+    assert (type(first), type(second)) == (Entry, Entry), (first, second)
+    assert second.pk == first.pk
+    assert Entry.objects.filter(session=session).count() == 1
+
+
 def test_sign_up_while_the_car_changes_owner_leaves_no_entry_of_the_previous_owner():
     """claim_approve cancels the car's entries; a sign-up by the previous owner that read the car before the
     approval committed must not slip in beside it (both lock the car first, then the session)."""

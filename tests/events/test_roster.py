@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import re
+from urllib.parse import quote
 
 import icalendar
 import pytest
@@ -695,6 +696,28 @@ def test_cached_roster_sets_no_cookie_for_a_visitor_who_only_reads():
     assert response.status_code == 200
     assert response.cookies == {}
     assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("first", "then", "back_to"),
+    [
+        ({"session": "{slug}", "page": "000001"}, {"session": "{slug}"}, "?session={slug}&page=1"),
+        ({"page": "31337"}, {}, ""),
+    ],
+    ids=["session-page", "page-without-session"],
+)
+def test_cached_roster_never_keeps_the_first_visitors_query_string(first, then, back_to):
+    event = EventFactory(roster_published=True)
+    build_entries(event, 3)
+    slug = event.sessions.order_by("pk").first().slug
+    Client().get(roster_url(event), {k: v.format(slug=slug) for k, v in first.items()})
+
+    page = Client().get(roster_url(event), {k: v.format(slug=slug) for k, v in then.items()}).content.decode()
+
+    assert "000001" not in page and "31337" not in page
+    back = quote(roster_url(event) + back_to.format(slug=slug), safe="/")
+    assert f'href="{reverse("language")}?next={back}"' in page
 
 
 @pytest.mark.django_db(transaction=True)
