@@ -212,7 +212,7 @@ def test_slot_changes_in_a_session_that_is_over_note_no_notice(event):
     services.roster_publish(event=event)
 
     services.entry_set_slot(entry=a, slot=2, by=None)
-    services.convoy_reorder(session=session, entry_ids=[a.pk, b.pk], by=None)
+    services.convoy_reorder(session=session, entry_ids=[a.pk, b.pk], seen=[b.pk, a.pk], by=None)
     services.convoy_assign_by_colour(session=session, by=None)
 
     assert not PendingNotice.objects.exists()

@@ -116,4 +116,5 @@ def test_export_header_stays_english_in_german(client, registrar):
 
     response = speaking(client, registrar, "de").post(reverse("admin:register_car_export"), data)
 
-    assert next(csv.reader(io.StringIO(response.content.decode("utf-8-sig")))) == list(COLUMNS)
+    # German Excel reads semicolons (register/spreadsheet.py); the column names stay English.
+    assert next(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")) == list(COLUMNS)
