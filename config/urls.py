@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
+from portal import views as portal_views
 from register import views as register_views
 
 
@@ -28,7 +29,8 @@ admin.site.site_header = _("1M Register — staff")
 admin.site.site_title = _("1M Register — staff")
 
 urlpatterns = [
-    path("", register_views.home, name="home"),
+    path("", portal_views.home, name="home"),
+    path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),

@@ -303,7 +303,7 @@ def build_roster(
     model = RegisteredModel.current()
 
     # One reverse() for all rows: resolving the URL per row costs more than the rest of the row.
-    car_url = reverse("register:car_detail", args=[987654321]).replace("987654321", "{}")
+    car_url = reverse("car_detail", args=[987654321]).replace("987654321", "{}")
     by_session: dict[int, list[Entry]] = defaultdict(list)
     for entry in entries:
         entry.car_url = car_url.format(entry.car.register_number) if entry.car.register_number else ""

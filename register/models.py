@@ -270,7 +270,7 @@ class Car(models.Model):
         return f"{label} {self.nickname}".strip()
 
     def get_absolute_url(self):
-        return reverse("register:car_detail", args=[self.register_number])
+        return reverse("car_detail", args=[self.register_number])
 
     @property
     def public_register_number(self) -> int | None:

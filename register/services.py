@@ -12,10 +12,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events.models import Entry
-from events.services import entries_cancel_for_new_owner, entry_cancel
 from register import emails
 from register.models import Car, Claim, Ownership, RegisteredModel, User, VinCheckCounter, private_storage
+from register.signals import account_closing, car_owner_changed
 from register.vin import VinResult, validate_vin
 
 
@@ -274,8 +273,8 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     """Move the car to the claimant, close the old ownership and open a new one; the car's other pending
     claims are rejected. Locks the car first, then its claims (see ``_lock_claims_of_car``).
 
-    The car's entries for sessions not yet over are cancelled (``entries_cancel_for_new_owner``): the
-    previous owner is told per entry, the new owner in the approval email, and may sign up again.
+    Events then cancels the car's entries for sessions not yet over (``signals.car_owner_changed``, in this
+    transaction): the previous owner is told per entry, the new owner in the approval email, and may sign up again.
     """
     car, claim, others = _lock_claims_of_car(claim)
     if claim.status != Claim.Status.PENDING:
@@ -286,7 +285,7 @@ def claim_approve(*, claim: Claim, by: User | None = None) -> Claim:
     Ownership.objects.create(car=car, owner=claim.claimant, started=now, note=_("Claim approved"))
     car.owner = claim.claimant
     car.save(update_fields=["owner", "updated"])
-    cancelled = entries_cancel_for_new_owner(car=car, by=by)
+    cancelled = [entry for _, entries in car_owner_changed.send(sender=Car, car=car, by=by) for entry in entries]
     claim.status = Claim.Status.APPROVED
     claim.decided_at = now
     claim.decided_by = by
@@ -355,16 +354,14 @@ def user_delete(*, user: User) -> None:
     ownership period (the open one is closed, its note untouched), every claim (pending ones are
     withdrawn), entries (without driver) and their audit trail. Erased: the account with its email
     addresses, profile and sessions, its claims' registration documents, and the failed-login records of
-    its email. Entries of sessions not
-    yet over that the person drives or whose car they own are cancelled first through
-    ``events.services.entry_cancel`` (slot freed, waitlist promoted, emails sent), under the lock of the
-    person's cars, the one a sign-up takes first.
+    its email. First the apps built on the register end what the person still has running
+    (``signals.account_closing``: events cancels their entries of sessions not yet over, slot freed, waitlist
+    promoted, emails sent), under the lock of the person's cars, the one a sign-up takes first.
     """
     # The person's cars first, as a sign-up locks its car before its session: a sign-up committing now is
     # waited for, then cancelled below, instead of staying active with its driver erased.
     list(Car.objects.select_for_update(no_key=True).filter(owner=user).order_by("pk").values_list("pk", flat=True))
-    for entry in Entry.objects.active().not_over().of_person(user).select_related("car").order_by("session_id", "pk"):
-        entry_cancel(entry=entry, by=user)
+    account_closing.send(sender=User, user=user)
     now = timezone.now()
     Ownership.objects.filter(owner=user, ended__isnull=True).update(ended=now)
     Ownership.objects.filter(owner=user).update(former_owner_id=user.pk)

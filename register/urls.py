@@ -7,7 +7,6 @@ app_name = "register"
 urlpatterns = [
     path("register/", views.car_list, name="list"),
     path("register/stats/", views.stats, name="stats"),
-    path("register/cars/<int:number>/", views.car_detail, name="car_detail"),
     path("garage/", views.garage, name="garage"),
     path("garage/cars/add/", views.car_add, name="car_add"),
     path("garage/cars/<int:pk>/edit/", views.car_edit, name="car_edit"),

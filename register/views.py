@@ -13,17 +13,13 @@ from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from events.home import home_data
-from events.models import Entry
-from events.pagecache import cached_page_response
-from events.roster import current_generation
 from register import services
 from register.forms import CarEditForm, CarFilter, CarForm, ClaimForm, DeleteAccountForm, PhotoForm, ProfileForm
 from register.models import Car, CarPhoto, Claim
@@ -40,24 +36,6 @@ def _posted(request):
 def _client_address(request) -> str:
     # allauth's reading of the client address, which honours TRUSTED_PROXY_COUNT like the login limits.
     return get_account_adapter().get_client_ip(request)
-
-
-@gzip_page
-def home(request):
-    """Cached whole under the roster generation, like the roster (events.pagecache), and the minute:
-    "registration open" and "next gathering" change with the clock, not only with the data."""
-    generation = current_generation()
-    if generation is None:  # inside a transaction that has written: built fresh, never cached
-        return render(request, "home.html", home_data())
-    minute = int(timezone.now().timestamp() // 60)
-    return cached_page_response(
-        request,
-        name="home",
-        version=f"{generation}.{minute}",
-        template="home.html",
-        context=home_data,
-        path=request.path,
-    )
 
 
 def language(request):
@@ -95,21 +73,6 @@ def car_list(request):
         request,
         "register/car_list.html",
         {"filter": car_filter, "page_obj": page, "cars": page.object_list, "query": query.urlencode()},
-    )
-
-
-@gzip_page
-def car_detail(request, number: int):
-    car = get_object_or_404(Car.objects.verified().select_related("colour", "owner"), register_number=number)
-    history = Entry.objects.car_history(car)
-    user = request.user
-    if not (user.is_staff or (user.is_authenticated and car.owner_id == user.pk)):
-        # An unpublished roster is not public yet, not even entry by entry through the cars in it.
-        history = history.on_published_rosters()
-    return render(
-        request,
-        "register/car_detail.html",
-        {"car": car, "photos": list(car.photos.all()), "event_history": history},
     )
 
 

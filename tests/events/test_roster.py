@@ -159,7 +159,7 @@ def test_roster_lists_cars_in_slot_order_with_masked_vins(client, roster_event):
     assert "Kürbis" in html
     assert "Gone Car" not in html
     assert "pending" in html
-    assert reverse("register:car_detail", args=[7]) in html
+    assert reverse("car_detail", args=[7]) in html
     assert "United Kingdom" in html
 
 

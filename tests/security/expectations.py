@@ -99,7 +99,7 @@ PROJECT: dict[str, list[Case]] = {
     "javascript-catalog": [Case(expect=everyone(ok))],
     "register:list": [Case(expect=everyone(ok))],
     "register:stats": [Case(expect=everyone(ok))],
-    "register:car_detail": [
+    "car_detail": [
         Case(lambda w: {"number": w.car.register_number}, everyone(ok), "verified car"),
         Case(lambda w: {"number": 999_999}, everyone(not_found), "unknown number"),
     ],

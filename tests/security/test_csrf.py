@@ -69,7 +69,7 @@ READ_ONLY = {
     "javascript-catalog",
     "register:list",
     "register:stats",
-    "register:car_detail",
+    "car_detail",
     "register:garage",
     "events:list",
     "events:my_entries",

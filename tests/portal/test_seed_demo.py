@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from events.models import Entry, Event, PendingNotice, Session
 from outbox.models import Message
-from register import demo
+from portal import demo_data
 from register.models import Car, CarPhoto, Ownership, User
 from register.services import vin_check
 
@@ -103,7 +103,7 @@ def test_seed_demo_creates_the_story(seeded_db):
 
 
 def test_seed_demo_about_40_percent_of_owners_show_their_name(seeded_db):
-    synthetic = User.objects.filter(is_staff=False).exclude(email=demo.OWNER_EMAIL)
+    synthetic = User.objects.filter(is_staff=False).exclude(email=demo_data.OWNER_EMAIL)
 
     assert synthetic.count() == 120
     assert synthetic.filter(show_name_publicly=True).count() == 48
@@ -144,12 +144,12 @@ def test_seed_demo_verified_cars_have_sequence_numbers(seeded_db):
 
 
 def test_seed_demo_colour_ranking_orange_white_black(seeded_db):
-    orange = Car.objects.filter(colour__name=demo.ORANGE).count()
-    white = Car.objects.filter(colour__name=demo.WHITE).count()
-    black = Car.objects.filter(colour__name=demo.BLACK).count()
+    orange = Car.objects.filter(colour__name=demo_data.ORANGE).count()
+    white = Car.objects.filter(colour__name=demo_data.WHITE).count()
+    black = Car.objects.filter(colour__name=demo_data.BLACK).count()
 
     assert orange > white > black > 2
-    assert Car.objects.filter(colour__name=demo.MONTE_CARLO).count() == 2
+    assert Car.objects.filter(colour__name=demo_data.MONTE_CARLO).count() == 2
 
 
 def test_seed_demo_exactly_one_green_mamba(seeded_db):
@@ -178,7 +178,7 @@ def test_seed_demo_2025_convoy_has_105_confirmed_in_slots_by_colour(seeded_db):
     # Grouped: each colour appears in one consecutive run, the largest (orange) first.
     runs = [c for i, c in enumerate(colours) if i == 0 or colours[i - 1] != c]
     assert len(runs) == len(set(runs))
-    assert runs[0] == demo.ORANGE
+    assert runs[0] == demo_data.ORANGE
     assert "Green Mamba" in {e.car.nickname for e in entries}
 
 
@@ -215,7 +215,7 @@ def test_seed_demo_2025_event_is_closed_and_published(seeded_db):
 def test_seed_demo_next_gathering_is_open_with_three_places_left(seeded_db):
     event = Event.objects.exclude(slug="gathering-2025").get()
     convoy = Session.objects.with_counts().get(event=event, slug="nordschleife-convoy")
-    demo_owner = User.objects.get(email=demo.OWNER_EMAIL)
+    demo_owner = User.objects.get(email=demo_data.OWNER_EMAIL)
 
     assert event.registration_is_open() is True
     assert event.starts_on.weekday() == 4
@@ -238,12 +238,14 @@ def test_seed_demo_next_gathering_is_open_with_three_places_left(seeded_db):
     ],
 )
 def test_next_gathering_year_and_third_weekend(today, expected):
-    year = demo.next_gathering_year(today)
+    year = demo_data.next_gathering_year(today)
 
-    assert (year, demo.third_weekend_of_september(year)[0]) == expected
+    assert (year, demo_data.third_weekend_of_september(year)[0]) == expected
 
 
-@pytest.mark.parametrize("email", [demo.ADMIN_EMAIL, demo.ORGANISER_EMAIL, demo.REGISTRAR_EMAIL, demo.OWNER_EMAIL])
+@pytest.mark.parametrize(
+    "email", [demo_data.ADMIN_EMAIL, demo_data.ORGANISER_EMAIL, demo_data.REGISTRAR_EMAIL, demo_data.OWNER_EMAIL]
+)
 def test_seed_demo_demo_logins_can_log_in(seeded_db, client, email):
     # Through the real login form (allauth, with django-axes in front), not a test shortcut.
     response = client.post(reverse("account_login"), {"login": email, "password": "demo-1M-register"})
@@ -253,10 +255,10 @@ def test_seed_demo_demo_logins_can_log_in(seeded_db, client, email):
 
 
 def test_seed_demo_roles_and_demo_owner_cars(seeded_db):
-    admin = User.objects.get(email=demo.ADMIN_EMAIL)
-    organiser = User.objects.get(email=demo.ORGANISER_EMAIL)
-    registrar = User.objects.get(email=demo.REGISTRAR_EMAIL)
-    owner = User.objects.get(email=demo.OWNER_EMAIL)
+    admin = User.objects.get(email=demo_data.ADMIN_EMAIL)
+    organiser = User.objects.get(email=demo_data.ORGANISER_EMAIL)
+    registrar = User.objects.get(email=demo_data.REGISTRAR_EMAIL)
+    owner = User.objects.get(email=demo_data.OWNER_EMAIL)
 
     assert (admin.is_staff, admin.is_superuser) == (True, True)
     assert (organiser.is_staff, organiser.is_superuser) == (True, False)
@@ -268,7 +270,7 @@ def test_seed_demo_roles_and_demo_owner_cars(seeded_db):
 
 
 def test_seed_demo_synthetic_owners_cannot_log_in(seeded_db):
-    synthetic = User.objects.filter(is_staff=False).exclude(email=demo.OWNER_EMAIL)
+    synthetic = User.objects.filter(is_staff=False).exclude(email=demo_data.OWNER_EMAIL)
 
     assert [u.email for u in synthetic if u.has_usable_password()] == []
 
@@ -289,7 +291,7 @@ def test_seed_demo_every_entry_has_a_history_from_its_sign_up(seeded_db):
     first = {r.id: r for r in Entry.history.filter(history_type="+")}
 
     assert set(first) == set(signed_up)
-    written_directly = [r for r in first.values() if r.history_change_reason == demo.ENTRY_REASON]
+    written_directly = [r for r in first.values() if r.history_change_reason == demo_data.ENTRY_REASON]
     assert written_directly
     assert all(r.history_date == signed_up[r.id] for r in written_directly)
-    assert {r.history_change_reason for r in first.values()} <= {demo.ENTRY_REASON, "sign-up"}
+    assert {r.history_change_reason for r in first.values()} <= {demo_data.ENTRY_REASON, "sign-up"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from register import demo
+from portal import demo, demo_data
 
 
 class Command(BaseCommand):
@@ -21,11 +21,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"Created {count} {what}.")
         else:
             self.stdout.write("Demo data already present; nothing to do.")
-        self.stdout.write(self.style.SUCCESS("Demo logins (development only), password: " + demo.DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS("Demo logins (development only), password: " + demo_data.DEMO_PASSWORD))
         for email, role in (
-            (demo.ADMIN_EMAIL, "superuser"),
-            (demo.ORGANISER_EMAIL, "organiser (staff, group Organisers)"),
-            (demo.REGISTRAR_EMAIL, "registrar (staff, group Registrars)"),
-            (demo.OWNER_EMAIL, "owner with one verified and one pending car"),
+            (demo_data.ADMIN_EMAIL, "superuser"),
+            (demo_data.ORGANISER_EMAIL, "organiser (staff, group Organisers)"),
+            (demo_data.REGISTRAR_EMAIL, "registrar (staff, group Registrars)"),
+            (demo_data.OWNER_EMAIL, "owner with one verified and one pending car"),
         ):
             self.stdout.write(f"  {email:<24} {role}")
