@@ -22,8 +22,7 @@ from django.views.i18n import set_language
 
 from events.home import home_data
 from events.models import Entry
-from events.pagecache import cached_page_response
-from events.roster import current_generation
+from events.rostercache import cached_page_response, current_generation
 from register import services
 from register.forms import CarEditForm, CarFilter, CarForm, ClaimForm, DeleteAccountForm, PhotoForm, ProfileForm
 from register.models import Car, CarPhoto, Claim
