@@ -131,11 +131,12 @@ def installed_triggers(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, str | None
 
 
 def triggers_install(*, using: str = DEFAULT_DB_ALIAS) -> None:
-    """Make the database's generation triggers exactly ``WATCHED`` (see the module's docstring). Idempotent;
-    a listed table that does not exist (yet, or any more: a migration run backwards) is left out."""
+    """Make the database's generation triggers exactly ``WATCHED`` (see the module's docstring). Idempotent.
+    Nothing before migration ``events/0003_roster_generation`` (which creates the function, so that it can be
+    run backwards and forwards again); a listed table that does not exist (yet, or any more) is left out."""
     connection_ = connections[using]
     with transaction.atomic(using=using), connection_.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('events_rostergeneration') IS NOT NULL")
+        cursor.execute("SELECT to_regprocedure(%s) IS NOT NULL", [f"{BUMP_FUNCTION}()"])
         if not cursor.fetchone()[0]:
             return
         cursor.execute(_BUMP_FUNCTION_SQL)
