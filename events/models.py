@@ -326,16 +326,15 @@ class RosterGeneration(models.Model):
 
     Why: the published roster page is cached whole (``events.views._published_roster``), because
     building it costs a template over every entry (seconds for thousands); under this generation an
-    unchanged roster costs one small query (``events.roster.roster_stamp``) and a change shows on the very
+    unchanged roster costs one small query (``events.rostercache.roster_stamp``) and a change shows on the very
     next request. It earns its keep: the roster served 0.22× the requests of a raw psycopg2 page with the
     earlier design (a fingerprint query over every row), 1.20× with this one (BENCHMARKS.md).
 
-    What bumps it: database triggers (migration ``events/0003_roster_generation``) add one per committing
-    transaction that wrote to an event, session, entry, car, photo, colour, the model facts, or a user's
-    public name or its consent — from a service, the admin or plain SQL alike, so no code path can forget
-    it. The bump runs at commit, so the new value becomes visible together with the data: a page cached
-    under a generation can never be older than that generation's data. A table the roster starts to show
-    needs the same trigger, in a new migration.
+    What bumps it: deferred database triggers on the tables in ``events.rostercache.WATCHED`` (installed
+    after every migrate) add one per committing transaction that wrote to an event, session, entry, car,
+    photo, colour, the model facts, or a user's public name or its consent — from a service, the admin or
+    plain SQL alike, so no code path can forget it. A table the roster starts to show goes into that list;
+    ``events.rostercache`` explains the rest.
     """
 
     value = models.BigIntegerField(default=0)

@@ -1,15 +1,10 @@
-"""Read-only roster data for the HTML page and the JSON / CSV / ICS exports.
+"""Read-only roster data for the HTML page (``build_roster``), the search (``find_car``) and the exports
+(``events.exports``).
 
 Everything is fetched in a fixed number of queries, however many entries there are:
 sessions with counts, entries with car, colour and driver, main photos, colours,
-the register's colour counts and the model facts.
-
-The published HTML page is cached whole (``events.views._published_roster``) under the **roster
-generation** (``events.models.RosterGeneration``): one counter that database triggers bump when a
-transaction that wrote to an event, session, entry, car, photo, colour, the model facts or a public name
-commits, whoever wrote it (service, admin, plain SQL). ``roster_stamp`` reads it with the event in one
-small query: the same generation means the cached page is still right; a new one means it is rebuilt on
-that very request. Why: building the page for thousands of entries takes seconds; see BENCHMARKS.md.
+the register's colour counts and the model facts. The published page built from it is cached whole under
+the roster generation: ``events.rostercache`` says how, and which tables this module may read.
 """
 
 from __future__ import annotations
@@ -18,29 +13,22 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from events.models import Entry, Event, Session
 from register.models import Car, CarPhoto, Colour, RegisteredModel
-from register.spreadsheet import formula_safe
 
 # Convoy picture geometry (SVG user units). Ten cars a row: at 375 px a car is about 30 × 25 px, big enough to
 # tap, with its slot number readable. MARGIN keeps the outlines of the outer cars inside the picture.
 CELL_W, CELL_H, GAP, PER_ROW, PACE_CELLS, MARGIN = 40, 32, 6, 10, 3, 2
 # Cars per page of a session's roster: a session of thousands stays a short page on a phone.
 ROSTER_PAGE_SIZE = 100
-
-
-def driver_public_name(entry: Entry) -> str:
-    return entry.driver.public_name if entry.driver_id and entry.driver else ""
 
 
 @dataclass
@@ -353,125 +341,6 @@ def build_roster(
     )
 
 
-def entry_row(entry: Entry, *, check_ins: bool = False) -> dict:
-    """One entry as the public exports show it: masked VIN, a name only with consent, whether it has
-    arrived only when the event shows check-ins (``Event.show_check_ins``)."""
-    car = entry.car
-    row = {
-        "slot": entry.slot,
-        "register_number": car.public_register_number,
-        "vin_masked": car.vin_masked,
-        "colour": car.colour.name,
-        "paint_code": car.colour.paint_code,
-        "market": car.market.code,
-        "nickname": car.nickname,
-        "driver": driver_public_name(entry) or None,
-    }
-    if check_ins:
-        row["checked_in"] = entry.checked_in_at is not None
-    return row
-
-
-def roster_json(event: Event) -> dict:
-    sessions = roster_sessions(event)
-    by_session: dict[int, list[Entry]] = defaultdict(list)
-    for entry in roster_entries(event):
-        by_session[entry.session_id].append(entry)
-    return {
-        "event": {
-            "name": event.name,
-            "slug": event.slug,
-            "venue": event.venue,
-            "starts_on": event.starts_on.isoformat(),
-            "ends_on": event.ends_on.isoformat(),
-        },
-        "sessions": [
-            {
-                "slug": s.slug,
-                "name": s.name,
-                "kind": s.kind,
-                "track": s.track,
-                "starts_at": timezone.localtime(s.starts_at).isoformat(),
-                "capacity": s.capacity,
-                "confirmed": s.confirmed_count,
-                "waitlisted": s.waitlist_count,
-                "entries": [entry_row(e, check_ins=event.show_check_ins) for e in by_session.get(s.pk, [])],
-            }
-            for s in sessions
-        ],
-    }
-
-
-CSV_COLUMNS = [
-    "session_slug",
-    "session_name",
-    "slot",
-    "register_number",
-    "vin_masked",
-    "colour",
-    "paint_code",
-    "market",
-    "nickname",
-    "driver",
-    "checked_in",
-]
-
-
-def csv_columns(event: Event) -> list[str]:
-    """The CSV's columns: ``checked_in`` only when the event shows check-ins (``Event.show_check_ins``)."""
-    return CSV_COLUMNS if event.show_check_ins else [c for c in CSV_COLUMNS if c != "checked_in"]
-
-
-def csv_cell(value) -> str:
-    # Owners type nicknames; register.spreadsheet keeps a formula in one from running.
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return formula_safe(str(value))
-
-
-def roster_csv_rows(event: Event) -> list[list[str]]:
-    """One row per confirmed entry (``csv_columns``): sessions in time order, entries in slot order."""
-    by_session: dict[int, list[Entry]] = defaultdict(list)
-    for entry in roster_entries(event):
-        by_session[entry.session_id].append(entry)
-    rows = []
-    columns = csv_columns(event)
-    for session in roster_sessions(event):
-        for entry in by_session.get(session.pk, []):
-            row = entry_row(entry, check_ins=event.show_check_ins)
-            data = {"session_slug": session.slug, "session_name": session.name, **row}
-            rows.append([csv_cell(data[c]) for c in columns])
-    return rows
-
-
-class RosterStamp(NamedTuple):
-    event_id: int
-    published: bool
-    # The committed RosterGeneration; None inside a transaction that has written, whose own changes
-    # are counted only at its commit (so nothing rendered from it may be cached).
-    generation: int | None
-
-
-# Hand-written because it runs on every roster request: composing it with the ORM costs more than
-# running it.
-_ROSTER_STAMP_SQL = """
-SELECT e.id, e.roster_published, CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN g.value END
-  FROM events_event e LEFT JOIN events_rostergeneration g ON g.id = 1
- WHERE e.slug = %s
-"""
-
-
-def roster_stamp(slug: str) -> RosterStamp | None:
-    """What names a cached roster page, in one small query: the event, published or not, and the
-    roster generation (see RosterGeneration)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_ROSTER_STAMP_SQL, [slug])
-        row = cursor.fetchone()
-    return RosterStamp(*row) if row else None
-
-
 def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
     """The roster entry of the car with this register number ("1234" or "#1234") or nickname (any case),
     and the page of its session that lists it; the first session in time order when the car drives in
@@ -492,16 +361,3 @@ def find_car(event: Event, text: str) -> tuple[Entry, int] | None:
         return None
     order = list(Entry.objects.for_roster().filter(session=entry.session).values_list("pk", flat=True))
     return entry, order.index(entry.pk) // ROSTER_PAGE_SIZE + 1
-
-
-_GENERATION_SQL = """
-SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN value END FROM events_rostergeneration WHERE id = 1
-"""
-
-
-def current_generation() -> int | None:
-    """The committed roster generation, or None inside a transaction that has written (see RosterStamp)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_GENERATION_SQL)
-        row = cursor.fetchone()
-    return row[0] if row else None

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import csv
 import re
 
-import icalendar
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
-from events import checkin, services, tickets
+from events import checkin, exports, rostercache, services, tickets
 from events import roster as roster_data
 from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
-from events.pagecache import cached_page_response
 from register import spreadsheet
 from register.models import Car, Colour
 from register.query import positive_int
@@ -197,7 +194,7 @@ def _roster_view(query) -> tuple[str | None, int] | None:
 def roster(request, slug):
     view = _roster_view(request.GET)
     if view is not None:
-        stamp = roster_data.roster_stamp(slug)
+        stamp = rostercache.roster_stamp(slug)
         if stamp and stamp.published and stamp.generation is not None:
             return _published_roster(request, stamp, *view)
     # A filtered view, a search, a preview, or a request inside a transaction that has written: built fresh.
@@ -244,13 +241,13 @@ def _roster_context(event: Event, data, form, colour_id) -> dict:
     }
 
 
-def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str | None = None, page_number: int = 1):
-    """The published roster is cached whole under the roster generation (events.pagecache), which every
+def _published_roster(request, stamp: rostercache.RosterStamp, session_slug: str | None = None, page_number: int = 1):
+    """The published roster is cached whole under the roster generation (events.rostercache), which every
     committed change to what it shows bumps: a slot change shows on the very next request, and an
     unchanged roster costs one small query, or a 304 to a browser revalidating its copy. One cache entry
     per page of the roster (unknown sessions and pages are 404s, so they are never stored)."""
     query = f"?{urlencode({'session': session_slug, 'page': page_number})}" if session_slug else ""
-    return cached_page_response(
+    return rostercache.cached_page_response(
         request,
         name=f"roster-{stamp.event_id}-{session_slug or ''}-{page_number}",
         version=stamp.generation,
@@ -260,7 +257,7 @@ def _published_roster(request, stamp: roster_data.RosterStamp, session_slug: str
     )
 
 
-def _published_roster_context(stamp: roster_data.RosterStamp, session_slug: str | None, page: int) -> dict:
+def _published_roster_context(stamp: rostercache.RosterStamp, session_slug: str | None, page: int) -> dict:
     event = get_object_or_404(Event, pk=stamp.event_id)
     data = roster_data.build_roster(event, session_slug=session_slug, page=page)
     return _roster_context(event, data, RosterFilterForm(None, colours=data.colours), None)
@@ -268,59 +265,22 @@ def _published_roster_context(stamp: roster_data.RosterStamp, session_slug: str 
 
 def roster_json(request, slug):
     event = _roster_event(request, slug)
-    return JsonResponse(roster_data.roster_json(event), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(exports.roster_json(event), json_dumps_params={"ensure_ascii": False})
 
 
 def roster_csv(request, slug):
     event = _roster_event(request, slug)
-    response = HttpResponse(spreadsheet.BOM, content_type="text/csv; charset=utf-8")
+    separator = spreadsheet.csv_separator(request.GET.get("sep"))
+    response = HttpResponse(exports.roster_csv(event, separator=separator), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}-roster.csv"'
-    writer = csv.writer(response, delimiter=spreadsheet.csv_separator(request.GET.get("sep")))
-    writer.writerow(roster_data.csv_columns(event))
-    writer.writerows(roster_data.roster_csv_rows(event))
     return response
 
 
 def calendar_ics(request, slug):
     """The event's sessions as a calendar. Times and venue are public on the event page, so is this."""
     event = get_object_or_404(Event, slug=slug)
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//1M Register//Events//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", event.name)
-    stamp = timezone.now()
     url = request.build_absolute_uri(event.get_absolute_url())
-    for session in event.sessions.order_by("starts_at", "pk"):
-        vevent = icalendar.Event()
-        # Stable across edits of names, times and slugs: calendar apps update instead of duplicating.
-        vevent.add("uid", f"event-{event.pk}-session-{session.pk}@1m-register")
-        vevent.add("dtstamp", stamp)
-        vevent.add("dtstart", timezone.localtime(session.starts_at))
-        vevent.add("dtend", timezone.localtime(session.ends_at))
-        vevent.add("summary", f"{event.name}: {session.name}")
-        vevent.add("location", event.venue)
-        description = [
-            session.get_kind_display(),
-            session.get_track_display(),
-            # Calendar apps show the times in the reader's zone; the text says the venue's.
-            _("When: %(starts)s – %(ends)s (Europe/Berlin)")
-            % {
-                "starts": formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT"),
-                "ends": formats.time_format(timezone.localtime(session.ends_at), "TIME_FORMAT"),
-            },
-        ]
-        if session.laps:
-            description.append(_("Laps: %(laps)s") % {"laps": session.laps})
-        if session.pace_car:
-            description.append(_("Pace car: %(car)s") % {"car": session.pace_car})
-        if session.requirements:
-            description.append(_("Requirements: %(text)s") % {"text": session.requirements})
-        description.append(url)
-        vevent.add("description", "\n".join(str(d) for d in description))
-        vevent.add("url", url)
-        cal.add_component(vevent)
-    cal.add_missing_timezones()
-    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(exports.calendar_ics(event, url=url), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
     return response
 

@@ -1,6 +1,6 @@
 """What the home page shows: the next gathering, the latest published roster, the register's progress and
 the cars verified last. A fixed number of queries however many events, sessions, entries and cars there
-are; everything shown bumps the roster generation, so the page is cached under it (events.pagecache)."""
+are; everything shown bumps the roster generation, so the page is cached under it (events.rostercache)."""
 
 from __future__ import annotations
 

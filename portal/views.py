@@ -8,15 +8,14 @@ from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
 
 from events.models import Entry
-from events.pagecache import cached_page_response
-from events.roster import current_generation
+from events.rostercache import cached_page_response, current_generation
 from portal.home import home_data
 from register.models import Car
 
 
 @gzip_page
 def home(request):
-    """Cached whole under the roster generation, like the roster (events.pagecache), and the minute:
+    """Cached whole under the roster generation, like the roster (events.rostercache), and the minute:
     "registration open" and "next gathering" change with the clock, not only with the data."""
     generation = current_generation()
     if generation is None:  # inside a transaction that has written: built fresh, never cached

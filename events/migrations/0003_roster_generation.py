@@ -4,6 +4,10 @@ The triggers are deferred constraint triggers: they run at commit, so the genera
 for the last moment of a writing transaction, and a transaction bumps it once (a transaction-local flag),
 however many rows it wrote. Users count only when their public name or its consent changes, not on
 every login.
+
+History: since then ``events.rostercache`` owns the function and the triggers, and makes them match its list
+``WATCHED`` after every migrate (a ``post_migrate`` step). This migration still creates the generation's row and
+the first triggers on a new database; what it lists here is not what counts.
 """
 
 from django.db import migrations
@@ -43,7 +47,7 @@ CREATE_TRIGGERS = [
     f" FOR EACH ROW {when} EXECUTE FUNCTION events_roster_generation_bump();"
     for table, events, when in WATCHED
 ]
-DROP_TRIGGERS = [f"DROP TRIGGER roster_generation ON {table};" for table, _events, _when in WATCHED]
+DROP_TRIGGERS = [f"DROP TRIGGER IF EXISTS roster_generation ON {table};" for table, _events, _when in WATCHED]
 
 
 class Migration(migrations.Migration):
@@ -57,6 +61,6 @@ class Migration(migrations.Migration):
             "INSERT INTO events_rostergeneration (id, value) VALUES (1, 1);",
             "DELETE FROM events_rostergeneration;",
         ),
-        migrations.RunSQL(BUMP_FUNCTION, "DROP FUNCTION events_roster_generation_bump();"),
+        migrations.RunSQL(BUMP_FUNCTION, "DROP FUNCTION events_roster_generation_bump() CASCADE;"),
         migrations.RunSQL(CREATE_TRIGGERS, list(reversed(DROP_TRIGGERS))),
     ]
