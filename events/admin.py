@@ -15,43 +15,30 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst, format_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from events import marshal, services
-from events.forms import EntrantMessageForm
-from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
-from events.resources import EntryResource
-from events.services import EntryError
-from register.admin import (
+from common.admin import (
     DateHierarchyAdmin,
     HistoryAdmin,
+    LabelledDateTimes,
     ReadOnlyAdmin,
     ReadOnlyTabularInline,
     admin_pk,
     for_each_selected,
     swatch,
 )
+from events import marshal, services
+from events.forms import EntrantMessageForm
+from events.models import EntrantMessage, EntrantMessageRecipient, Entry, Event, Session
+from events.resources import EntryResource
+from events.services import EntryError
 from register.query import positive_int
 from register.spreadsheet import SpreadsheetCSV
 
 # --- Events -----------------------------------------------------------------------------------------------
-
-
-class LabelledDateTimes:
-    """Django's admin splits a date-time into a date and a time input, and its <label> points at neither:
-    name each half after the field, so screen readers (and axe-core's "label" rule) know what it is."""
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and isinstance(db_field, models.DateTimeField):
-            date, time = field.widget.widgets
-            label = capfirst(db_field.verbose_name)
-            date.attrs["aria-label"] = format_lazy("{}: {}", label, _("date"))
-            time.attrs["aria-label"] = format_lazy("{}: {}", label, _("time"))
-        return field
 
 
 class SessionInlineForm(forms.ModelForm):
