@@ -18,7 +18,7 @@ import statistics
 import subprocess
 import sys
 
-from common import ROOT, collectstatic, harness, production_env
+from kit import ROOT, collectstatic, harness, production_env
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices")

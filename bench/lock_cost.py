@@ -15,7 +15,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import harness
+from kit import harness
 
 
 def run(pairs, threads: int) -> float:

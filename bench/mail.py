@@ -21,7 +21,7 @@ import argparse
 import statistics
 import time
 
-from common import harness, production_env
+from kit import harness, production_env
 
 from tests.outbox.smtp import SmtpServer, Worker, wait_for
 

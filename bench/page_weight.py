@@ -22,7 +22,7 @@ import re
 import time
 from html.parser import HTMLParser
 
-from common import collectstatic, harness, production_env
+from kit import collectstatic, harness, production_env
 
 GOAL_PAGE = 100 * 1024
 GOAL_LARGE_ROSTER = 200 * 1024

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import ROOT, collectstatic, harness, production_env, wrk
+from kit import ROOT, collectstatic, harness, production_env, wrk
 from raw_roster import PAGE
 
 SIZES = (105, 6342)

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import collectstatic, harness, production_env
+from kit import collectstatic, harness, production_env
 
 from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m
 from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORTS, _chromium_path

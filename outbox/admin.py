@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from common.admin import DateHierarchyAdmin, for_each_selected
 from outbox.models import Message
 from outbox.services import OutboxError, message_send_again
-from register.admin import DateHierarchyAdmin, for_each_selected
 
 WITHHELD = _("Withheld: it carries a personal link or code.")
 

@@ -6,7 +6,7 @@ from django.contrib.admin import site
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from register.admin import HistoryAdmin
+from common.admin import HistoryAdmin
 from register.models import Car
 from tests.factories import make_vin
 from tests.security.dbstate import db_snapshot as db_checksum
