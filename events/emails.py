@@ -10,7 +10,7 @@ from django.conf import settings
 
 from events import tickets
 from events.models import Entry, Session
-from register.emails import send
+from outbox.mail import send
 
 TICKET_CID = "ticket-qr"
 

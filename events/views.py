@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
+from common.query import positive_int
 from events import checkin, exports, rostercache, services, tickets
 from events import roster as roster_data
 from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
 from register import spreadsheet
 from register.models import Car, Colour
-from register.query import positive_int
 
 
 @gzip_page

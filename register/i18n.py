@@ -14,14 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
+from common.i18n import user_language
 from outbox.services import message_declare
-
-
-def user_language(user) -> str:
-    """The language to render anything for ``user`` in (an email, say): their saved choice, or the
-    site's default for nobody or a code that is no longer offered."""
-    language = getattr(user, "language", "") or ""
-    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class UserLanguageMiddleware:

@@ -54,7 +54,7 @@ class User(AbstractUser):
         default=False,
         help_text=_("Off by default: public pages say “Registered owner” instead."),
     )
-    # The pages and every email to this person are in this language (register.i18n.user_language).
+    # The pages and every email to this person are in this language (common.i18n.user_language).
     language = models.CharField(
         _("language"),
         max_length=10,

@@ -15,11 +15,11 @@ from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from common.admin import DateHierarchyAdmin, LabelledDateTimes, admin_pk, for_each_selected
+from common.query import positive_int
 from events import services
 from events.forms import EntrantMessageForm
 from events.models import EntrantMessage, Entry, Event, Session
 from events.services import EntryError
-from register.query import positive_int
 
 
 class SessionInlineForm(forms.ModelForm):

@@ -15,9 +15,9 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import XLSX
 
 from common.admin import HistoryAdmin, ReadOnlyTabularInline, for_each_selected, swatch
+from common.query import positive_int
 from register.admin.photos import CarPhotoInline
 from register.models import Car, Ownership, VinCheckCounter
-from register.query import positive_int
 from register.resources import CarExportForm, CarResource
 from register.services import RegisterError, car_unverify, car_verify, car_vin_flags_refresh, vin_check
 from register.spreadsheet import SpreadsheetCSV

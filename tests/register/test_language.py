@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.views import defaults
 
+from common.i18n import user_language
 from events.services import entry_cancel, entry_create
-from register.i18n import user_language
 from register.models import User
 from register.services import claim_create, claim_reject
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory

@@ -1,6 +1,6 @@
 """Numbers in a URL's query string: whatever is typed there, the answer is a page, a redirect, a 400 or a 404 —
 never a 500 — and nothing changes. ``int()`` raises on more than 4,300 digits, PostgreSQL refuses a number
-beyond bigint, and Django's date hierarchy overflows on a 20-digit year (register.query, common.admin)."""
+beyond bigint, and Django's date hierarchy overflows on a 20-digit year (common.query, common.admin)."""
 
 from __future__ import annotations
 
