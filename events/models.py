@@ -184,8 +184,9 @@ class EntryQuerySet(models.QuerySet):
         return self.order_by(F("slot").asc(nulls_last=True), "created", "pk")
 
     def with_waitlist_position(self):
-        """Annotate ``waitlist_pos``: the 1-based place in the session's waitlist (sign-up time, then id),
-        counted in the same query. Meaningful for waitlisted entries only."""
+        """Annotate ``waitlist_position``: the 1-based place in the session's waitlist (sign-up time, then
+        id), counted in the same query; ``Entry.waitlist_position`` then reads it without a query of its own.
+        Meaningful for waitlisted entries only."""
         ahead = (
             Entry.objects.filter(session=OuterRef("session"), status=Entry.Status.WAITLISTED)
             .filter(Q(created__lt=OuterRef("created")) | Q(created=OuterRef("created"), pk__lt=OuterRef("pk")))
@@ -194,7 +195,7 @@ class EntryQuerySet(models.QuerySet):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return self.annotate(waitlist_pos=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1)
+        return self.annotate(waitlist_position=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0)) + 1)
 
     def car_history(self, car):
         """The sessions a car took part in, newest first; kept across changes of owner."""
@@ -256,6 +257,9 @@ class Entry(models.Model):
     )
     objects = EntryQuerySet.as_manager()
 
+    # Set by EntryQuerySet.with_waitlist_position() (see the waitlist_position property); not a column.
+    _waitlist_position: int | None = None
+
     class Meta:
         ordering = ["session", "slot", "created", "pk"]
         verbose_name = _("entry")
@@ -315,10 +319,18 @@ class Entry(models.Model):
 
     @property
     def waitlist_position(self) -> int | None:
-        """1-based place in the session's waitlist (by sign-up time, then id)."""
+        """1-based place in the session's waitlist (by sign-up time, then id): the value annotated by
+        ``with_waitlist_position()`` when the entry was read with it, else counted now."""
         if self.status != self.Status.WAITLISTED:
             return None
-        return Entry.objects.filter(pk=self.pk).with_waitlist_position().values_list("waitlist_pos", flat=True)[0]
+        if self._waitlist_position is not None:
+            return self._waitlist_position
+        return Entry.objects.filter(pk=self.pk).with_waitlist_position().values_list("waitlist_position", flat=True)[0]
+
+    @waitlist_position.setter
+    def waitlist_position(self, value: int) -> None:
+        # Where the annotation of with_waitlist_position() lands when a queryset builds the entry.
+        self._waitlist_position = value
 
 
 class RosterGeneration(models.Model):

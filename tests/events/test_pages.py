@@ -470,7 +470,7 @@ def test_my_entries_shows_slot_waitlist_position_and_cancelled(client, owner, ot
     html = response.content.decode()
     entries = {e.pk: e for e in response.context["entries"]}
     assert set(entries) == {confirmed.pk, waiting.pk, gone.pk}
-    assert entries[waiting.pk].waitlist_pos == 2
+    assert entries[waiting.pk].waitlist_position == 2
     assert "slot 7" in html
     assert "position 2" in html
     assert "Someone else" not in html

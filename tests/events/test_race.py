@@ -269,8 +269,9 @@ def test_a_due_notice_is_sent_while_its_drivers_account_row_is_locked():
 
 
 def test_race_without_the_lock_breaks_capacity_or_slots(monkeypatch):
-    """Companion proof: the same race, with the session read but not locked, goes wrong."""
-    monkeypatch.setattr(services, "_lock_session", lambda session_id: Session.objects.get(pk=session_id))
+    """Companion proof: the same race, with the session read but not locked, goes wrong. The lock is taken
+    out where the sign-up looks it up (``events.services.entries``)."""
+    monkeypatch.setattr(services.entries, "_lock_session", lambda session_id: Session.objects.get(pk=session_id))
     broken = []
     for _attempt in range(5):
         session = SessionFactory(capacity=PLACES)
