@@ -33,7 +33,7 @@ def _audit_value(field: models.Field, value) -> str:
 
 
 def change_reason(stored: str | None) -> str:
-    """A change's stored reason (in English, see ``events.services._audited``) in the reader's language.
+    """A change's stored reason (in English, see ``events.services._base._audited``) in the reader's language.
 
     A reason the catalogue does not know (the demo data's, or one naming a car: "slot swapped with #12 …")
     is shown as stored."""

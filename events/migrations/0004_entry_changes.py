@@ -1,5 +1,5 @@
 """Entry changes: the entries' django-simple-history snapshots get a name of their own, and organisers may
-read them across entries (the admin's "Entry changes" list, events.admin.EntryChangeAdmin; the permission is
+read them across entries (the admin's "Entry changes" list, events.admin.audit.EntryChangeAdmin; the permission is
 given in ``portal/roles.py``)."""
 
 from django.db import migrations
