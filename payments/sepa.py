@@ -133,7 +133,7 @@ def _payment(line: RefundLine, execution_date: date) -> dict:
 def refunds_pain001(refunds: Sequence[RefundLine], *, execution_date: date, message_id: str) -> bytes:
     """One ``pain.001.001.03`` file paying every refund from the club's account on ``execution_date``, as one
     batch whose control sum and count the bank checks. ``message_id`` (1-35 SEPA characters) names the file;
-    a bank refuses a second file with the same one, so a file exported twice is not paid twice. Every line is
+    German banks refuse a second upload with the same one, so a file uploaded twice is not paid twice. Every line is
     checked before anything is built, and the result is validated against the schema (``sepaxml``); an empty
     list or any bad line is a ``ValueError``."""
     if not refunds:
