@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "register",
     "events",
     "outbox",
+    "payments",
     # Last: what spans the apps (staff roles, applied after migrate).
     "portal",
 ]
