@@ -332,3 +332,14 @@ def test_statement_error_is_german_in_german(data, kwargs, german):
         statement_read(data, **kwargs)
 
     assert str(caught.value).startswith(german)
+
+
+def test_mt940_broken_line_leaves_the_payers_details_out_of_the_log(caplog):
+    # A damaged date, and the :86: marker lost, so the library's error message would carry the details.
+    data = (FILES / "mt940_overlap.sta").read_bytes().replace(b"2403180318CR45,00", b"24031803X8CR45,00", 1)
+    data = data.replace(b"8302000455\r\n:86:", b"8302000455 ", 1)
+
+    with pytest.raises(StatementError, match="The MT940 file is damaged or incomplete."):
+        statement_read(data)
+
+    assert [record for record in caplog.records if b"Petra Lang" in record.getMessage().encode()] == []
