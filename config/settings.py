@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "register",
     "events",
     "outbox",
+    "payments",
     # Last: what spans the apps (staff roles, applied after migrate).
     "portal",
 ]
@@ -249,6 +250,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
+    # mt-940 logs a line it cannot parse, payer's name and IBAN included, at ERROR; the uploader is told instead
+    # (payments.statements.StatementError), and a log is no place for bank details.
+    "loggers": {"mt940": {"level": "CRITICAL"}},
 }
 
 # Claim evidence (photos of registration documents): outside MEDIA_ROOT, so no URL serves them.

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PaymentsConfig(AppConfig):
+    """The bank side of entry fees: statements read, credits matched, refunds, books. Builds on events."""
+
+    name = "payments"
+    verbose_name = _("Payments")
