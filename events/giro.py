@@ -53,8 +53,13 @@ def giro_code_png(*, amount: Decimal, reference: str) -> bytes:
 
 
 def giro_code_svg(*, amount: Decimal, reference: str) -> str:
-    """The GiroCode as an inline ``<svg>`` element (no XML declaration), dark on white with a quiet zone."""
-    return _girocode(amount=amount, reference=reference).svg_inline(scale=5, border=4, dark="#000", light="#fff")
+    """The GiroCode as an inline ``<svg>`` element (no XML declaration), dark on white with a quiet zone.
+
+    With a viewBox and no fixed size (``omitsize``), so the stylesheet scales it: a fixed width narrowed by
+    CSS would cut off the code's edge and the quiet zone that scanners need."""
+    return _girocode(amount=amount, reference=reference).svg_inline(
+        scale=5, border=4, dark="#000", light="#fff", omitsize=True
+    )
 
 
 def epc_payload_parse(payload: str) -> dict:

@@ -4,9 +4,6 @@ on a page and in a mail, built from anything with ``amount``, ``reference`` and 
 from __future__ import annotations
 
 import datetime
-import os
-import shutil
-import subprocess
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -20,6 +17,7 @@ from django.utils import timezone, translation
 from events import giro
 from events.models import Session
 from tests.factories import SessionFactory
+from tests.zbar import zbarimg_read
 
 DUE = datetime.datetime(2031, 9, 6, 21, 59, tzinfo=datetime.UTC)  # 23:59 in Berlin
 
@@ -32,24 +30,11 @@ def account(settings):
     return settings
 
 
-def _zbarimg(path) -> str:
-    if shutil.which("zbarimg") is None:
-        reason = "zbarimg is not installed (Debian's zbar-tools package)"
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    # The raw bytes (-Sbinary), decoded as the payload's charset line says (1: UTF-8): without it zbar guesses
-    # the encoding of the bytes and takes the "ü" of a UTF-8 name for Shift-JIS.
-    result = subprocess.run(["zbarimg", "-q", "--raw", "-Sbinary", str(path)], capture_output=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.decode("utf-8").removesuffix("\n")
-
-
 def test_giro_code_png_reads_back_as_the_epc_payload(tmp_path):
     path = tmp_path / "girocode.png"
     path.write_bytes(giro.giro_code_png(amount=Decimal("25.00"), reference="1M-K7QX4-4"))
 
-    payload = _zbarimg(path)
+    payload = zbarimg_read(path)
 
     # segno writes the amount without trailing zeros ("EUR25", "EUR25.5"), as EPC069-12 allows.
     assert payload.split("\n") == [
@@ -73,7 +58,7 @@ def test_giro_code_png_keeps_cents_and_umlauts(tmp_path, account):
     path = tmp_path / "girocode.png"
     path.write_bytes(giro.giro_code_png(amount=Decimal("1250.05"), reference="1M-ABCDE-F"))
 
-    fields = giro.epc_payload_parse(_zbarimg(path))
+    fields = giro.epc_payload_parse(zbarimg_read(path))
 
     assert (fields["charset"], fields["name"], fields["amount"], fields["text"]) == (
         "1",
@@ -104,7 +89,9 @@ def test_epc_payload_parse_reads_each_line():
 def test_giro_code_svg_is_an_inline_svg_element():
     svg = giro.giro_code_svg(amount=Decimal("25.00"), reference="1M-K7QX4-4")
 
-    assert svg.startswith("<svg")
+    # Scaled by the stylesheet through its viewBox; a fixed width would be cut off, not shrunk.
+    assert svg.startswith('<svg viewBox="0 0 ')
+    assert "width" not in svg.split(">", 1)[0]
     assert "<?xml" not in svg
 
 
