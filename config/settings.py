@@ -208,6 +208,15 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "stalled_worker_timeout": MAIL_STALLED_AFTER.total_seconds(),
 }
 
+# Entry fees are paid by bank transfer to this account (the payment box, the GiroCode in the email). Required
+# unless DEBUG: `check --deploy` reports them missing or invalid (events/checks.py). The DEBUG defaults are a
+# well-known test IBAN, never a real account.
+PAYMENT_ACCOUNT_HOLDER = env("PAYMENT_ACCOUNT_HOLDER", default="1M Register e.V." if DEBUG else "")
+PAYMENT_IBAN = env("PAYMENT_IBAN", default="DE89370400440532013000" if DEBUG else "")
+PAYMENT_BIC = env("PAYMENT_BIC", default="COBADEFFXXX" if DEBUG else "")
+# Days before the payment deadline that the driver is reminded.
+PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=3)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -9,7 +9,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self):
-        from events import receivers  # noqa: F401 (connects events' part of register changes)
+        from events import checks, receivers  # noqa: F401 (the payment account's checks; events' part of register changes)
 
         # The roster cache's triggers follow events.rostercache.WATCHED after every migrate.
         post_migrate.connect(_roster_triggers_install, sender=self, dispatch_uid="events.roster_triggers_install")

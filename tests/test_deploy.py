@@ -17,6 +17,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "register.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://register.example.org",
     "SITE_URL": "https://register.example.org",
+    "PAYMENT_ACCOUNT_HOLDER": "1M Register e.V.",
+    "PAYMENT_IBAN": "DE02 1203 0000 0000 2020 51",
+    "PAYMENT_BIC": "BYLADEM1001",
 }
 
 
@@ -95,3 +98,22 @@ def test_site_url_check_with_debug_is_quiet(settings, site_url):
     settings.SITE_URL = site_url
 
     assert site_url_is_public(None) == []
+
+
+def test_check_deploy_fails_without_the_payment_account():
+    env = {**PRODUCTION_ENV, "PAYMENT_IBAN": "", "PAYMENT_BIC": ""}
+
+    result = _manage("check", "--deploy", env_overrides=env)
+
+    assert result.returncode != 0
+    assert "(events.E001) PAYMENT_IBAN, PAYMENT_BIC must be set when DEBUG is off" in result.stderr
+
+
+def test_check_refuses_a_mistyped_iban_even_with_debug():
+    # One digit off: the checksum catches it before a driver transfers money to a stranger's account.
+    env = {**PRODUCTION_ENV, "DEBUG": "1", "PAYMENT_IBAN": "DE02120300000000202052"}
+
+    result = _manage("check", env_overrides=env)
+
+    assert result.returncode != 0
+    assert "(events.E003) PAYMENT_IBAN 'DE02120300000000202052' is not a valid IBAN" in result.stderr
