@@ -202,6 +202,12 @@ MAIL_STALLED_CHECK_CRON = env("MAIL_STALLED_CHECK_CRON", default="* * * * *")
 # Slot changes after a roster is published are told to each driver once they have settled: changes
 # within this window of each other make one email (events.PendingNotice).
 NOTICE_BATCH_WINDOW = timedelta(minutes=env.float("NOTICE_BATCH_MINUTES", default=10))
+# Entry fees are paid by bank transfer to this account (shown in the email and on the entry's page); a demo
+# account only with DEBUG. A reminder goes out PAYMENT_REMINDER_DAYS before a payment deadline.
+PAYMENT_ACCOUNT_HOLDER = env("PAYMENT_ACCOUNT_HOLDER", default="1M Register e.V." if DEBUG else "")
+PAYMENT_IBAN = env("PAYMENT_IBAN", default="DE89370400440532013000" if DEBUG else "")
+PAYMENT_BIC = env("PAYMENT_BIC", default="COBADEFFXXX" if DEBUG else "")
+PAYMENT_REMINDER_DAYS = env.int("PAYMENT_REMINDER_DAYS", default=3)
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": MAIL_WORKER_HEARTBEAT,
     "stalled_worker_timeout": MAIL_STALLED_AFTER.total_seconds(),
