@@ -58,6 +58,42 @@ def entry_promoted(entry: Entry) -> None:
     _send("entry_promoted", entry, ticket=True)
 
 
+def _payment(entry: Entry) -> dict:
+    """What a driver needs for the bank transfer of an entry awaiting payment (the club's account from the
+    settings, the IBAN in groups of four as printed on cards and statements)."""
+    iban = settings.PAYMENT_IBAN.replace(" ", "")
+    return {
+        "payment": {
+            "amount": entry.amount_due,
+            "account_holder": settings.PAYMENT_ACCOUNT_HOLDER,
+            "iban": " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)),
+            "bic": settings.PAYMENT_BIC,
+            "reference": entry.payment_reference,
+            "due": entry.payment_due,
+        }
+    }
+
+
+def entry_awaiting_payment(entry: Entry, *, promoted: bool = False, extended: bool = False) -> None:
+    """A place held until the fee arrives: amount, account, reference and deadline; no ticket yet.
+    ``promoted``: the place came from the waitlist; ``extended``: an organiser moved the deadline."""
+    _send("entry_awaiting_payment", entry, promoted=promoted, extended=extended, **_payment(entry))
+
+
+def entry_payment_reminder(entry: Entry) -> None:
+    _send("entry_payment_reminder", entry, **_payment(entry))
+
+
+def entry_paid(entry: Entry) -> None:
+    """The fee arrived (or was paid at the gate): the place is confirmed, with the ticket."""
+    _send("entry_paid", entry, ticket=True)
+
+
+def entry_expired(entry: Entry) -> None:
+    """The deadline passed without the fee: the place is released."""
+    _send("entry_expired", entry)
+
+
 def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:
     _send("entry_cancelled", entry, by_organiser=by_organiser)
 
