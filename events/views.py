@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -107,6 +107,16 @@ def signup(request, slug, session_slug):
             )
         else:
             messages.success(request, _("%(session)s at %(event)s: confirmed.") % where)
+    elif entry.status == Entry.Status.AWAITING_PAYMENT:
+        messages.success(
+            request,
+            _("%(session)s at %(event)s: your place is held until %(due)s. Please pay %(amount)s € by then.")
+            % {
+                **where,
+                "due": formats.date_format(timezone.localtime(entry.payment_due), "DATETIME_FORMAT"),
+                "amount": formats.number_format(entry.amount_due, 2),
+            },
+        )
     else:
         messages.info(
             request,
