@@ -123,7 +123,7 @@ def test_signup_for_a_paid_session_mails_the_payment_in_german_for_a_german_driv
     entry = signup(session, car)
 
     [mail] = deliver_mail()
-    assert mail.subject == f"[1M Register] Platz reserviert bis zur Zahlung: {session.name}"
+    assert mail.subject == f"[1er M Register] Platz reserviert bis zur Zahlung: {session.name}"
     assert "45,00 €" in mail.body
     assert f"Verwendungszweck: {entry.payment_reference}" in mail.body
 
@@ -287,8 +287,8 @@ def test_audit_trail_shows_the_reason_of_mark_paid_in_german():
     with translation.override("de"):
         rows = entry_audit_rows(entry)
 
-    assert rows[-1][5] == "als bezahlt markiert: bar an der Kasse"
-    assert rows[-1][4] == "Bestätigt"
+    [status] = [row for row in rows if row[2] == "Status" and row[4] == "Bestätigt"]
+    assert status[5] == "als bezahlt markiert: bar an der Kasse"
 
 
 # --- check-in -----------------------------------------------------------------------------------------------
