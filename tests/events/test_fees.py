@@ -16,6 +16,7 @@ from events.models import Entry
 from events.payment_reference import payment_reference_find
 from events.services import (
     EntryError,
+    entrant_message_recipients,
     entries_expire_overdue,
     entry_cancel,
     entry_check_in,
@@ -575,3 +576,12 @@ def test_entry_list_shows_the_amount_and_deadline(organiser_client):
     assert "45.00 €, due" in page
     assert "Awaiting payment" in page
     assert entry.payment_reference not in ("", None)
+
+
+def test_a_message_to_the_drivers_reaches_a_place_awaiting_payment():
+    session = paid_session()
+    entry = signup(session)
+
+    recipients = entrant_message_recipients(event=session.event, session=None, include_waitlisted=False)
+
+    assert recipients == [entry.driver]
