@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from events import tickets
+from events import giro, tickets
 from events.models import Entry, Session
 from outbox.mail import send
 
@@ -29,19 +29,33 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(template: str, entry: Entry, *, ticket: bool = False, ticket_image: bytes | None = None, **extra) -> None:
-    images = None
+def _send(
+    template: str,
+    entry: Entry,
+    *,
+    ticket: bool = False,
+    ticket_image: bytes | None = None,
+    payment: bool = False,
+    **extra,
+) -> None:
+    images, secret = {}, False
     if ticket and entry.has_valid_ticket:
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
-        images = {TICKET_CID: ticket_image or tickets.qr_png(entry.ticket_token)}
+        images[TICKET_CID] = ticket_image or tickets.qr_png(entry.ticket_token)
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
+        secret = True
+    if payment:
+        # The transfer's details and the GiroCode (events/giro.py). A reference only says whose fee a payment is:
+        # not a secret.
+        extra.update(giro.payment_context(entry))
+        images.update(giro.payment_images(entry))
     # A mail with the ticket carries its secrets (link, code, QR code); the others name the entry only.
     send(
         f"events/email/{template}",
         to=entry.driver,
         context=_context(entry, **extra),
-        carries_secret=images is not None,
-        images=images,
+        carries_secret=secret,
+        images=images or None,
     )
 
 
@@ -56,6 +70,26 @@ def entry_waitlisted(entry: Entry, *, position: int | None) -> None:
 
 def entry_promoted(entry: Entry) -> None:
     _send("entry_promoted", entry, ticket=True)
+
+
+def entry_awaiting_payment(entry: Entry, *, promoted: bool = False, extended: bool = False) -> None:
+    """A place held until the fee arrives: amount, account, reference and deadline; no ticket yet.
+    ``promoted``: the place came from the waitlist; ``extended``: an organiser moved the deadline."""
+    _send("entry_awaiting_payment", entry, promoted=promoted, extended=extended, payment=True)
+
+
+def entry_payment_reminder(entry: Entry) -> None:
+    _send("entry_payment_reminder", entry, payment=True)
+
+
+def entry_paid(entry: Entry) -> None:
+    """The fee arrived (or was paid at the gate): the place is confirmed, with the ticket."""
+    _send("entry_paid", entry, ticket=True)
+
+
+def entry_expired(entry: Entry) -> None:
+    """The deadline passed without the fee: the place is released."""
+    _send("entry_expired", entry)
 
 
 def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:

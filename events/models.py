@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
@@ -47,6 +49,15 @@ class Event(models.Model):
         ),
     )
 
+    payment_days = models.PositiveSmallIntegerField(
+        _("days to pay"),
+        default=14,
+        help_text=_(
+            "For sessions with a fee: how long a place is held after sign-up until the fee has arrived. Never "
+            "beyond an hour before the session starts; a sign-up close to the event gets a shorter deadline."
+        ),
+    )
+
     objects = EventQuerySet.as_manager()
 
     class Meta:
@@ -77,6 +88,7 @@ class SessionQuerySet(models.QuerySet):
         return self.annotate(
             confirmed_count=Count("entries", filter=Q(entries__status=Entry.Status.CONFIRMED)),
             waitlist_count=Count("entries", filter=Q(entries__status=Entry.Status.WAITLISTED)),
+            held_count=Count("entries", filter=Q(entries__status__in=Entry.HOLDING_PLACE)),
         )
 
 
@@ -99,6 +111,14 @@ class Session(models.Model):
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveIntegerField(_("capacity"))
+    fee = models.DecimalField(
+        _("fee (EUR)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("What a place costs, paid by bank transfer. Empty or 0: free."),
+    )
     laps = models.PositiveSmallIntegerField(_("laps"), null=True, blank=True)
     pace_car = models.CharField(_("pace car"), max_length=80, blank=True)
     # Set when an organiser orders the convoy by hand (drag and drop, a slot typed in), cleared by an
@@ -120,6 +140,7 @@ class Session(models.Model):
             models.UniqueConstraint(fields=["event", "slug"], name="session_slug_unique_per_event"),
             models.CheckConstraint(condition=Q(capacity__gte=0), name="session_capacity_not_negative"),
             models.CheckConstraint(condition=Q(ends_at__gte=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="session_fee_not_negative"),
         ]
 
     def __str__(self):
@@ -137,20 +158,38 @@ class Session(models.Model):
         return self.ends_at <= timezone.now()
 
     @property
+    def is_paid(self) -> bool:
+        """A fee above 0: a place is held awaiting payment until the fee arrives (``services.entry_create``)."""
+        return self.fee is not None and self.fee > Decimal("0")
+
+    @property
     def places_left(self) -> int:
         """Places a new sign-up could take; none while cars wait (a freed place is theirs, see
-        ``services.entry_create``). Needs ``with_counts()``."""
+        ``services.entry_create``). A place awaiting payment is taken. Needs ``with_counts()``."""
         if self.waitlist_count:
             return 0
-        return max(self.capacity - self.confirmed_count, 0)
+        return max(self.capacity - self.held_count, 0)
 
 
 class EntryQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status__in=[Entry.Status.CONFIRMED, Entry.Status.WAITLISTED])
+        """Confirmed, awaiting payment or waitlisted: what a car and a driver have at most one of per session."""
+        return self.filter(status__in=Entry.ACTIVE)
 
     def confirmed(self):
+        """Confirmed only: a place awaiting payment has no valid ticket and is not on the roster."""
         return self.filter(status=Entry.Status.CONFIRMED)
+
+    def holding_place(self):
+        """Confirmed or awaiting payment: what counts toward a session's capacity."""
+        return self.filter(status__in=Entry.HOLDING_PLACE)
+
+    def awaiting_payment(self):
+        return self.filter(status=Entry.Status.AWAITING_PAYMENT)
+
+    def payment_overdue(self, now=None):
+        """Awaiting payment past the deadline: the places ``services.entries_expire_overdue`` releases."""
+        return self.awaiting_payment().filter(payment_due__lte=now or timezone.now())
 
     def not_over(self, now=None):
         """Entries of sessions that have not ended yet: what a person may still cancel or be cancelled from."""
@@ -216,6 +255,15 @@ class Entry(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("Waitlisted")
         CANCELLED = "cancelled", _("Cancelled")
+        # A place in a session with a fee, held until the fee arrives: it counts toward capacity but has no
+        # slot and no valid ticket; paid → confirmed, past the deadline → expired (the place is released).
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        EXPIRED = "expired", _("Expired")
+
+    # The statuses that hold a place (count toward capacity), and those that are "active" (one per car, driver
+    # and session: the partial unique constraints below list the same values).
+    HOLDING_PLACE = (Status.CONFIRMED, Status.AWAITING_PAYMENT)
+    ACTIVE = (Status.CONFIRMED, Status.AWAITING_PAYMENT, Status.WAITLISTED)
 
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="entries", verbose_name=_("session"))
     car = models.ForeignKey(Car, on_delete=models.PROTECT, related_name="entries", verbose_name=_("car"))
@@ -226,7 +274,7 @@ class Entry(models.Model):
         related_name="entries",
         verbose_name=_("driver"),
     )
-    status = models.CharField(_("status"), max_length=10, choices=Status)
+    status = models.CharField(_("status"), max_length=20, choices=Status)
     slot = models.PositiveIntegerField(_("slot"), null=True, blank=True)
     requirements_confirmed = models.BooleanField(_("requirements confirmed"), default=False)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
@@ -246,6 +294,13 @@ class Entry(models.Model):
     # The random token of the sign-up form whose post created the entry: a second post of the same form (a
     # double click) is the same sign-up, not a new one (services.entry_create).
     signup_token = models.CharField(_("sign-up form"), max_length=64, null=True, blank=True, editable=False)
+    # Payment of a session's fee (bank transfer): the amount as it was when the place was taken, the code the
+    # driver puts in the transfer (events.payment_reference), the deadline, and when it arrived.
+    amount_due = models.DecimalField(_("amount due (EUR)"), max_digits=7, decimal_places=2, null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=12, unique=True, null=True, blank=True)
+    payment_due = models.DateTimeField(_("pay by"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    payment_reminded_at = models.DateTimeField(_("payment reminder sent"), null=True, blank=True)
 
     # The audit trail: a snapshot per change with who (history_user) and why (history_change_reason),
     # written by the services in the transaction of the change (see "Audit trails" in README.md). The
@@ -267,17 +322,17 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "car"],
-                condition=Q(status__in=["confirmed", "waitlisted"]),
+                condition=Q(status__in=["confirmed", "awaiting_payment", "waitlisted"]),
                 name="entry_one_active_per_car_per_session",
             ),
             models.UniqueConstraint(
                 fields=["session", "driver"],
-                condition=Q(status__in=["confirmed", "waitlisted"]),
+                condition=Q(status__in=["confirmed", "awaiting_payment", "waitlisted"]),
                 name="entry_one_active_per_driver_per_session",
             ),
             models.UniqueConstraint(
                 fields=["signup_token"],
-                condition=Q(status__in=["confirmed", "waitlisted"]),
+                condition=Q(status__in=["confirmed", "awaiting_payment", "waitlisted"]),
                 name="entry_one_active_per_signup_token",
             ),
             # Deferred so that a reorder can move many slots in one transaction.
@@ -291,6 +346,10 @@ class Entry(models.Model):
                 condition=Q(status="confirmed") | Q(slot__isnull=True),
                 name="entry_only_confirmed_have_slots",
             ),
+            models.CheckConstraint(
+                condition=~Q(status="awaiting_payment") | Q(payment_due__isnull=False, amount_due__isnull=False),
+                name="entry_awaiting_payment_has_deadline_and_amount",
+            ),
         ]
 
     def __str__(self):
@@ -298,7 +357,11 @@ class Entry(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status in (self.Status.CONFIRMED, self.Status.WAITLISTED)
+        return self.status in self.ACTIVE
+
+    @property
+    def is_awaiting_payment(self) -> bool:
+        return self.status == self.Status.AWAITING_PAYMENT
 
     @property
     def can_be_cancelled(self) -> bool:
@@ -307,7 +370,8 @@ class Entry(models.Model):
 
     @property
     def has_valid_ticket(self) -> bool:
-        """Only a confirmed entry's ticket lets a car in."""
+        """Only a confirmed entry's ticket lets a car in (not one awaiting payment, waitlisted, expired or
+        cancelled)."""
         return self.status == self.Status.CONFIRMED
 
     @property

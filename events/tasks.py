@@ -1,4 +1,5 @@
-"""The events' task for the mail queue's worker: send the slot-change notices whose batch has settled."""
+"""The events' tasks for the mail queue's worker: send the slot-change notices whose batch has settled; release
+unpaid places at their deadline and send payment reminders."""
 
 from __future__ import annotations
 
@@ -15,5 +16,18 @@ def send_due_notices(timestamp: int) -> None:
     close_old_connections()
     try:
         services.notices_send_due()
+    finally:
+        close_old_connections()
+
+
+@app.periodic(cron="*/5 * * * *")
+@app.task(name="events.expire_unpaid_places", queueing_lock="events.expire_unpaid_places")
+def expire_unpaid_places(timestamp: int) -> None:
+    """Every five minutes: places whose payment deadline has passed are released (and the waitlist promoted),
+    and the payment reminders that are due go out."""
+    close_old_connections()
+    try:
+        services.entries_expire_overdue()
+        services.payment_reminders_send()
     finally:
         close_old_connections()

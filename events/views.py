@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
 from common.query import positive_int
-from events import checkin, exports, rostercache, services, tickets
+from events import checkin, exports, giro, rostercache, services, tickets
 from events import roster as roster_data
 from events.forms import CheckInSearchForm, FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
@@ -107,6 +107,16 @@ def signup(request, slug, session_slug):
             )
         else:
             messages.success(request, _("%(session)s at %(event)s: confirmed.") % where)
+    elif entry.status == Entry.Status.AWAITING_PAYMENT:
+        messages.success(
+            request,
+            _("%(session)s at %(event)s: your place is held until %(due)s. Please pay %(amount)s € by then.")
+            % {
+                **where,
+                "due": formats.date_format(timezone.localtime(entry.payment_due), "DATETIME_FORMAT"),
+                "amount": formats.number_format(entry.amount_due, 2),
+            },
+        )
     else:
         messages.info(
             request,
@@ -137,7 +147,9 @@ def ticket(request, pk):
         Entry.objects.visible_to(request.user).select_related("session__event", "car__colour"), pk=pk
     )
     qr = tickets.qr_svg(entry.ticket_token) if entry.has_valid_ticket else ""
-    return render(request, "events/ticket.html", {"entry": entry, "qr": qr})
+    # A place held until paid: the transfer's details and the GiroCode (events/giro.py).
+    payment = giro.PaymentDetails.for_entry(entry) if entry.status == Entry.Status.AWAITING_PAYMENT else None
+    return render(request, "events/ticket.html", {"entry": entry, "qr": qr, "payment": payment})
 
 
 @login_required

@@ -36,8 +36,15 @@ def change_reason(stored: str | None) -> str:
     """A change's stored reason (in English, see ``events.services._base._audited``) in the reader's language.
 
     A reason the catalogue does not know (the demo data's, or one naming a car: "slot swapped with #12 …")
-    is shown as stored."""
-    return gettext(stored) if stored else ""
+    is shown as stored; one made of a known reason and an organiser's words ("marked paid: cash at the gate",
+    see ``events.services.payments``) has the known part translated and the words as typed."""
+    if not stored:
+        return ""
+    translated = gettext(stored)
+    if translated == stored and ": " in stored:
+        head, words = stored.split(": ", 1)
+        return f"{gettext(head)}: {words}"
+    return translated
 
 
 def entry_audit_rows(entry: Entry) -> list[tuple]:

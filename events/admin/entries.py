@@ -1,6 +1,7 @@
 """The entry list of the admin: slots typed in the list (through ``entry_set_slot``), the waitlist and check-in
-actions, the automatic convoy orders over the selected entries' sessions, and the CSV export in slot order.
-Entries are created by sign-up and never deleted here."""
+actions, the payment actions (mark paid, extend the deadline: each asks for a reason on a page of its own), the
+automatic convoy orders over the selected entries' sessions, and the CSV export in slot order. Entries are created
+by sign-up and never deleted here."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
@@ -42,6 +44,25 @@ class EntryAdminForm(forms.ModelForm):
         return slot
 
 
+class PaymentActionForm(forms.Form):
+    """What an organiser says when marking entries paid or moving their deadline: why (kept in the history)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=80,
+        help_text=_("Kept in each entry's history, e.g. “cash at the gate” or “transfer on its way”."),
+    )
+
+
+class ExtendPaymentForm(PaymentActionForm):
+    until = forms.DateTimeField(
+        label=_("New deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Europe/Berlin time; not after the session starts."),
+    )
+    field_order = ["until", "reason"]
+
+
 @admin.register(Entry)
 class EntryAdmin(ConvoyOrders, HistoryAdmin):
     """Entries are created by sign-up and never deleted; only the slot is edited here, through the service.
@@ -59,6 +80,7 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         "car_label",
         "driver_label",
         "status",
+        "payment",
         "checked_in",
     ]
     list_display_links = ["car_label"]
@@ -70,7 +92,7 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         ("car__market", CountryFilter),
     ]
     list_select_related = ["session__event", "car__colour", "driver"]
-    search_fields = ["car__vin", "car__nickname", "driver__email", "driver__display_name"]
+    search_fields = ["car__vin", "car__nickname", "driver__email", "driver__display_name", "payment_reference"]
     ordering = [
         "-session__event__starts_on",
         "session__starts_at",
@@ -88,6 +110,11 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         "checked_in_at",
         "created",
         "cancelled_at",
+        "amount_due",
+        "payment_reference",
+        "payment_due",
+        "paid_at",
+        "payment_reminded_at",
     ]
     fields = [*readonly_fields[:4], "slot", *readonly_fields[4:], "audit_trail"]
     readonly_fields = [*readonly_fields, "audit_trail"]
@@ -96,6 +123,8 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         "move_to_waitlist",
         "cancel",
         "check_in",
+        "mark_paid",
+        "extend_payment",
         "assign_by_signup",
         "assign_by_colour",
         "renumber",
@@ -155,6 +184,20 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
     def driver_label(self, obj):
         return str(obj.driver) if obj.driver else "—"
 
+    @admin.display(description=_("payment"), ordering="payment_due")
+    def payment(self, obj):
+        """The fee and where it stands: paid (when), or the deadline of a place awaiting payment."""
+        if obj.amount_due is None:
+            return "—"
+        amount = formats.number_format(obj.amount_due, 2) + " €"
+        if obj.paid_at:
+            when = formats.date_format(timezone.localtime(obj.paid_at), "SHORT_DATETIME_FORMAT")
+            return gettext("%(amount)s, paid %(when)s") % {"amount": amount, "when": when}
+        if obj.payment_due:
+            when = formats.date_format(timezone.localtime(obj.payment_due), "SHORT_DATETIME_FORMAT")
+            return gettext("%(amount)s, due %(when)s") % {"amount": amount, "when": when}
+        return amount
+
     @admin.display(description=_("checked in"), boolean=True, ordering="checked_in_at")
     def checked_in(self, obj):
         return obj.checked_in_at is not None
@@ -205,6 +248,68 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
     @admin.action(description=_("Check in"), permissions=["change"])
     def check_in(self, request, queryset):
         self._per_entry(request, queryset, services.entry_check_in, _("%(count)d entries checked in."))
+
+    @admin.action(description=_("Mark paid (cash at the gate)"), permissions=["change"])
+    def mark_paid(self, request, queryset):
+        return self._payment_action(
+            request,
+            queryset,
+            action="mark_paid",
+            form_class=PaymentActionForm,
+            title=gettext("Mark paid"),
+            explanation=gettext(
+                "Each entry below that awaits payment is confirmed and its driver emailed the ticket. "
+                "Do this only when the fee has been paid, e.g. in cash at the gate."
+            ),
+            service=lambda entry, data: services.entry_mark_paid(entry=entry, by=request.user, reason=data["reason"]),
+            done=ngettext_lazy("%(count)d entry marked paid.", "%(count)d entries marked paid.", "count"),
+        )
+
+    @admin.action(description=_("Extend the payment deadline"), permissions=["change"])
+    def extend_payment(self, request, queryset):
+        return self._payment_action(
+            request,
+            queryset,
+            action="extend_payment",
+            form_class=ExtendPaymentForm,
+            title=gettext("Extend the payment deadline"),
+            explanation=gettext(
+                "Each entry below that awaits payment keeps its place until the new deadline; its driver is "
+                "emailed the new deadline."
+            ),
+            service=lambda entry, data: services.entry_extend_payment(
+                entry=entry, until=data["until"], by=request.user, reason=data["reason"]
+            ),
+            done=ngettext_lazy(
+                "%(count)d payment deadline extended.", "%(count)d payment deadlines extended.", "count"
+            ),
+        )
+
+    def _payment_action(self, request, queryset, *, action, form_class, title, explanation, service, done):
+        """Ask for the reason (and date) on a page of its own, then call the service per entry."""
+        entries = list(queryset.select_related("car", "driver", "session").order_by("session", "created", "pk"))
+        form = form_class(request.POST if request.POST.get("confirmed") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            for_each_selected(
+                self,
+                request,
+                entries,
+                lambda entry: service(entry, form.cleaned_data),
+                done=done,
+                refused=EntryError,
+                label=lambda entry: entry.car,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "explanation": explanation,
+            "entries": entries,
+            "form": form,
+            "action": action,
+        }
+        return TemplateResponse(request, "admin/events/entry/payment_action.html", context)
 
     def convoy_sessions(self, queryset):
         return Session.objects.filter(pk__in=queryset.values("session_id")).select_related("event")

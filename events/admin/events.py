@@ -27,7 +27,7 @@ class SessionInlineForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = ["name", "slug", "kind", "track", "starts_at", "ends_at", "capacity", "laps", "pace_car"]
+        fields = ["name", "slug", "kind", "track", "starts_at", "ends_at", "capacity", "fee", "laps", "pace_car"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +44,7 @@ class SessionInline(LabelledDateTimes, admin.StackedInline):
     extra = 0
     show_change_link = True
     prepopulated_fields = {"slug": ["name"]}
-    fields = [("name", "slug"), ("kind", "track"), ("starts_at", "ends_at"), ("capacity", "laps", "pace_car")]
+    fields = [("name", "slug"), ("kind", "track"), ("starts_at", "ends_at"), ("capacity", "fee"), ("laps", "pace_car")]
 
 
 @admin.register(Event)

@@ -32,6 +32,7 @@ class SessionAdminForm(forms.ModelForm):
             "starts_at",
             "ends_at",
             "capacity",
+            "fee",
             "laps",
             "pace_car",
             "requirements",
@@ -41,7 +42,7 @@ class SessionAdminForm(forms.ModelForm):
         # The service re-checks under a row lock; this check puts the message next to the field.
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk and capacity is not None:
-            confirmed = Entry.objects.confirmed().filter(session_id=self.instance.pk).count()
+            confirmed = Entry.objects.holding_place().filter(session_id=self.instance.pk).count()
             if capacity < confirmed:
                 raise ValidationError(
                     ngettext(

@@ -11,6 +11,8 @@ Which module decides what:
 - ``publication``: what drivers are told about the convoy — publishing and unpublishing the roster, and the
   batched notices of slot changes after it is published.
 - ``messages``: an organiser's messages to the drivers of an event or a session.
+- ``payments``: places held until paid in sessions with a fee — marking paid, extending a deadline, releasing
+  the places whose deadline passed, reminders, reinstating an expired entry.
 - ``checkin``: checking a confirmed car in at the gate.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
@@ -37,10 +39,18 @@ from events.services.entries import (
     entry_confirm_from_waitlist,
     entry_create,
     entry_move_to_waitlist,
+    payment_deadline,
     session_set_capacity,
     waitlist_promote,
 )
 from events.services.messages import entrant_message_check, entrant_message_recipients, entrant_message_send
+from events.services.payments import (
+    entries_expire_overdue,
+    entry_extend_payment,
+    entry_mark_paid,
+    entry_reinstate,
+    payment_reminders_send,
+)
 from events.services.publication import notices_send_due, roster_publish, roster_unpublish
 
 __all__ = [
@@ -59,14 +69,20 @@ __all__ = [
     "entrant_message_recipients",
     "entrant_message_send",
     "entries_cancel_for_new_owner",
+    "entries_expire_overdue",
     "entry_cancel",
     "entry_check_in",
     "entry_confirm_from_waitlist",
     "entry_create",
+    "entry_extend_payment",
+    "entry_mark_paid",
     "entry_move_to_waitlist",
+    "entry_reinstate",
     "entry_set_slot",
     "is_organiser",
     "notices_send_due",
+    "payment_deadline",
+    "payment_reminders_send",
     "roster_publish",
     "roster_unpublish",
     "session_set_capacity",

@@ -23,12 +23,16 @@ class AlreadyCheckedIn(EntryError):
 def entry_check_in(*, entry: Entry, by: User | None) -> Entry:
     """Check a confirmed car in, once; audited with who did it. Any day: gates open the evening before too.
 
-    A waitlisted or cancelled entry has no valid ticket and is refused; a second check-in is refused with
-    the time and the organiser of the first (``AlreadyCheckedIn``).
+    A waitlisted, awaiting payment, expired or cancelled entry has no valid ticket and is refused; a second
+    check-in is refused with the time and the organiser of the first (``AlreadyCheckedIn``).
     """
     _session, entry = _locked_entry(entry)
     if entry.status == Entry.Status.WAITLISTED:
         raise EntryError(_("This car is on the waitlist: it has no place in this session and cannot be checked in."))
+    if entry.status == Entry.Status.AWAITING_PAYMENT:
+        raise EntryError(_("This entry is awaiting payment: it has no valid ticket until the fee is paid."))
+    if entry.status == Entry.Status.EXPIRED:
+        raise EntryError(_("This entry has expired: its fee was not paid by the deadline, so it has no valid ticket."))
     if entry.status != Entry.Status.CONFIRMED:
         raise EntryError(_("This entry is cancelled: it cannot be checked in."))
     if entry.checked_in_at is not None:

@@ -7,6 +7,11 @@ over the session's confirmed entries, never a gap left by a cancellation. That k
 everyone already confirmed stable and puts late arrivals at the back; the gaps stay until an organiser
 renumbers (``convoy_renumber``) or reassigns (``convoy_assign_by_*``, ``convoy_reorder``).
 
+Fees: in a session with a fee (``Session.is_paid``) a free place is taken as *awaiting payment*: it counts
+toward capacity like a confirmed one but has no slot and no valid ticket until the fee is marked paid
+(``events.services.payments``), and it is released at its deadline (``payment_deadline``). A session without a
+fee works as before.
+
 Waitlist order: by sign-up time (``Entry.created``), then id. An entry moved back to the waitlist keeps its
 original sign-up time, so it returns to the place its sign-up earned.
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import formats, timezone
@@ -27,15 +33,65 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from events import emails, tickets
 from events.models import Entry, Session
+from events.payment_reference import payment_reference_new
 from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries, is_organiser
 from register.models import Car, User
 
+# A place awaiting payment is released this long before its session starts at the latest.
+PAYMENT_CLOSES_BEFORE_START = datetime.timedelta(hours=1)
+# A deadline is never shorter than this, unless the session's start comes first.
+PAYMENT_MIN_TIME = datetime.timedelta(hours=48)
+
+
+def payment_deadline(session: Session, now: datetime.datetime) -> datetime.datetime | None:
+    """When a place in a paid ``session`` taken at ``now`` is released unless its fee has arrived.
+
+    The event's days to pay (``Event.payment_days``) from now, but never later than an hour before the session
+    starts. When that leaves less than two days (few days to pay, or a sign-up close to the event), the deadline
+    is 48 hours from now or an hour before the start, whichever comes first: a sign-up close to the event gets
+    a shorter deadline, never one after the start. None once that hour before the start has come: no place is
+    held awaiting payment any more (sign-ups are refused, nobody is promoted from the waitlist).
+    """
+    latest = session.starts_at - PAYMENT_CLOSES_BEFORE_START
+    if now >= latest:
+        return None
+    due = min(now + datetime.timedelta(days=session.event.payment_days), latest)
+    if due - now < PAYMENT_MIN_TIME:
+        due = min(now + PAYMENT_MIN_TIME, latest)
+    return due
+
+
+def payment_reference_unused() -> str:
+    """A new payment reference no entry has yet; the unique constraint catches the rare race of two drawing
+    the same one at once (``_insert`` draws again)."""
+    while True:
+        reference = payment_reference_new()
+        if not Entry.objects.filter(payment_reference=reference).exists():
+            return reference
+
+
+def _hold_place(entry: Entry, session: Session, due: datetime.datetime, now: datetime.datetime) -> None:
+    """Make ``entry`` hold a place in the paid ``session`` until ``due`` (not saved): the fee as it is now, its
+    own reference (kept if it has one), no slot. A deadline already inside the reminder window counts as
+    reminded: the email that tells the deadline is sent now."""
+    entry.status = Entry.Status.AWAITING_PAYMENT
+    entry.slot = None
+    entry.amount_due = session.fee
+    entry.payment_reference = entry.payment_reference or payment_reference_unused()
+    entry.payment_due = due
+    entry.paid_at = None
+    within_reminder = due - now <= datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS)
+    entry.payment_reminded_at = now if within_reminder else None
+
+
+PLACE_FIELDS = ["status", "slot", "amount_due", "payment_reference", "payment_due", "paid_at", "payment_reminded_at"]
+
 
 def _session_stats(session: Session) -> tuple[int, int, bool]:
-    """(confirmed entries, highest slot in use, anyone waitlisted) in one query: what every place decision
-    of a session goes by."""
+    """(places taken — confirmed or awaiting payment —, highest slot in use, anyone waitlisted) in one query:
+    what every place decision of a session goes by."""
     stats = Entry.objects.filter(session=session).aggregate(
-        count=Count("pk", filter=Q(status=Entry.Status.CONFIRMED)),
+        count=Count("pk", filter=Q(status__in=Entry.HOLDING_PLACE)),
         top=Max("slot"),  # only confirmed entries have slots (entry_only_confirmed_have_slots)
         waiting=Count("pk", filter=Q(status=Entry.Status.WAITLISTED)),
     )
@@ -86,6 +142,8 @@ def entry_create(
     if session.starts_at <= now:
         # Registration may stay open over a gathering's days: a session under way takes nobody new.
         raise EntryError(_("This session has already started: it takes no more sign-ups."))
+    if session.is_paid and payment_deadline(session, now) is None:
+        raise EntryError(_("Sign-ups for a session with a fee close an hour before it starts."))
     if driver is None or car.owner_id is None or car.owner_id != driver.pk:
         raise EntryError(_("You can only sign up your own car."))
     if session.requirements.strip() and not requirements_confirmed:
@@ -110,7 +168,8 @@ def entry_create(
         car=car, driver=driver, requirements_confirmed=requirements_confirmed, signup_token=signup_token or None
     )
     confirmed, _top_slot, anyone_waiting = _session_stats(session)
-    ticket_image = tickets.qr_png(entry.ticket_token) if confirmed < session.capacity and not anyone_waiting else None
+    place_free = confirmed < session.capacity and not anyone_waiting
+    ticket_image = tickets.qr_png(entry.ticket_token) if place_free and not session.is_paid else None
     try:
         with transaction.atomic():
             # The owner as committed, under the car's lock: claim_approve holds it (then the sessions) while it
@@ -123,14 +182,20 @@ def entry_create(
             confirmed, top_slot, anyone_waiting = _session_stats(locked)
             entry.session = locked
             entry.created = timezone.now()
+            due = payment_deadline(locked, entry.created) if locked.is_paid else None
             if confirmed < locked.capacity and not anyone_waiting:
-                entry.status = Entry.Status.CONFIRMED
-                entry.slot = top_slot + 1
+                if due is not None:
+                    _hold_place(entry, locked, due, entry.created)
+                else:
+                    entry.status = Entry.Status.CONFIRMED
+                    entry.slot = top_slot + 1
             else:
                 entry.status = Entry.Status.WAITLISTED
-            _audited(entry, by=driver, reason=gettext_lazy("sign-up")).save(force_insert=True)
+            _insert(_audited(entry, by=driver, reason=gettext_lazy("sign-up")))
             if entry.status == Entry.Status.CONFIRMED:
                 emails.entry_confirmed(entry, ticket_image=ticket_image)
+            elif entry.status == Entry.Status.AWAITING_PAYMENT:
+                emails.entry_awaiting_payment(entry)
             else:
                 position = entry.waitlist_position
                 emails.entry_waitlisted(entry, position=position)
@@ -149,6 +214,21 @@ def entry_create(
         # Anything else (e.g. two equal slot numbers) is a bug, not a user error: let it surface.
         raise
     return entry
+
+
+def _insert(entry: Entry, attempts: int = 5) -> None:
+    """Save a new entry; a payment reference drawn by another sign-up at the same moment is drawn again."""
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                entry.save(force_insert=True)
+            return
+        except IntegrityError as error:
+            if entry.payment_reference is None or "payment_reference" not in _constraint_name(error):
+                raise
+            if attempt == attempts - 1:
+                raise
+            entry.payment_reference = payment_reference_unused()
 
 
 def _signup_repeat(session: Session, driver: User, token: str) -> Entry | None:
@@ -192,6 +272,8 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
     entry = Entry.objects.select_related("car", "driver").get(pk=entry.pk)
     if entry.status == Entry.Status.CANCELLED:
         raise EntryError(_("This entry is already cancelled."))
+    if entry.status == Entry.Status.EXPIRED:
+        raise EntryError(_("This entry has expired: its place was released when the payment deadline passed."))
     if session.is_over:
         # The car's history now (Entry.objects.not_over); a freed place would promote a car into the past.
         raise EntryError(_("This session is over: its entries can no longer be cancelled."))
@@ -205,9 +287,17 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
 
 
 def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entry]:
-    """Fill the free places of a locked session from the head of the waitlist; a session that is over
-    promotes nobody (its entries are history, and nobody is emailed a place in the past)."""
-    if session.is_over:
+    """Fill the free places of a locked session from the head of the waitlist; a session that has started
+    promotes nobody (nobody is emailed a place in a session under way or in the past).
+
+    Into a paid session a promoted entry holds its place awaiting payment, with its own deadline from now
+    (``payment_deadline``) and its own reference; once that is no longer possible (an hour before the start)
+    nobody is promoted either."""
+    if session.has_started:
+        return []
+    now = timezone.now()
+    due = payment_deadline(session, now) if session.is_paid else None
+    if session.is_paid and due is None:
         return []
     confirmed, top_slot, _waiting = _session_stats(session)
     free = session.capacity - confirmed
@@ -219,13 +309,23 @@ def _promote(session: Session, *, by: User | None, reason: Promise) -> list[Entr
     if not promoted:
         return []
     for offset, entry in enumerate(promoted, start=1):
-        entry.status = Entry.Status.CONFIRMED
-        entry.slot = top_slot + offset
+        if due is not None:
+            _hold_place(entry, session, due, now)
+        else:
+            entry.status = Entry.Status.CONFIRMED
+            entry.slot = top_slot + offset
         _audited(entry, by=by, reason=reason)
-    _save_entries(promoted, ["status", "slot"])
+    _save_entries(promoted, PLACE_FIELDS)
     for entry in promoted:
-        emails.entry_promoted(entry)
+        _tell_promoted(entry)
     return promoted
+
+
+def _tell_promoted(entry: Entry) -> None:
+    if entry.status == Entry.Status.AWAITING_PAYMENT:
+        emails.entry_awaiting_payment(entry, promoted=True)
+    else:
+        emails.entry_promoted(entry)
 
 
 @transaction.atomic
@@ -240,9 +340,9 @@ def waitlist_promote(*, session: Session, by: User | None = None) -> list[Entry]
 def session_set_capacity(*, session: Session, capacity: int, by: User | None = None) -> Session:
     """Change a session's number of places.
 
-    Never below the number of confirmed cars (no silent bump, no silent removal): the organiser cancels or
-    moves entries to the waitlist first. Raising it promotes from the waitlist straight away, unless the
-    session is over.
+    Never below the number of places taken, confirmed or awaiting payment (no silent bump, no silent removal):
+    the organiser cancels or moves entries to the waitlist first. Raising it promotes from the waitlist straight
+    away, unless the session has started.
     """
     if capacity is None or capacity < 0:
         raise EntryError(_("The capacity cannot be negative."))
@@ -269,7 +369,7 @@ def session_set_capacity(*, session: Session, capacity: int, by: User | None = N
 @transaction.atomic
 def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
     """Confirm a waitlisted entry out of turn (an organiser's decision), only if a place is free and the
-    session is not over."""
+    session is not over; in a paid session the place is held awaiting payment, with its own deadline."""
     session, entry = _locked_entry(entry)
     if entry.status != Entry.Status.WAITLISTED:
         raise EntryError(_("Only a waitlisted entry can be confirmed from the waitlist."))
@@ -280,12 +380,19 @@ def entry_confirm_from_waitlist(*, entry: Entry, by: User | None) -> Entry:
         raise EntryError(
             _("No place is free in this session: raise its capacity or move a car to the waitlist first.")
         )
-    entry.status = Entry.Status.CONFIRMED
-    entry.slot = top_slot + 1
+    now = timezone.now()
+    if session.is_paid:
+        due = payment_deadline(session, now)
+        if due is None:
+            raise EntryError(_("This session starts within the hour: no place can be held awaiting payment."))
+        _hold_place(entry, session, due, now)
+    else:
+        entry.status = Entry.Status.CONFIRMED
+        entry.slot = top_slot + 1
     _audited(entry, by=by, reason=gettext_lazy("confirmed from the waitlist by an organiser")).save(
-        update_fields=["status", "slot"]
+        update_fields=PLACE_FIELDS
     )
-    emails.entry_promoted(entry)
+    _tell_promoted(entry)
     return entry
 
 

@@ -16,9 +16,9 @@ from register.models import User
 
 
 def entrant_message_recipients(*, event: Event, session: Session | None, include_waitlisted: bool) -> list[User]:
-    """The drivers a message reaches: confirmed (and, if asked, waitlisted) entries of the event's sessions not
-    yet over, or of one of them; each driver once, by name."""
-    statuses = [Entry.Status.CONFIRMED, Entry.Status.WAITLISTED] if include_waitlisted else [Entry.Status.CONFIRMED]
+    """The drivers a message reaches: confirmed or awaiting payment (and, if asked, waitlisted) entries of the
+    event's sessions not yet over, or of one of them; each driver once, by name."""
+    statuses = [*Entry.HOLDING_PLACE, Entry.Status.WAITLISTED] if include_waitlisted else list(Entry.HOLDING_PLACE)
     entries = Entry.objects.not_over().filter(session__event=event, status__in=statuses)
     if session is not None:
         entries = entries.filter(session=session)

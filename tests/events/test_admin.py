@@ -583,6 +583,7 @@ def test_event_inline_does_not_change_capacity_of_existing_session(organiser_cli
         "starts_on": event.starts_on.isoformat(),
         "ends_on": event.ends_on.isoformat(),
         "description": "",
+        "payment_days": event.payment_days,
         "registration_opens_0": local(event.registration_opens).strftime("%Y-%m-%d"),
         "registration_opens_1": local(event.registration_opens).strftime("%H:%M:%S"),
         "registration_closes_0": local(event.registration_closes).strftime("%Y-%m-%d"),

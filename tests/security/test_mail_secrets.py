@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,10 @@ EVENTS_KINDS = {
     "events/email/roster_published",
     "events/email/slots_changed",
     "events/email/entrant_message",
+    "events/email/entry_awaiting_payment",
+    "events/email/entry_payment_reminder",
+    "events/email/entry_paid",
+    "events/email/entry_expired",
 }
 REGISTER_KINDS = {
     "register/email/claim_received",
@@ -69,6 +74,7 @@ SECRET_KINDS = {
     "events/email/entry_promoted",
     "events/email/roster_published",
     "events/email/slots_changed",
+    "events/email/entry_paid",
 }
 
 
@@ -107,6 +113,16 @@ def send_every_kind_of_mail() -> None:
         event=event, session=None, include_waitlisted=False, subject="Gates", body="Open at 8.", by=None
     )
 
+    # A paid session: a place held until paid (with the GiroCode), a reminder, a payment (with the ticket), and a
+    # place released at its deadline.
+    paid = SessionFactory(event=event, capacity=5, fee=Decimal("45.00"))
+    paying, late = (VerifiedCarFactory(owner=UserFactory()) for _ in range(2))
+    held = events.entry_create(session=paid, car=paying, driver=paying.owner)
+    unpaid = events.entry_create(session=paid, car=late, driver=late.owner)
+    events.payment_reminders_send(now=held.payment_due - datetime.timedelta(days=1))
+    events.entry_mark_paid(entry=held, by=None, reason="cash at the gate")
+    events.entries_expire_overdue(now=unpaid.payment_due + datetime.timedelta(minutes=1))
+
     claimed, rival = UserFactory(), UserFactory()
     claim = register.claim_create(car=car, claimant=claimed)
     register.claim_create(car=car, claimant=rival)
@@ -122,7 +138,14 @@ def live_secrets_by_sort() -> dict[str, set[str]]:
         found["reset keys"].update(re.findall(r"/accounts/password/reset/key/([^/\s\"'<>]+)/", body))
         found["confirmation keys"].update(re.findall(r"/accounts/confirm-email/([^/\s\"'<>]+)/", body))
         # A stretch from the middle of each image: the start of a PNG is the same in every one.
-        found["images"].update(attachment["content"][200:260] for attachment in message.attachments)
+        found["images"].update(
+            attachment["content"][200:260]
+            for attachment in message.attachments
+            # Tickets' QR codes; a GiroCode (cid:girocode) only says how to pay, to the club's account.
+            if any(
+                name == "Content-ID" and value.startswith("<ticket") for name, value in attachment.get("headers", [])
+            )
+        )
     for entry in Entry.objects.all():
         found["tickets"].update({entry.ticket_token, entry.ticket_code, entry.ticket_code_display})
     return found
@@ -196,13 +219,13 @@ def test_no_admin_page_shows_a_live_secret_to_any_staff_role(staff, role):
 
     shown = leaks(client, admin_pages(found), found)
 
-    # Not vacuous: the superuser's reset key, two confirmation keys (sign-up, added address), three entries'
-    # tickets (token, code, code as shown) and their QR images.
+    # Not vacuous: the superuser's reset key, two confirmation keys (sign-up, added address), five entries'
+    # tickets (token, code, code as shown) and the tickets' QR images in the mails.
     assert {sort: len(secrets) for sort, secrets in by_sort.items()} == {
         "reset keys": 1,
         "confirmation keys": 2,
-        "tickets": 9,
-        "images": 3,
+        "tickets": 15,
+        "images": 4,
     }
     assert shown == []
 

@@ -1,0 +1,162 @@
+"""Places held until paid (sessions with a fee): marking a fee paid, moving a deadline, releasing the places
+whose deadline has passed, the reminders before it, and giving an expired entry its place back.
+
+They take the session lock (``_base._lock_session``) like every other change of who holds a place, and re-read
+the entry under it: an entry marked paid while the expiry job waited is not expired, and an expired one is not
+marked paid. Each change is audited with its reason (stored in English, shown in the reader's language).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from events import emails
+from events.models import Entry
+from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries
+from events.services.entries import _promote, _session_stats
+from register.models import User
+
+
+def _reason(reason: str) -> str:
+    """An organiser's reason, one line, required."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise EntryError(_("Please give a reason: it is kept in the entry's history."))
+    return reason
+
+
+def _with_reason(standard: Promise, reason: str) -> Promise:
+    """The change's standard reason followed by the organiser's own words, lazily: ``_audited`` stores it in
+    English, and the audit trail translates the standard part for its reader (``events.admin.audit``) and shows
+    the organiser's words as typed."""
+    return format_lazy("{}: {}", standard, reason)
+
+
+@transaction.atomic
+def entry_mark_paid(*, entry: Entry, by: User | None, reason: str, paid_at: datetime.datetime | None = None) -> Entry:
+    """The fee of an entry awaiting payment has arrived (a bank transfer matched, cash at the gate): the entry
+    is confirmed with the next slot number and a valid ticket, and its driver is emailed the ticket in their
+    language. Any other entry is refused (an expired one is reinstated instead: ``entry_reinstate``)."""
+    reason = _reason(reason)
+    session, entry = _locked_entry(entry)
+    if entry.status == Entry.Status.EXPIRED:
+        raise EntryError(_("This entry has expired: reinstate it if a place is free."))
+    if entry.status != Entry.Status.AWAITING_PAYMENT:
+        raise EntryError(_("This entry is not awaiting payment."))
+    _confirm_paid(session, entry, by=by, paid_at=paid_at, reason=_with_reason(gettext_lazy("marked paid"), reason))
+    return entry
+
+
+def _confirm_paid(session, entry: Entry, *, by, paid_at, reason: Promise) -> None:
+    _count, top_slot, _waiting = _session_stats(session)
+    entry.status = Entry.Status.CONFIRMED
+    entry.slot = top_slot + 1
+    entry.paid_at = paid_at or timezone.now()
+    _audited(entry, by=by, reason=reason).save(update_fields=["status", "slot", "paid_at"])
+    emails.entry_paid(entry)
+
+
+@transaction.atomic
+def entry_extend_payment(*, entry: Entry, until: datetime.datetime, by: User | None, reason: str) -> Entry:
+    """Move the payment deadline of an entry awaiting payment to ``until`` (later than now, not after the
+    session starts); the driver is emailed the new deadline with the payment details."""
+    reason = _reason(reason)
+    session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.AWAITING_PAYMENT:
+        raise EntryError(_("This entry is not awaiting payment."))
+    if until is None or until <= timezone.now():
+        raise EntryError(_("The new deadline must be in the future."))
+    if until > session.starts_at:
+        raise EntryError(
+            _("The deadline cannot be after the session starts (%(start)s).")
+            % {"start": formats.date_format(timezone.localtime(session.starts_at), "DATETIME_FORMAT")}
+        )
+    entry.payment_due = until
+    _audited(entry, by=by, reason=_with_reason(gettext_lazy("payment deadline extended"), reason)).save(
+        update_fields=["payment_due"]
+    )
+    emails.entry_awaiting_payment(entry, extended=True)
+    return entry
+
+
+def entries_expire_overdue(*, now: datetime.datetime | None = None) -> list[Entry]:
+    """Release every place whose payment deadline has passed: the entry expires, its driver is told, and the
+    session's waitlist is promoted (into a paid session: each with their own deadline). Returns the expired.
+
+    One transaction per session, under its lock; the overdue entries are read again under it, so one marked
+    paid (or cancelled, or given more time) meanwhile is left as it is."""
+    now = now or timezone.now()
+    session_ids = sorted(set(Entry.objects.payment_overdue(now).values_list("session_id", flat=True)))
+    expired: list[Entry] = []
+    for session_id in session_ids:
+        with transaction.atomic():
+            session = _lock_session(session_id)
+            due = list(
+                Entry.objects.payment_overdue(now)
+                .filter(session=session)
+                .select_related("car", "driver", "session__event")
+                .order_by("payment_due", "pk")
+            )
+            for entry in due:
+                entry.status = Entry.Status.EXPIRED
+                _audited(entry, by=None, reason=gettext_lazy("expired: not paid by the deadline"))
+            _save_entries(due, ["status"])
+            for entry in due:
+                emails.entry_expired(entry)
+            _promote(session, by=None, reason=gettext_lazy("promoted from the waitlist after an unpaid place expired"))
+            expired.extend(due)
+    return expired
+
+
+@transaction.atomic
+def payment_reminders_send(*, now: datetime.datetime | None = None) -> int:
+    """Remind each driver whose place awaits payment once, ``PAYMENT_REMINDER_DAYS`` before the deadline (and
+    not after it); returns how many were reminded. A place taken with its deadline already that close counts as
+    reminded (``entries._hold_place``): the email that took it told the deadline. Rows are taken with SKIP
+    LOCKED, so two workers never remind a driver twice."""
+    now = now or timezone.now()
+    window = now + datetime.timedelta(days=settings.PAYMENT_REMINDER_DAYS)
+    due = list(
+        Entry.objects.awaiting_payment()
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(payment_reminded_at__isnull=True, payment_due__gt=now, payment_due__lte=window)
+        .select_related("car", "driver", "session__event")
+        .order_by("payment_due", "pk")
+    )
+    for entry in due:
+        entry.payment_reminded_at = now
+        _audited(entry, by=None, reason=gettext_lazy("payment reminder sent"))
+    _save_entries(due, ["payment_reminded_at"])
+    for entry in due:
+        emails.entry_payment_reminder(entry)
+    return len(due)
+
+
+@transaction.atomic
+def entry_reinstate(*, entry: Entry, by: User | None, reason: str) -> Entry:
+    """An expired entry whose payment arrived late gets its place back, confirmed and paid, if a place is free
+    (capacity above the places taken) and the session has not started; else ``EntryError``: the payment is
+    refunded instead. Cars on the waitlist do not stand in the way: this driver paid, they have not."""
+    reason = _reason(reason)
+    session, entry = _locked_entry(entry)
+    if entry.status != Entry.Status.EXPIRED:
+        raise EntryError(_("Only an expired entry can be reinstated."))
+    if session.has_started:
+        raise EntryError(_("This session has already started: its places can no longer be given."))
+    if Entry.objects.active().filter(session=session, car_id=entry.car_id).exists():
+        raise EntryError(_("This car is already signed up for this session."))
+    if entry.driver_id and Entry.objects.active().filter(session=session, driver_id=entry.driver_id).exists():
+        raise EntryError(_("This driver already has a car signed up for this session."))
+    taken, _top, _waiting = _session_stats(session)
+    if taken >= session.capacity:
+        raise EntryError(_("No place is free in this session: the payment has to be refunded."))
+    _confirm_paid(session, entry, by=by, paid_at=None, reason=_with_reason(gettext_lazy("reinstated"), reason))
+    return entry
