@@ -12,11 +12,16 @@ from django.db import transaction
 
 ORGANISERS = "Organisers"
 REGISTRARS = "Registrars"
+TREASURERS = "Treasurers"
 
 # (app_label, codename). Entries are never deleted (they are cancelled) and are created only by the sign-up
 # service: organisers get neither add_entry nor delete_entry. Cars, owners and colours are read-only for them,
 # and unlocking a login (deleting a django-axes access attempt) is the registrars' job. Both roles see the
 # outbox's records and may send a failed email again (change_message: the "Send again" action).
+# Treasurers handle the money: import statements, match and decide on credits, edit the saved CSV layouts, export
+# refunds; they read events and entries but change neither (paying an entry goes through the payments services).
+# Nothing is deleted: a statement's credits and the refunds are the books. Organisers who handle money are put in
+# both groups.
 ROLES: dict[str, frozenset[tuple[str, str]]] = {
     ORGANISERS: frozenset(
         {
@@ -69,6 +74,22 @@ ROLES: dict[str, frozenset[tuple[str, str]]] = {
             ("axes", "delete_accessattempt"),
             ("outbox", "view_message"),
             ("outbox", "change_message"),
+        }
+    ),
+    TREASURERS: frozenset(
+        {
+            ("payments", "view_statement"),
+            ("payments", "view_banktransaction"),
+            ("payments", "change_banktransaction"),
+            # BankTransaction.Meta.permissions: the statement import, matching by hand and the refund export.
+            ("payments", "treasurer"),
+            ("payments", "view_csvlayout"),
+            ("payments", "add_csvlayout"),
+            ("payments", "change_csvlayout"),
+            ("payments", "view_refund"),
+            ("payments", "change_refund"),
+            ("events", "view_event"),
+            ("events", "view_entry"),
         }
     ),
 }

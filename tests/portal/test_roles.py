@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 
 from portal import roles
-from portal.roles import ORGANISERS, REGISTRARS, ROLES, roles_apply
+from portal.roles import ORGANISERS, REGISTRARS, ROLES, TREASURERS, roles_apply
 
 
 def granted(name: str) -> set[tuple[str, str]]:
@@ -15,7 +15,7 @@ def granted(name: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [ORGANISERS, REGISTRARS])
+@pytest.mark.parametrize("name", [ORGANISERS, REGISTRARS, TREASURERS])
 def test_migrate_gives_each_group_exactly_its_roles_permissions(name):
     assert granted(name) == ROLES[name]
 
@@ -65,3 +65,15 @@ def test_registrars_leave_events_and_accounts_alone():
 
     assert {app for app, _ in registrars if app == "events"} == set()
     assert {("register", "change_user"), ("register", "delete_user"), ("register", "delete_car")} & registrars == set()
+
+
+def test_treasurers_delete_nothing_and_change_no_entry_or_event():
+    treasurers = ROLES[TREASURERS]
+
+    # Statements, credits and refunds are the books: nothing in them is deleted, and entries are paid through
+    # the payments services, not edited.
+    assert {codename for _, codename in treasurers if codename.startswith("delete_")} == set()
+    assert {(app, codename) for app, codename in treasurers if app == "events"} == {
+        ("events", "view_event"),
+        ("events", "view_entry"),
+    }
