@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +43,18 @@ class Statement(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+    def outcome(self) -> dict[str, int]:
+        """Credits read and new, and what became of the new ones (the credits this statement brought)."""
+        status = BankTransaction.Status
+        counts = dict(self.transactions.order_by().values_list("status").annotate(count=Count("pk")))
+        return {
+            "read": self.credits_read,
+            "new": self.credits_new,
+            "paid": counts.get(status.PAID, 0),
+            "flagged": sum(counts.get(s, 0) for s in (status.UNDERPAID, status.OVERPAID, status.LATE)),
+            "unmatched": counts.get(status.UNMATCHED, 0),
+        }
 
 
 class BankTransactionQuerySet(models.QuerySet):

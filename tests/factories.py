@@ -53,6 +53,10 @@ def registrar(**fields) -> User:
     return staff_in("Registrars", **fields)
 
 
+def treasurer(**fields) -> User:
+    return staff_in("Treasurers", **fields)
+
+
 def owners_with_cars(count: int, **car_fields) -> list[Car]:
     """``count`` cars, each with its own owner. No password hashing: that would dominate the race tests."""
     return [CarFactory(owner=UserFactory(password=None), **car_fields) for _ in range(count)]

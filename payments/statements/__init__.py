@@ -20,11 +20,24 @@ __all__ = [
     "Credit",
     "CsvMapping",
     "StatementError",
+    "statement_format",
     "statement_read",
 ]
 
 _MT940 = re.compile(r"^\s*(\{1:|:20:)", re.MULTILINE)
 _MT940_BALANCE = re.compile(r"^:60[FM]:", re.MULTILINE)
+
+
+def statement_format(data: bytes, *, filename: str = "") -> str:
+    """ "camt", "mt940" or "csv": how ``statement_read`` reads ``data`` (empty data counts as CSV)."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<") or filename.lower().endswith(".xml"):
+        return "camt"
+    text = text_decode(data)
+    # An MT940 file starts with its :20: reference (perhaps after a SWIFT header) and has an opening balance.
+    if _MT940.search(text[:4096]) and _MT940_BALANCE.search(text):
+        return "mt940"
+    return "csv"
 
 
 def statement_read(data: bytes, *, filename: str = "", csv_mapping: CsvMapping | None = None) -> list[Credit]:
@@ -35,13 +48,11 @@ def statement_read(data: bytes, *, filename: str = "", csv_mapping: CsvMapping |
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head:
         raise StatementError(_("The file is empty."))
-    if head.startswith(b"<") or filename.lower().endswith(".xml"):
+    kind = statement_format(data, filename=filename)
+    if kind == "camt":
         rows = camt_read(head)
+    elif kind == "mt940":
+        rows = mt940_read(text_decode(data))
     else:
-        text = text_decode(data)
-        # An MT940 file starts with its :20: reference (perhaps after a SWIFT header) and has an opening balance.
-        if _MT940.search(text[:4096]) and _MT940_BALANCE.search(text):
-            rows = mt940_read(text)
-        else:
-            rows = csv_read(data, csv_mapping)
+        rows = csv_read(data, csv_mapping)
     return credits_keyed(rows)
