@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from payments.iban import iban_masked
@@ -43,6 +44,12 @@ class Statement(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+    def summary(self) -> str:
+        """One line for the person who imported it: read, new, and what became of the new credits."""
+        return gettext("%(read)d read, %(new)d new, %(paid)d paid, %(flagged)d flagged, %(unmatched)d unmatched.") % (
+            self.outcome()
+        )
 
     def outcome(self) -> dict[str, int]:
         """Credits read and new, and what became of the new ones (the credits this statement brought)."""

@@ -195,6 +195,10 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     # Mail: each staff role lists and opens its area's (the matrix's message is an events mail); another area's
     # message is a 403 (tests/security/test_mail_secrets.py).
     "outbox.message": {"organiser": "lch", "registrar": "l"},
+    # The bank side is the treasurers' (a group of its own, tests/payments/test_admin.py): neither role here.
+    "payments.statement": {"organiser": "", "registrar": ""},
+    "payments.banktransaction": {"organiser": "", "registrar": ""},
+    "payments.csvlayout": {"organiser": "", "registrar": ""},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
 
@@ -229,7 +233,10 @@ ADMIN_OTHER: dict[str, list[Case]] = {
         Case(lambda w: {"app_label": "axes"}, {**non_staff(ok), "organiser": not_found}, "axes"),
         Case(lambda w: {"app_label": "auth"}, non_staff(not_found), "auth"),
         Case(lambda w: {"app_label": "account"}, non_staff(not_found), "account"),
+        Case(lambda w: {"app_label": "payments"}, non_staff(not_found), "payments"),
     ],
+    # Importing a bank statement needs the treasurer permission (tests/payments/test_admin.py).
+    "admin:payments_statement_import": [Case(expect=non_staff(forbidden))],
     # Import and export need the extra permissions only registrars have.
     "admin:register_car_import": [Case(expect={**non_staff(forbidden), "registrar": ok})],
     # process_import refuses a GET before it checks the permission.

@@ -7,6 +7,7 @@ tests/security/expectations.py fails ``test_every_project_url_has_an_expectation
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from events.models import EntrantMessage, Entry
 from outbox.models import Message
+from payments.models import BankTransaction, CsvLayout, Statement
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
@@ -185,6 +187,21 @@ def admin_object(world, label: str):
                 subject="s",
                 kind="events/email/entrant_message",
                 carries_secret=False,
+            )
+        case "payments.statement":
+            return Statement.objects.create(file_name="s.xml", sha256="0" * 64, format="camt")
+        case "payments.banktransaction":
+            statement = Statement.objects.create(file_name="s.xml", sha256="0" * 64, format="camt")
+            return BankTransaction.objects.create(
+                bank_reference="T-1", statement=statement, booked_on=now.date(), amount=Decimal("45.00")
+            )
+        case "payments.csvlayout":
+            return CsvLayout.objects.create(
+                name="Bank",
+                date_column="Datum",
+                amount_column="Betrag",
+                remittance_column="Zweck",
+                payer_name_column="Name",
             )
     raise KeyError(label)
 

@@ -34,11 +34,4 @@ class Command(BaseCommand):
             statement = statement_import(data=data, file_name=file.name, by=None, csv_layout=csv_layout)
         except StatementError as error:
             raise CommandError(str(error)) from error
-        self.stdout.write(statement_summary(statement))
-
-
-def statement_summary(statement) -> str:
-    """One line: credits read, new, and of the new ones paid, flagged (a decision) and unmatched."""
-    return _("%(read)d read, %(new)d new, %(paid)d paid, %(flagged)d flagged, %(unmatched)d unmatched.") % (
-        statement.outcome()
-    )
+        self.stdout.write(statement.summary())
