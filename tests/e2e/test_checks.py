@@ -4,10 +4,15 @@ and nothing that scrolls sideways."""
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from events.models import Entry
+from events.payment_reference import payment_reference_new
 from register.models import Claim
 from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_csp_enforced, assert_valid_html, page_html
@@ -34,6 +39,18 @@ def site(db, settings, tmp_path):
     entry = EntryFactory(session=session, car=car, driver=owner, slot=1, status=Entry.Status.CONFIRMED)
     for slot, name in enumerate(COLOURS * 3, start=2):
         EntryFactory(session=session, car=VerifiedCarFactory(colour=colour(name)), slot=slot)
+    # A place held until paid, in a session with a fee: My entries says how to pay, its page shows the payment box.
+    paid = SessionFactory(event=event, name="GP circuit", slug="gp", capacity=5, fee=Decimal("45.00"))
+    awaiting = EntryFactory(
+        session=paid,
+        car=pending,
+        driver=owner,
+        slot=None,
+        status=Entry.Status.AWAITING_PAYMENT,
+        amount_due=Decimal("45.00"),
+        payment_reference=payment_reference_new(),
+        payment_due=timezone.now() + datetime.timedelta(days=14),
+    )
     other = VerifiedCarFactory(nickname="Someone else's")
     claim = Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
     organiser = UserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
@@ -47,6 +64,7 @@ def site(db, settings, tmp_path):
         "entry": entry,
         "organiser": organiser,
         "claim": claim,
+        "awaiting": awaiting,
     }
 
 
@@ -83,6 +101,7 @@ def owner_pages(site) -> list[str]:
         "/events/my-entries/",
         f"/events/my-entries/{site['entry'].pk}/ticket/",
         f"/events/my-entries/{site['entry'].pk}/cancel/",
+        f"/events/my-entries/{site['awaiting'].pk}/ticket/",
         f"/events/my-entries/{site['entry'].pk}/ticket/",
         f"/events/{site['event'].slug}/",
         f"/events/{site['event'].slug}/roster/",
@@ -108,6 +127,9 @@ def admin_pages(site) -> list[str]:
         f"/admin/register/claim/{site['claim'].pk}/change/",
         f"/admin/register/claim/{site['claim'].pk}/approve/",
         f"/admin/register/claim/{site['claim'].pk}/reject/",
+        # The treasurers' pages: import a statement, the credits that need a decision.
+        "/admin/payments/statement/import/",
+        "/admin/payments/banktransaction/?open=yes",
     ]
 
 
