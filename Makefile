@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test test-fast setup serve worker lint format db-stop clean backup-check bench
+.PHONY: run test test-fast test-random setup serve worker lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -67,6 +67,12 @@ test: $(VENV)/.installed $(NODE_TOOLS)
 # The everyday loop: everything but the browser journeys, the load test and the fuzz tests.
 test-fast: $(VENV)/.installed
 	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
+
+# The same selection in a random order (pytest-randomly; every other run keeps the file order): a test that
+# passes only after another, or only alone, fails here. The header says "Using --randomly-seed=N"; the same
+# order again: `make test-random PYTEST_ARGS="--randomly-seed=N"`.
+test-random: $(VENV)/.installed
+	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -p randomly -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
 
 # ruff, and the apps' one direction (import-linter, the contract in pyproject.toml).
 lint: $(VENV)/.installed

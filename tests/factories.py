@@ -13,6 +13,12 @@ from events.models import Entry, Event, Session
 from register.models import Car, Colour, User
 from register.vin import check_digit
 
+# Values the factories draw never equal one a test names itself, whatever ran before in the process (the
+# sequences count on across tests, so a clash would depend on the order and on how xdist shared the tests out):
+# car VINs take the serials from FACTORY_VIN_SERIALS up (a test naming its own serial takes one outside
+# 200_000–399_999), events are "Gathering no. N" (tests name theirs after years: "Gathering 2031", "gathering-2031").
+FACTORY_VIN_SERIALS = 200_000
+
 
 def make_vin(serial: int, *, market_code: str = "1", year: str = "B", plant: str = "V") -> str:
     """A synthetic 1M VIN, ``WBSUR9<market_code>?<check><year><plant><6 digits>``, valid check digit."""
@@ -70,7 +76,7 @@ class CarFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Car
 
-    vin = factory.Sequence(lambda n: make_vin(n + 1))
+    vin = factory.Sequence(lambda n: make_vin(FACTORY_VIN_SERIALS + n))
     colour = factory.LazyFunction(colour)
     market = "DE"
     owner = factory.SubFactory(UserFactory)
@@ -87,8 +93,8 @@ class EventFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Event
 
-    name = factory.Sequence(lambda n: f"Gathering {2030 + n}")
-    slug = factory.Sequence(lambda n: f"gathering-{2030 + n}")
+    name = factory.Sequence(lambda n: f"Gathering no. {n}")
+    slug = factory.Sequence(lambda n: f"gathering-no-{n}")
     venue = "Nürburgring"
     starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))
     ends_on = factory.LazyAttribute(lambda o: o.starts_on + datetime.timedelta(days=2))

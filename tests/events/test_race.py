@@ -31,6 +31,9 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 DRIVERS = 40
 PLACES = 10
+# How long a thread waits for another before the test gives up: long, for a loaded machine; a passing test
+# never waits that long.
+WAIT = 60
 
 
 def run_at_once(count: int, work: Callable[[int], object]) -> list:
@@ -41,7 +44,7 @@ def run_at_once(count: int, work: Callable[[int], object]) -> list:
     def worker(index: int) -> None:
         try:
             connection.ensure_connection()  # connect before the start line, so the calls really overlap
-            barrier.wait(timeout=30)
+            barrier.wait(timeout=WAIT)
             results[index] = work(index)
         except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
             results[index] = error
@@ -52,24 +55,29 @@ def run_at_once(count: int, work: Callable[[int], object]) -> list:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=WAIT)
     assert not any(thread.is_alive() for thread in threads)
     return results
 
 
-def while_held_open(first: Callable[[], object], second: Callable[[], object]) -> list:
-    """Run ``first`` in a thread inside a transaction that stays open, then ``second`` in another thread; half a
-    second later (``second`` has reached a lock ``first`` holds, or has finished without one) commit ``first``.
-    Each result or raised exception, in that order."""
-    held, release = threading.Event(), threading.Event()
+def while_held_open(first: Callable[[], object], second: Callable[[], object]) -> tuple[object, object, bool]:
+    """Run ``first`` in a thread inside a transaction that stays open, then ``second`` in another thread; once
+    ``second`` waits for a lock (one that ``first`` holds), or has finished without one, commit ``first``.
+    Each result or raised exception, in that order, and whether ``second`` waited for a lock.
+
+    The commit waits for what PostgreSQL says (``pg_stat_activity``), not for a fixed time: on a loaded machine
+    ``second`` can take seconds to reach the lock, and committing before it got there ran the two one after
+    the other, the race never met."""
+    held, release, ready, finished = threading.Event(), threading.Event(), threading.Event(), threading.Event()
     results: list = [None, None]
+    second_pid: list[int] = []
 
     def hold() -> None:
         try:
             with transaction.atomic():
                 results[0] = first()
                 held.set()
-                release.wait(timeout=10)
+                release.wait(timeout=WAIT)
         except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
             results[0] = error
         finally:
@@ -78,23 +86,37 @@ def while_held_open(first: Callable[[], object], second: Callable[[], object]) -
 
     def meet() -> None:
         try:
-            held.wait(timeout=10)
+            held.wait(timeout=WAIT)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                second_pid.append(cursor.fetchone()[0])
+            ready.set()
             results[1] = second()
         except Exception as error:  # noqa: BLE001 - collected and asserted on by the test
             results[1] = error
         finally:
+            ready.set()
+            finished.set()
             connection.close()
 
     threads = [threading.Thread(target=hold), threading.Thread(target=meet)]
     for thread in threads:
         thread.start()
-    held.wait(timeout=10)
-    time.sleep(0.5)
+    ready.wait(timeout=WAIT)
+    waited, deadline = False, time.monotonic() + WAIT
+    while second_pid and not finished.is_set() and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", second_pid)
+            row = cursor.fetchone()
+        if row and row[0]:
+            waited = True
+            break
+        time.sleep(0.01)
     release.set()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=WAIT)
     assert not any(thread.is_alive() for thread in threads)
-    return results
+    return results[0], results[1], waited
 
 
 def sign_up_all_at_once(session, cars) -> list:
@@ -221,10 +243,12 @@ def test_sign_up_while_the_car_changes_owner_leaves_no_entry_of_the_previous_own
     previous_owner, session = car.owner, SessionFactory(capacity=PLACES)
     claim = Claim.objects.create(car=car, claimant=UserFactory())
 
-    _approved, signup = while_held_open(
+    _approved, signup, waited = while_held_open(
         lambda: claim_approve(claim=claim),
         lambda: entry_create(session=session, car=Car.objects.get(pk=car.pk), driver=previous_owner),
     )
+
+    assert waited  # the sign-up met the approval's lock: the race was run, not two steps one after the other
 
     car.refresh_from_db()
     assert car.owner == claim.claimant
@@ -250,19 +274,19 @@ def test_a_due_notice_is_sent_while_its_drivers_account_row_is_locked():
             with transaction.atomic():
                 User.objects.select_for_update().get(pk=entry.driver_id)
                 locked.set()
-                done.wait(timeout=10)
+                done.wait(timeout=WAIT)
         finally:
             locked.set()
             connection.close()
 
     holder = threading.Thread(target=hold_the_drivers_row)
     holder.start()
-    locked.wait(timeout=10)
+    locked.wait(timeout=WAIT)
     try:
         sent = services.notices_send_due()
     finally:
         done.set()
-        holder.join(timeout=30)
+        holder.join(timeout=WAIT)
 
     assert sent == 1
     assert not PendingNotice.objects.exists()

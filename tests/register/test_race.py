@@ -131,9 +131,11 @@ def test_an_account_deleted_while_its_sign_up_commits_leaves_no_entry_without_a_
     car = CarFactory()
     owner, session = car.owner, SessionFactory(capacity=5)
 
-    entry, deleted = while_held_open(
+    entry, deleted, waited = while_held_open(
         lambda: entry_create(session=session, car=car, driver=owner), lambda: user_delete(user=owner)
     )
+
+    assert waited  # the deletion met the sign-up's lock
 
     assert deleted is None  # user_delete returns nothing; an exception would be here
     entry = Entry.objects.get(pk=entry.pk)
