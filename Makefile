@@ -118,6 +118,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
 	@$(BIN)/python bench/scan.py
+	@$(BIN)/python bench/statements.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).
