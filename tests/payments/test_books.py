@@ -38,7 +38,7 @@ def books_event():
     """An event with a bank payment, a cash payment refunded, a late credit, an entry awaiting payment, and a
     driver whose name a spreadsheet would run as a formula."""
     session = paid_session()
-    bank = paid_entry(session, reference="1M-AAAAA-1", driver=UserFactory(first_name="=HYPERLINK(1)", last_name="X"))
+    paid_entry(session, reference="1M-AAAAA-1", driver=UserFactory(first_name="=HYPERLINK(1)", last_name="X"))
     cash = paid_entry(
         session, reference="1M-BBBBB-2", bank=False, driver=UserFactory(first_name="Cara", last_name="Cash")
     )
