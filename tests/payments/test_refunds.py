@@ -122,7 +122,7 @@ def test_cancel_page_says_in_german_that_the_fee_is_refunded_before_the_cut_off(
 
     page = client.get(f"/events/my-entries/{entry.pk}/cancel/", headers={"accept-language": "de"}).content.decode()
 
-    assert "Du hast 45,00 € bezahlt." in page
+    assert "Du hast 45,00\xa0€ bezahlt. Wenn du vor " in page
 
 
 # --- a late or overpaid credit returned ----------------------------------------------------------------------
