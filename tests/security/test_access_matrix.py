@@ -7,6 +7,7 @@ tests/security/expectations.py fails ``test_every_project_url_has_an_expectation
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -18,6 +19,7 @@ from django.utils import timezone
 
 from events.models import EntrantMessage, Entry
 from outbox.models import Message
+from payments.models import Refund
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
@@ -186,6 +188,8 @@ def admin_object(world, label: str):
                 kind="events/email/entrant_message",
                 carries_secret=False,
             )
+        case "payments.refund":
+            return Refund.objects.create(entry=world.entry, amount=Decimal("45.00"), payer_iban="DE02120300000000")
     raise KeyError(label)
 
 
