@@ -41,5 +41,6 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("register.urls")),
     path("events/", include("events.urls")),
+    path("payments/", include("payments.urls")),
     re_path(r"^media/(?P<path>.*)$", media),
 ]

@@ -58,6 +58,16 @@ class Event(models.Model):
         ),
     )
 
+    refund_until = models.DateTimeField(
+        _("refunds until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For sessions with a fee: until when a driver who cancels a paid entry gets the fee back. Empty: "
+            "until the session starts. An entry an organiser cancels is always refunded."
+        ),
+    )
+
     objects = EventQuerySet.as_manager()
 
     class Meta:
@@ -367,6 +377,19 @@ class Entry(models.Model):
     def can_be_cancelled(self) -> bool:
         """Active and its session not over (``services.entry_cancel`` refuses the rest)."""
         return self.is_active and not self.session.is_over
+
+    @property
+    def refund_until(self):
+        """Until when the driver gets a paid fee back if they cancel: the event's ``refund_until``, else the
+        session's start."""
+        return self.session.event.refund_until or self.session.starts_at
+
+    def refunded_if_cancelled(self, *, by_organiser: bool = False, now=None) -> bool:
+        """Whether cancelling this entry at ``now`` records a refund of its fee (``payments.receivers``): only a
+        paid entry, always when an organiser cancels it, before ``refund_until`` when the driver does."""
+        if self.paid_at is None or not self.amount_due:
+            return False
+        return by_organiser or (now or timezone.now()) < self.refund_until
 
     @property
     def has_valid_ticket(self) -> bool:

@@ -7,3 +7,6 @@ class PaymentsConfig(AppConfig):
 
     name = "payments"
     verbose_name = _("Payments")
+
+    def ready(self):
+        from payments import receivers  # noqa: F401 (payments' part of events' changes: refunds of cancelled entries)

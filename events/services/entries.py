@@ -31,7 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from events import emails, tickets
+from events import emails, signals, tickets
 from events.models import Entry, Session
 from events.payment_reference import payment_reference_new
 from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries, is_organiser
@@ -281,6 +281,8 @@ def _cancel(entry: Entry, *, by: User | None, reason: Promise, by_organiser: boo
     entry.slot = None
     entry.cancelled_at = timezone.now()
     _audited(entry, by=by, reason=reason).save(update_fields=["status", "slot", "cancelled_at"])
+    # Payments records the refund of a paid fee (payments.receivers), in this transaction.
+    signals.entry_cancelled.send(sender=Entry, entry=entry, by=by, by_organiser=by_organiser)
     emails.entry_cancelled(entry, by_organiser=by_organiser)
     _promote(session, by=by, reason=gettext_lazy("promoted from the waitlist after a cancellation"))
     return entry

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from events.models import Entry
 from events.services import entries_expire_overdue
-from payments.admin import LARGEST_UPLOAD
+from payments.admin.statements import LARGEST_UPLOAD
 from payments.models import BankTransaction, CsvLayout, Statement
 from tests.factories import organiser, treasurer
 from tests.payments.test_import import awaiting, imported

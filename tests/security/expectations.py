@@ -136,6 +136,8 @@ PROJECT: dict[str, list[Case]] = {
     ],
     # The ticket: its driver and the car's owner (here the same person) only.
     "events:ticket": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    # A receipt: only of a paid entry (the world's is free), for those who may see its ticket.
+    "payments:receipt": [Case(lambda w: {"pk": w.entry.pk}, only_owner(not_found), "not paid")],
     "events:detail": [
         Case(_event, everyone(ok), "published"),
         Case(_hidden, everyone(ok), "roster not published"),
@@ -199,6 +201,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "payments.statement": {"organiser": "", "registrar": ""},
     "payments.banktransaction": {"organiser": "", "registrar": ""},
     "payments.csvlayout": {"organiser": "", "registrar": ""},
+    # Refunds are the treasurers' (the matrix has no treasurer): organisers and registrars see none.
+    "payments.refund": {"organiser": "", "registrar": ""},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
 
@@ -284,6 +288,8 @@ ADMIN_OTHER: dict[str, list[Case]] = {
     "admin:events_event_message": [
         Case(lambda w: {"object_id": w.event.pk}, {**non_staff(ok), "registrar": forbidden}),
     ],
+    # An event's books: treasurers only.
+    "admin:payments_event_books": [Case(lambda w: {"object_id": w.event.pk}, non_staff(forbidden))],
     # Unnamed: the final catch-all. ("<model>/<id>/" redirects are covered per model admin.)
     "<admin/(?P<url>.*)$>": [Case(lambda w: {"url": "nope/"}, non_staff(not_found))],
 }

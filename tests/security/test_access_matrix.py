@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from events.models import EntrantMessage, Entry
 from outbox.models import Message
-from payments.models import BankTransaction, CsvLayout, Statement
+from payments.models import BankTransaction, CsvLayout, Refund, Statement
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
@@ -203,6 +203,8 @@ def admin_object(world, label: str):
                 remittance_column="Zweck",
                 payer_name_column="Name",
             )
+        case "payments.refund":
+            return Refund.objects.create(entry=world.entry, amount=Decimal("45.00"), payer_iban="DE02120300000000")
     raise KeyError(label)
 
 
