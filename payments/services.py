@@ -1,4 +1,5 @@
-"""Statements in, payments matched: every state change of the bank side (see STYLE.md, "Where a rule lives").
+"""Statements in, payments matched: every state change of the bank side (views, admin actions and the import
+command call these; none re-implements a rule).
 
 A statement's credits are stored once each, by the key the parser gives them (``Credit.bank_reference``): the
 insert skips a key that is already there (``ON CONFLICT DO NOTHING``), so importing a statement again, or one

@@ -226,8 +226,9 @@ def test_a_repeat_of_the_signup_form_waiting_for_the_first_to_commit_gets_its_en
     def sign_up():
         return entry_create(session=session, car=car, driver=car.owner, signup_token="double-click-token-0123")
 
-    first, second = while_held_open(sign_up, sign_up)
+    first, second, waited = while_held_open(sign_up, sign_up)
 
+    assert waited, "the second post never waited for the first: the race was not met"
     assert (type(first), type(second)) == (Entry, Entry), (first, second)
     assert second.pk == first.pk
     assert Entry.objects.filter(session=session).count() == 1
