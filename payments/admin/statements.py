@@ -21,6 +21,7 @@ from events.models import Entry
 from events.payment_reference import payment_reference_find
 from payments import services
 from payments.models import BankTransaction, CsvLayout, Statement
+from payments.refunds import RefundError, refund_create
 from payments.services import PaymentError
 from payments.statements import StatementError
 
@@ -76,6 +77,14 @@ class IgnoreForm(forms.Form):
         label=_("Why"),
         max_length=200,
         help_text=_("Kept with the payment, e.g. “membership fee” or “donation”."),
+    )
+
+
+class RefundForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why"),
+        max_length=200,
+        help_text=_("Kept with the refund, e.g. “no place free after the deadline” or “paid twice”."),
     )
 
 
@@ -152,7 +161,7 @@ class BankTransactionAdmin(admin.ModelAdmin):
     list_filter = [NeedsDecisionFilter, "status", "booked_on"]
     list_select_related = ["entry"]
     search_fields = ["remittance", "payer_name", "entry__payment_reference", "bank_reference"]
-    actions = ["assign", "ignore", "reinstate"]
+    actions = ["assign", "ignore", "reinstate", "refund"]
     fields = [
         "booked_on",
         "amount",
@@ -280,6 +289,36 @@ class BankTransactionAdmin(admin.ModelAdmin):
             lambda transaction: services.transaction_reinstate(transaction=transaction, by=request.user),
             done=ngettext_lazy("%(count)d entry reinstated.", "%(count)d entries reinstated.", "count"),
             refused=PaymentError,
+        )
+
+    @admin.action(description=_("Refund…"), permissions=["treasurer"])
+    def refund(self, request, queryset):
+        """A late credit (its entry expired or was cancelled, no place to reinstate) goes back in full, an overpaid
+        one by its excess: a refund due, exported with the others as a SEPA file (``payments.refunds``)."""
+        transactions = list(queryset.select_related("entry").order_by("booked_on", "pk"))
+        form = RefundForm(request.POST if request.POST.get("confirmed") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            for_each_selected(
+                self,
+                request,
+                transactions,
+                lambda transaction: refund_create(
+                    transaction=transaction, by=request.user, reason=form.cleaned_data["reason"]
+                ),
+                done=ngettext_lazy("%(count)d refund recorded.", "%(count)d refunds recorded.", "count"),
+                refused=RefundError,
+            )
+            return None
+        return self._decision_page(
+            request,
+            transactions,
+            action="refund",
+            form=form,
+            title=gettext("Refund payments"),
+            explanation=gettext(
+                "A late payment goes back in full, an overpaid one by what exceeds the fee. The refunds are exported "
+                "with the others as a SEPA transfer file."
+            ),
         )
 
 

@@ -4,6 +4,7 @@ lists, the decisions (assign, ignore, reinstate) and who may open them."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from events.models import Entry
 from events.services import entries_expire_overdue
 from payments.admin.statements import LARGEST_UPLOAD
-from payments.models import BankTransaction, CsvLayout, Statement
+from payments.models import BankTransaction, CsvLayout, Refund, Statement
 from tests.factories import organiser, treasurer
 from tests.payments.test_import import awaiting, imported
 
@@ -164,3 +165,22 @@ def test_reinstate_action_gives_a_late_payments_entry_its_place(treasurer_client
     assert "1 entry reinstated." in response.content.decode()
     entry.refresh_from_db()
     assert entry.status == Entry.Status.CONFIRMED
+
+
+def test_refund_action_asks_why_then_records_a_refund_due_for_a_late_payment(treasurer_client):
+    entry = awaiting("1M-HTWRE-Y", "25.00", due=timezone.now() - datetime.timedelta(minutes=1))
+    entries_expire_overdue()
+    imported(("T-1", "25.00", "1M-HTWRE-Y"))
+    transaction = BankTransaction.objects.get()
+    chosen = {"action": "refund", "_selected_action": [transaction.pk]}
+
+    asked = treasurer_client.post(TRANSACTIONS, chosen)
+    assert "Refund payments" in asked.content.decode() and not Refund.objects.exists()
+
+    done = treasurer_client.post(TRANSACTIONS, {**chosen, "confirmed": "yes", "reason": "no place free"}, follow=True)
+
+    assert "1 refund recorded." in done.content.decode()
+    refund = Refund.objects.get()
+    assert (refund.entry, refund.amount, refund.status) == (entry, Decimal("25.00"), Refund.Status.DUE)
+    transaction.refresh_from_db()
+    assert transaction.status == BankTransaction.Status.REFUNDED
