@@ -81,6 +81,7 @@ READ_ONLY = {
     "events:roster_json",
     "events:roster_csv",
     "events:calendar",
+    "payments:receipt",
     "<^media/(?P<path>.*)$>",
     "<favicon.ico>",
 }
