@@ -1,5 +1,5 @@
-"""What drivers are told and the roster cache's generation: slot-change notices waiting to go out, organisers'
-messages to entrants with their recipients, and the one row the roster cache is keyed on."""
+"""Models of what drivers are told (of the events app, imported by ``events/models.py``): slot-change notices
+waiting to go out, and organisers' messages to entrants with their recipients."""
 
 from __future__ import annotations
 
@@ -7,33 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-from events.models.events import Event, Session
-
-
-class RosterGeneration(models.Model):
-    """One row counting the committed changes to anything a published roster shows: the roster cache's key.
-
-    Why: the published roster page is cached whole (``events.views._published_roster``), because
-    building it costs a template over every entry (seconds for thousands); under this generation an
-    unchanged roster costs one small query (``events.rostercache.roster_stamp``) and a change shows on the very
-    next request. It earns its keep: the roster served 0.22× the requests of a raw psycopg2 page with the
-    earlier design (a fingerprint query over every row), 1.20× with this one (BENCHMARKS.md).
-
-    What bumps it: deferred database triggers on the tables in ``events.rostercache.WATCHED`` (installed
-    after every migrate) add one per committing transaction that wrote to an event, session, entry, car,
-    photo, colour, the model facts, or a user's public name or its consent — from a service, the admin or
-    plain SQL alike, so no code path can forget it. A table the roster starts to show goes into that list;
-    ``events.rostercache`` explains the rest.
-    """
-
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("roster generation")
-
-    def __str__(self):
-        return str(self.value)
 
 
 class PendingNotice(models.Model):
@@ -45,7 +18,7 @@ class PendingNotice(models.Model):
     """
 
     driver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
     send_after = models.DateTimeField(_("send after"))
 
     class Meta:
@@ -61,9 +34,11 @@ class EntrantMessage(models.Model):
     """A message an organiser sent to the drivers entered for an event or one of its sessions; kept with
     the list of its recipients."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages", verbose_name=_("event"))
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="messages", verbose_name=_("event")
+    )
     session = models.ForeignKey(
-        Session,
+        "events.Session",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
