@@ -13,6 +13,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
@@ -136,6 +137,36 @@ def for_each_selected(modeladmin, request, objects, action, *, done, refused, la
         modeladmin.message_user(request, error, messages.ERROR)
     if not count and not errors:
         modeladmin.message_user(request, gettext("Nothing to do."), messages.WARNING)
+
+
+def ask_then_each(
+    modeladmin, request, objects, *, form_class, template, action, title, explanation, run, done, refused, label=str
+):
+    """An admin action that asks first (a reason, a date, an entry) on a page of its own: ``template`` extends
+    ``admin/action_form.html`` and lists ``objects``. Once answered, ``run(obj, cleaned_data)`` (a service) for each
+    selected object, through ``for_each_selected``."""
+    form = form_class(request.POST if request.POST.get("confirmed") == "yes" else None)
+    if form.is_bound and form.is_valid():
+        for_each_selected(
+            modeladmin,
+            request,
+            objects,
+            lambda obj: run(obj, form.cleaned_data),
+            done=done,
+            refused=refused,
+            label=label,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": modeladmin.opts,
+        "title": title,
+        "explanation": explanation,
+        "objects": objects,
+        "form": form,
+        "action": action,
+    }
+    return TemplateResponse(request, template, context)
 
 
 def swatch(hex_value: str, label: str):

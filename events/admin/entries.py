@@ -10,14 +10,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import HttpResponse
-from django.template.response import TemplateResponse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
-from common.admin import HistoryAdmin, for_each_selected, swatch
+from common.admin import HistoryAdmin, ask_then_each, for_each_selected, swatch
 from events import services
 from events.admin.audit import entry_audit_rows
 from events.admin.sessions import ConvoyOrders, SessionListFilter, convoy_order_action
@@ -285,31 +284,19 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
             ),
         )
 
-    def _payment_action(self, request, queryset, *, action, form_class, title, explanation, service, done):
+    def _payment_action(self, request, queryset, *, service, **page):
         """Ask for the reason (and date) on a page of its own, then call the service per entry."""
         entries = list(queryset.select_related("car", "driver", "session").order_by("session", "created", "pk"))
-        form = form_class(request.POST if request.POST.get("confirmed") == "yes" else None)
-        if form.is_bound and form.is_valid():
-            for_each_selected(
-                self,
-                request,
-                entries,
-                lambda entry: service(entry, form.cleaned_data),
-                done=done,
-                refused=EntryError,
-                label=lambda entry: entry.car,
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "explanation": explanation,
-            "entries": entries,
-            "form": form,
-            "action": action,
-        }
-        return TemplateResponse(request, "admin/events/entry/payment_action.html", context)
+        return ask_then_each(
+            self,
+            request,
+            entries,
+            template="admin/events/entry/payment_action.html",
+            run=service,
+            refused=EntryError,
+            label=lambda entry: entry.car,
+            **page,
+        )
 
     def convoy_sessions(self, queryset):
         return Session.objects.filter(pk__in=queryset.values("session_id")).select_related("event")

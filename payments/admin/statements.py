@@ -16,7 +16,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from common.admin import ReadOnlyAdmin, for_each_selected
+from common.admin import ReadOnlyAdmin, ask_then_each, for_each_selected
+from common.query import positive_int
 from events.models import Entry
 from events.payment_reference import payment_reference_find
 from payments import services
@@ -63,10 +64,9 @@ class AssignForm(forms.Form):
         references = payment_reference_find(text)
         if references:
             entry = Entry.objects.filter(payment_reference=references[0]).first()
-        elif text.lstrip("#").isdigit() and len(text) < 12:
-            entry = Entry.objects.filter(pk=int(text.lstrip("#"))).first()
         else:
-            entry = None
+            number = positive_int(text.removeprefix("#"))
+            entry = Entry.objects.filter(pk=number).first() if number else None
         if entry is None:
             raise ValidationError(_("No entry has this payment reference or number."), code="unknown")
         return entry
@@ -213,17 +213,11 @@ class BankTransactionAdmin(admin.ModelAdmin):
         url = reverse("admin:events_entry_change", args=[obj.entry_id], current_app=self.admin_site.name)
         return format_html('<a href="{}">{}</a>', url, obj.entry.payment_reference or f"#{obj.entry_id}")
 
-    def _decision_page(self, request, transactions, *, action, form, title, explanation):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "explanation": explanation,
-            "transactions": transactions,
-            "form": form,
-            "action": action,
-        }
-        return TemplateResponse(request, "admin/payments/banktransaction/decide.html", context)
+    def _decide(self, request, transactions, **page):
+        """Ask (an entry, a note, a reason) on a page of its own, then decide each credit through its service."""
+        return ask_then_each(
+            self, request, transactions, template="admin/payments/banktransaction/decide.html", **page
+        )
 
     @admin.action(description=_("Assign to entry…"), permissions=["treasurer"])
     def assign(self, request, queryset):
@@ -231,23 +225,16 @@ class BankTransactionAdmin(admin.ModelAdmin):
         if len(transactions) != 1:
             self.message_user(request, gettext("Select one payment to assign."), messages.WARNING)
             return None
-        form = AssignForm(request.POST if request.POST.get("confirmed") == "yes" else None)
-        if form.is_bound and form.is_valid():
-            entry = form.cleaned_data["entry"]
-            for_each_selected(
-                self,
-                request,
-                transactions,
-                lambda transaction: services.transaction_assign(transaction=transaction, entry=entry, by=request.user),
-                done=ngettext_lazy("%(count)d payment assigned.", "%(count)d payments assigned.", "count"),
-                refused=PaymentError,
-            )
-            return None
-        return self._decision_page(
+        return self._decide(
             request,
             transactions,
             action="assign",
-            form=form,
+            form_class=AssignForm,
+            run=lambda transaction, data: services.transaction_assign(
+                transaction=transaction, entry=data["entry"], by=request.user
+            ),
+            done=ngettext_lazy("%(count)d payment assigned.", "%(count)d payments assigned.", "count"),
+            refused=PaymentError,
             title=gettext("Assign to entry"),
             explanation=gettext(
                 "The payment pays the entry if it awaits payment of exactly this amount: the place is confirmed "
@@ -258,24 +245,16 @@ class BankTransactionAdmin(admin.ModelAdmin):
     @admin.action(description=_("Ignore…"), permissions=["treasurer"])
     def ignore(self, request, queryset):
         transactions = list(queryset.order_by("booked_on", "pk"))
-        form = IgnoreForm(request.POST if request.POST.get("confirmed") == "yes" else None)
-        if form.is_bound and form.is_valid():
-            for_each_selected(
-                self,
-                request,
-                transactions,
-                lambda transaction: services.transaction_ignore(
-                    transaction=transaction, by=request.user, note=form.cleaned_data["note"]
-                ),
-                done=ngettext_lazy("%(count)d payment ignored.", "%(count)d payments ignored.", "count"),
-                refused=PaymentError,
-            )
-            return None
-        return self._decision_page(
+        return self._decide(
             request,
             transactions,
             action="ignore",
-            form=form,
+            form_class=IgnoreForm,
+            run=lambda transaction, data: services.transaction_ignore(
+                transaction=transaction, by=request.user, note=data["note"]
+            ),
+            done=ngettext_lazy("%(count)d payment ignored.", "%(count)d payments ignored.", "count"),
+            refused=PaymentError,
             title=gettext("Ignore payments"),
             explanation=gettext("These payments are no entry's fee: they are set aside with your note."),
         )
@@ -296,24 +275,16 @@ class BankTransactionAdmin(admin.ModelAdmin):
         """A late credit (its entry expired or was cancelled, no place to reinstate) goes back in full, an overpaid
         one by its excess: a refund due, exported with the others as a SEPA file (``payments.refunds``)."""
         transactions = list(queryset.select_related("entry").order_by("booked_on", "pk"))
-        form = RefundForm(request.POST if request.POST.get("confirmed") == "yes" else None)
-        if form.is_bound and form.is_valid():
-            for_each_selected(
-                self,
-                request,
-                transactions,
-                lambda transaction: refund_create(
-                    transaction=transaction, by=request.user, reason=form.cleaned_data["reason"]
-                ),
-                done=ngettext_lazy("%(count)d refund recorded.", "%(count)d refunds recorded.", "count"),
-                refused=RefundError,
-            )
-            return None
-        return self._decision_page(
+        return self._decide(
             request,
             transactions,
             action="refund",
-            form=form,
+            form_class=RefundForm,
+            run=lambda transaction, data: refund_create(
+                transaction=transaction, by=request.user, reason=data["reason"]
+            ),
+            done=ngettext_lazy("%(count)d refund recorded.", "%(count)d refunds recorded.", "count"),
+            refused=RefundError,
             title=gettext("Refund payments"),
             explanation=gettext(
                 "A late payment goes back in full, an overpaid one by what exceeds the fee. The refunds are exported "
