@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from events.models import Entry
 from events.payment_reference import payment_reference_new
+from payments.models import BankTransaction, Statement
 from register.models import Claim
 from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_csp_enforced, assert_valid_html, page_html
@@ -176,3 +178,28 @@ def test_check_in_pages_pass_axe_and_nu_checker(page, live_server, site):
     log_in(page, live_server.url, email="organiser@example.org")
 
     check_pages(page, live_server.url, gate_pages(site))
+
+
+def test_admin_action_pages_that_ask_first_pass_axe_and_nu_checker(page, live_server, site):
+    """The pages an action shows before it runs (common.admin.ask_then_each): reached by POST, not by URL."""
+    statement = Statement.objects.create(file_name="s.xml", sha256="0" * 64, format="camt")
+    credit = BankTransaction.objects.create(
+        bank_reference="T-1", statement=statement, booked_on=timezone.localdate(), amount=Decimal("45.00")
+    )
+    log_in(page, live_server.url, email="organiser@example.org")
+    documents = {}
+    for changelist, pk, action in [
+        ("/admin/events/entry/", site["awaiting"].pk, "mark_paid"),
+        ("/admin/events/entry/", site["awaiting"].pk, "extend_payment"),
+        ("/admin/payments/banktransaction/", credit.pk, "assign"),
+        ("/admin/payments/banktransaction/", credit.pk, "refund"),
+    ]:
+        page.goto(f"{live_server.url}{changelist}")
+        page.locator(f'input[name="_selected_action"][value="{pk}"]').check()
+        page.locator('select[name="action"]').select_option(action)
+        page.locator('button[name="index"]').click()
+        expect(page.locator('input[name="confirmed"][value="yes"]')).to_have_count(1)
+        assert_accessible(page)
+        assert_no_horizontal_overflow(page)
+        documents[action] = page_html(page)
+    assert_valid_html(documents)
