@@ -14,7 +14,9 @@ REFERENCE = "1M-K7QXA-" + check_character("K7QXA")
 def test_a_new_reference_is_short_uppercase_without_ambiguous_characters_and_checks():
     references = {payment_reference_new() for _ in range(500)}
 
-    assert len(references) == 500
+    # Random draws: two of 500 are the same about once in a hundred runs (a sign-up then draws again, the database
+    # refusing the clash); six or more, practically never.
+    assert len(references) > 495
     for reference in references:
         prefix, payload, check = reference.split("-")
         assert (prefix, len(payload), len(check)) == ("1M", 5, 1)
