@@ -93,7 +93,17 @@ def entry_expired(entry: Entry) -> None:
 
 
 def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:
-    _send("entry_cancelled", entry, by_organiser=by_organiser)
+    """The entry is cancelled; a paid one says whether its fee comes back (the rule of ``payments.refunds``)."""
+    paid = entry.paid_at is not None and bool(entry.amount_due)
+    refunded = entry.refunded_if_cancelled(by_organiser=by_organiser, now=entry.cancelled_at)
+    _send(
+        "entry_cancelled",
+        entry,
+        by_organiser=by_organiser,
+        refunded=refunded,
+        not_refunded=paid and not refunded,
+        refund_until=entry.refund_until,
+    )
 
 
 def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:

@@ -125,6 +125,45 @@ def test_cancel_page_says_in_german_that_the_fee_is_refunded_before_the_cut_off(
     assert "Du hast 45,00\xa0€ bezahlt. Wenn du vor " in page
 
 
+def test_cancellation_mail_says_the_fee_is_refunded_before_the_cut_off(deliver_mail):
+    session = paid_session(refund_until=timezone.now() + datetime.timedelta(days=3))
+    entry = paid_entry(session, reference="1M-AAAAA-1")
+
+    entry_cancel(entry=entry, by=entry.driver)
+
+    [mail] = deliver_mail()
+    for text in (mail.body, mail.alternatives[0][0]):
+        assert "The fee of €45.00 that you paid will be refunded to you." in text
+        assert "not refunded" not in text
+
+
+def test_cancellation_mail_after_the_cut_off_says_in_german_that_the_fee_stays(deliver_mail):
+    session = paid_session(refund_until=timezone.now() - datetime.timedelta(hours=1))
+    entry = paid_entry(session, reference="1M-AAAAA-1")
+    entry.driver.language = "de"
+    entry.driver.save(update_fields=["language"])
+
+    entry_cancel(entry=entry, by=entry.driver)
+
+    [mail] = deliver_mail()
+    assert "Die bezahlte Gebühr wird nicht erstattet: Gebühren werden nur bei Stornierungen vor dem " in mail.body
+    assert "erstattet." in mail.body and "wird dir erstattet" not in mail.body
+
+
+def test_cancellation_mail_of_a_free_or_unpaid_entry_says_nothing_of_fees(deliver_mail):
+    session = paid_session()
+    entry = paid_entry(session, reference="1M-AAAAA-1", bank=False)
+    Entry.objects.filter(pk=entry.pk).update(
+        status=Entry.Status.AWAITING_PAYMENT, slot=None, paid_at=None, payment_due=session.starts_at
+    )
+    entry.refresh_from_db()
+
+    entry_cancel(entry=entry, by=entry.driver)
+
+    [mail] = deliver_mail()
+    assert "refund" not in mail.body and "fee" not in mail.body
+
+
 # --- a late or overpaid credit returned ----------------------------------------------------------------------
 
 
