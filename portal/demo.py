@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.hashers import make_password
@@ -23,6 +24,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from events.models import Entry, Event, Session
+from events.payment_reference import payment_reference_new
 from events.services import convoy_assign_by_colour
 from portal.demo_data import (
     ADMIN_EMAIL,
@@ -159,7 +161,8 @@ class Seeder:
     # --- events ----------------------------------------------------------------------------------------
 
     def _entries(self, session: Session, cars: list[Car], *, signup_from, signup_to, checked_in=None, slots=True):
-        """Confirmed entries for ``cars`` in slot order; written directly, like an import of past data."""
+        """Confirmed entries for ``cars`` in slot order; written directly, like an import of past data. In a
+        session with a fee, each has paid it (in cash: no bank statement holds it) when it signed up."""
         span = int((signup_to - signup_from).total_seconds())
         created = sorted(signup_from + datetime.timedelta(seconds=self.rng.randint(0, span)) for _ in cars)
         entries = [
@@ -172,6 +175,11 @@ class Seeder:
                 requirements_confirmed=bool(session.requirements),
                 created=at,
                 checked_in_at=checked_in,
+                **(
+                    {"amount_due": session.fee, "paid_at": at, "payment_reference": payment_reference_new()}
+                    if session.is_paid
+                    else {}
+                ),
             )
             for number, (car, at) in enumerate(zip(cars, created, strict=True), start=1)
         ]
@@ -284,6 +292,8 @@ class Seeder:
             ends_at=_aware(sunday, 10, 30),
             capacity=55,
             requirements=REQUIREMENTS,
+            # A fee, so the demo shows paying by bank transfer: a place held, the GiroCode, the treasurers' books.
+            fee=Decimal("45.00"),
         )
         if new:
             self._entries(gp, self.rng.sample(pool, 6), **window)

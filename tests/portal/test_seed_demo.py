@@ -295,3 +295,14 @@ def test_seed_demo_every_entry_has_a_history_from_its_sign_up(seeded_db):
     assert written_directly
     assert all(r.history_date == signed_up[r.id] for r in written_directly)
     assert {r.history_change_reason for r in first.values()} <= {demo_data.ENTRY_REASON, "sign-up"}
+
+
+def test_seed_demo_next_gathering_has_a_paid_session_whose_entries_have_paid(seeded_db, client):
+    [paid] = Session.objects.filter(fee__gt=0)
+    assert paid.event.starts_on > datetime.date(2025, 12, 31)
+    entries = list(paid.entries.all())
+    assert entries and all(e.paid_at and e.amount_due == paid.fee and e.payment_reference for e in entries)
+    assert all(e.status == Entry.Status.CONFIRMED for e in entries)
+
+    page = client.get(reverse("events:detail", args=[paid.event.slug])).content.decode()
+    assert "€45.00" in page
