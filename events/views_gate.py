@@ -1,22 +1,32 @@
-"""The gate's pages (organisers): the check-in page, its one-entry check-in, the live counts.
+"""The gate's pages (organisers): the check-in page, its one-entry check-in, the live counts, and for the gate
+offline the check-in list a phone takes along and the endpoint its queued scans are uploaded to.
 
-Rules live in ``events.services`` (the check-in) and the reads in ``events.checkin``."""
+Rules live in ``events.services`` (the check-in) and the reads in ``events.checkin`` and ``events.gatelist``."""
 
 from __future__ import annotations
 
+import json
+import uuid
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_POST
 
-from common.query import positive_int
-from events import checkin, services
+from common.offline import OFFLINE_HEADER
+from common.query import BIGINT_MAX, positive_int
+from events import checkin, gatelist, services
 from events.forms import CheckInSearchForm
 from events.models import Entry, Event
 
@@ -47,7 +57,12 @@ def check_in(request, slug):
         else:
             context["results"] = results
             context["searched"] = True
-    return render(request, "events/check_in.html", context)
+    response = render(request, "events/check_in.html", context)
+    if not request.GET:
+        # The bare gate page may be kept for opening without signal (it decides from the list it downloads);
+        # a result or a search is not kept: it names a driver and is old by the next car.
+        response[OFFLINE_HEADER] = "keep"
+    return response
 
 
 def _check_in_result(event: Event, entry: Entry | None) -> dict:
@@ -59,7 +74,8 @@ def _check_in_result(event: Event, entry: Entry | None) -> dict:
             "refusal": _("This ticket is for %(other)s, not for %(event)s.")
             % {"other": entry.session.event.name, "event": event.name}
         }
-    result = {"entry": entry, "day_entries": checkin.same_day_entries(entry)}
+    # ``scans``: the entry's scans other than its check-in: a second phone's duplicate, a refusal (GateScan.summary).
+    result = {"entry": entry, "day_entries": checkin.same_day_entries(entry), "scans": checkin.entry_scans(entry)}
     if entry.status == Entry.Status.WAITLISTED:
         result["refusal"] = _("On the waitlist for %(session)s: this car has no place and no valid ticket.") % {
             "session": entry.session.name
@@ -104,3 +120,104 @@ def check_in_counts(request, slug):
     )
     patch_cache_control(response, no_store=True)
     return response
+
+
+# --- the gate offline: the list a phone takes along, and the queue it uploads ---------------------------------
+
+MAX_SCANS = 1000
+DEVICE_MAX = 40
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def _gate_json(view):
+    """For the phone's requests: the organisers' rule of ``_organiser_event``, answered in JSON (403 to anyone
+    else, not logged in too: a script gets no login page; 404 for an unknown event) and never stored by a cache."""
+
+    @wraps(view)
+    def wrapped(request, slug):
+        if not services.is_organiser(request.user):
+            return _json_error(_("Only the event's organisers may use the gate."), 403)
+        event = Event.objects.filter(slug=slug).first()
+        if event is None:
+            return _json_error(_("No such event."), 404)
+        response = view(request, event)
+        patch_cache_control(response, no_store=True)
+        return response
+
+    return wrapped
+
+
+@gzip_page
+@_gate_json
+def check_in_list(request, event: Event):
+    """GET: the event's check-in list for the phone (``events.gatelist``); ``?since=<cursor>``: what changed."""
+    since = None
+    if "since" in request.GET:
+        since = gatelist.decode_cursor(request.GET["since"])
+        if since is None:
+            return _json_error(_("This is not a cursor of this list: download the whole list again."), 400)
+    return JsonResponse(gatelist.check_in_list(event, since=since), json_dumps_params={"ensure_ascii": False})
+
+
+@require_POST
+@_gate_json
+def check_in_sync(request, event: Event):
+    """POST (JSON): a phone's queued scans, recorded by ``services.gate_sync``; what became of each."""
+    try:
+        device, scans = _read_sync(request)
+    except ValueError as error:
+        return _json_error(str(error), 400)
+    results = services.gate_sync(event=event, scans=scans, by=request.user, device=device)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "nonce": str(r.nonce),
+                    "outcome": r.outcome,
+                    "message": r.message,
+                    "entry": r.entry_id,
+                    "checked_in_at": timezone.localtime(r.checked_in_at).isoformat() if r.checked_in_at else None,
+                }
+                for r in results
+            ],
+            "synced_at": timezone.localtime().isoformat(),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _read_sync(request) -> tuple[str, list[services.QueuedScan]]:
+    """The device and the scans of a sync request; ValueError with the words for the phone when anything is off
+    (then nothing at all is recorded)."""
+    try:
+        data = json.loads(request.body)
+    except (RequestDataTooBig, UnicodeDecodeError, ValueError):
+        raise ValueError(_("The upload is not readable JSON.")) from None
+    if not isinstance(data, dict) or not isinstance(data.get("scans"), list):
+        raise ValueError(_("The upload needs a list of scans."))
+    device = data.get("device") or ""
+    if not isinstance(device, str) or len(device.strip()) > DEVICE_MAX:
+        raise ValueError(_("The device's name must be text of at most %(max)d characters.") % {"max": DEVICE_MAX})
+    if len(data["scans"]) > MAX_SCANS:
+        raise ValueError(_("At most %(max)d scans per upload: send the rest in another.") % {"max": MAX_SCANS})
+    return device.strip(), [_read_scan(number, scan) for number, scan in enumerate(data["scans"], start=1)]
+
+
+def _read_scan(number: int, scan) -> services.QueuedScan:
+    bad = _("Scan %(number)d: it needs a nonce (a UUID), an entry (its id) and scanned_at (ISO 8601 with offset).")
+    if not isinstance(scan, dict):
+        raise ValueError(bad % {"number": number})
+    nonce, entry, scanned_at = scan.get("nonce"), scan.get("entry"), scan.get("scanned_at")
+    try:
+        nonce = uuid.UUID(nonce)
+        moment = parse_datetime(scanned_at)
+    except (AttributeError, TypeError, ValueError):
+        raise ValueError(bad % {"number": number}) from None
+    if type(entry) is not int or not 1 <= entry <= BIGINT_MAX or moment is None or timezone.is_naive(moment):
+        raise ValueError(bad % {"number": number})
+    return services.QueuedScan(nonce=nonce, entry_id=entry, scanned_at=moment)
