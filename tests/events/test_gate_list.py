@@ -237,4 +237,7 @@ def test_german_organiser_gets_german_errors(client, session):
 
     response = client.get(list_url(session.event))
 
-    assert response.json()["error"] == "Nur die Organisatoren der Veranstaltung dürfen den Einlass bedienen."
+    assert (
+        response.json()["error"]
+        == "Nur die Organisatoren der Veranstaltung dürfen den Check-in an der Einfahrt benutzen."
+    )
