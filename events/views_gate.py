@@ -196,7 +196,7 @@ def _read_sync(request) -> tuple[str, list[services.QueuedScan]]:
     (then nothing at all is recorded)."""
     try:
         data = json.loads(request.body)
-    except (RequestDataTooBig, UnicodeDecodeError, ValueError):
+    except (RecursionError, RequestDataTooBig, UnicodeDecodeError, ValueError):
         raise ValueError(_("The upload is not readable JSON.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("scans"), list):
         raise ValueError(_("The upload needs a list of scans."))

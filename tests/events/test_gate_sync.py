@@ -251,6 +251,8 @@ def test_only_organisers_may_upload(client, owner, session, entry):
     ("body", "words"),
     [
         ("{not json", "The upload is not readable JSON."),
+        ("[" * 100_000, "The upload is not readable JSON."),
+        (b"\xff\xfe\x00garbage", "The upload is not readable JSON."),
         ("[]", "The upload needs a list of scans."),
         ('{"scans": {}}', "The upload needs a list of scans."),
         ('{"device": "' + "x" * 41 + '", "scans": []}', "The device's name must be text of at most 40 characters."),
