@@ -63,7 +63,7 @@
       salt: data.salt,
       sessions: data.sessions,
       entries: entries,
-      other_tickets: data.full || !list ? data.other_tickets : data.other_tickets || list.other_tickets,
+      other_tickets: data.full || !list ? data.other_tickets : list.other_tickets.concat(data.other_tickets || []),
       here: here, // entry id → when this phone checked it in
       downloaded_at: new Date().toISOString(),
       synced_at: list ? list.synced_at : null,
