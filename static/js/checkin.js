@@ -24,6 +24,10 @@
   const SAME_TICKET_MS = 3000;
   // How long the server may take to answer before the phone decides by itself.
   const WAIT_MS = 2000;
+  // After the server did not answer, the next scans are decided on the phone at once for this long (not
+  // after WAIT_MS each), unless the signal is back before (the "online" event, the list's refresh).
+  const QUIET_MS = 15000;
+  let quietUntil = 0;
   // Kept for this tab across the page loads of "Check in" and search: whether the organiser has the
   // camera on, and the ticket last read (with when it was last seen).
   const CAMERA_KEY = "checkin-camera";
@@ -118,7 +122,7 @@
   }
 
   async function fetchPage(url, options) {
-    if (navigator.onLine === false) {
+    if (navigator.onLine === false || Date.now() < quietUntil) {
       throw unanswered("no connection");
     }
     const abort = new AbortController();
@@ -129,11 +133,13 @@
       response = await fetch(url, Object.assign({ headers: { Accept: "text/html" }, signal: abort.signal }, options));
       text = await response.text();
     } catch (error) {
+      quietUntil = Date.now() + QUIET_MS;
       throw unanswered(error);
     } finally {
       window.clearTimeout(timer);
     }
     if (response.status >= 500) {
+      quietUntil = Date.now() + QUIET_MS;
       throw unanswered(response.status);
     }
     if (!response.ok) {
@@ -180,6 +186,8 @@
         return;
       }
       say(stream ? "msgScanning" : "");
+      // For bench/scan.py: from the ticket read to its result on screen, measured in the page.
+      window.performance.mark("checkin-shown");
     } finally {
       looking = false;
     }
@@ -259,6 +267,7 @@
         const again = last && last.token === found.data && Date.now() - last.seen < SAME_TICKET_MS;
         see(found.data);
         if (!again) {
+          window.performance.mark("checkin-read");
           lookUp(found.data);
           return;
         }
@@ -308,6 +317,10 @@
     last = null;
     remember(LAST_KEY, "null");
     start();
+  });
+  // The signal is back (the browser says so, or gate-offline.js reached the server): ask the server again.
+  ["online", "gate-reached"].forEach(function (name) {
+    window.addEventListener(name, function () { quietUntil = 0; });
   });
   // Off while the page is away; on again when it comes back, if the organiser had it on.
   window.addEventListener("pagehide", stop);

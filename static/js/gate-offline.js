@@ -71,6 +71,7 @@
     await save();
     index();
     showStatus();
+    window.dispatchEvent(new Event("gate-reached"));
   }
 
   function save() {
