@@ -2,7 +2,7 @@
 second scan of a car already checked in (a duplicate, kept and flagged), each refusal.
 
 Why a record per scan and not only the entry's ``checked_in_at``: phones at the gate decide offline and upload
-their queue later (``events.services.checkin.gate_scan_record``), so two gates may let the same car in, or a gate
+their queue later (``events.services.gate_sync``), so two gates may let the same car in, or a gate
 may let in a car cancelled after its phone's download. The organisers see those next to the entry ("also
 scanned at Gate B at 07:43") and in the admin's list of scans, as pretixSCAN's server does. The online "Check
 in" button records its check-in here too (``online``), so a later phone's scan of the same car is a duplicate

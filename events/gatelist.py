@@ -5,11 +5,14 @@ status, the car's colour, register number and nickname, the driver's name as the
 check-in time) and two hashes instead of the ticket's secrets: ``token_hash``, the first 32 hex digits of
 SHA-256(salt‖token), and ``code_hash``, the first 6 hex digits of SHA-256(salt‖short code) — the salt's bytes (it
 is sent in hex) followed by the text's UTF-8 bytes. The phone hashes what it scans or what is typed the same way
-and looks it up. The code's hash is deliberately short: 24 bits, so each value fits tens of thousands of possible
-codes and a stolen phone cannot search the code space for the codes that let a car in; a typed code still finds its
-entry, and the gate sees the car to confirm. The tickets of other current and upcoming events come as token hashes
-only, so the phone can say "another event". The salt is the event's own (derived from ``SECRET_KEY``: stable, no
-column), so a list's hashes match no other event's.
+and looks it up. The code's hash is deliberately short: 24 bits, so each value fits about 39,000 of the 30⁸
+possible codes and a stolen phone cannot search the code space for the codes that let a car in; a typed code still
+finds its entry, and the gate sees the car to confirm. So that the phone can say "another event", the active
+tickets (confirmed, awaiting payment, waitlisted) that the cars and drivers of this event hold for other current
+and upcoming events come along too, as token hashes only: a driver showing next month's ticket by mistake is told
+so. Not every ticket of every other event: a stranger's ticket of another event is "no ticket matches" offline
+(refused all the same), and the list of a 105-car event stays small whatever else is upcoming. The salt is
+the event's own (derived from ``SECRET_KEY``: stable, no column), so a list's hashes match no other event's.
 
 **The cursor.** A phone online asks every little while for what changed since its last download
 (``?since=<cursor>``) rather than the whole list. What changed is read from ``Entry.changed_at``, which a database
@@ -24,8 +27,8 @@ still be missed until the next full download, which every opening of the page on
 entry row — a car's new nickname, a driver's new public name — comes with the next full download.
 
 **The cost.** A constant number of queries whatever the event's size (pinned in tests/events/test_gate_sync.py):
-the clock, the sessions, the entries (with their cars, colours and drivers in one join), the other events'
-tickets.
+the clock, the sessions, the entries (with their cars, colours and drivers in one join), the tickets of the same
+cars and drivers at other events.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import datetime
 import hashlib
 
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -115,7 +119,13 @@ def check_in_list(event: Event, *, since: datetime.datetime | None = None) -> di
     sessions = list(Session.objects.filter(event=event).order_by("starts_at", "pk"))
     ends_at, closes = event_gate_closes(event, [s.ends_at for s in sessions])
     entries = Entry.objects.filter(session__event=event)
-    other = Entry.objects.exclude(session__event=event).filter(session__event__ends_on__gte=timezone.localdate())
+    here = Entry.objects.filter(session__event=event)
+    other = (
+        Entry.objects.active()
+        .exclude(session__event=event)
+        .filter(session__event__ends_on__gte=timezone.localdate())
+        .filter(Q(car__in=here.values("car")) | Q(driver__in=here.values("driver")))
+    )
     if since is not None:
         entries = entries.filter(changed_at__gte=since - OVERLAP)
         other = other.filter(changed_at__gte=since - OVERLAP)

@@ -19,6 +19,7 @@ from django_countries.filters import CountryFilter
 from common.admin import HistoryAdmin, ask_then_each, for_each_selected, swatch
 from events import services
 from events.admin.audit import entry_audit_rows
+from events.admin.gate import GateScanInline
 from events.admin.sessions import ConvoyOrders, SessionListFilter, convoy_order_action
 from events.models import Entry, Session
 from events.resources import EntryResource
@@ -71,6 +72,7 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
     """
 
     form = EntryAdminForm
+    inlines = [GateScanInline]
     list_display = [
         "session",
         "slot",

@@ -27,7 +27,6 @@ from events.services.checkin import (
     ScanResult,
     checked_in_message,
     entry_check_in,
-    gate_scan_record,
     gate_sync,
     scan_message,
 )
@@ -90,7 +89,6 @@ __all__ = [
     "entry_move_to_waitlist",
     "entry_reinstate",
     "entry_set_slot",
-    "gate_scan_record",
     "gate_sync",
     "is_organiser",
     "notices_send_due",

@@ -18,14 +18,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from events.gate import GateScan, event_gate_closes
 from events.models import Entry, Event
-from events.services._base import EntryError, _audited, _lock_session
+from events.services._base import EntryError, _audited, _lock_session, _save_entries
 from register.models import User
 
 Reason = GateScan.Reason
@@ -120,7 +120,7 @@ class QueuedScan:
 
 @dataclass(frozen=True)
 class ScanResult:
-    """What became of a queued scan: its recorded outcome (or None: no such entry, nothing recorded) and the
+    """What became of a queued scan: its recorded outcome (refused and not recorded: no such entry) and the
     words the gate shows, the same as online."""
 
     nonce: uuid.UUID
@@ -130,25 +130,31 @@ class ScanResult:
     checked_in_at: datetime.datetime | None
 
 
+_SCAN_ENTRY = ("entry__session__event", "entry__car", "entry__checked_in_by")
+_ATTEMPTS = 3
+
+
 def gate_sync(*, event: Event, scans: Sequence[QueuedScan], by: User | None, device: str) -> list[ScanResult]:
-    """Record a phone's queued scans at ``event``'s gate, each in a transaction of its own (``gate_scan_record``)
-    and return what became of each, in order. A scan already recorded (the same nonce: a resend, or the same
-    scan twice in the queue) returns its recorded outcome and changes nothing."""
-    sessions_end = list(event.sessions.values_list("ends_at", flat=True))
-    _ends_at, closes = event_gate_closes(event, sessions_end)
-    recorded = {
-        scan.nonce: scan
-        for scan in GateScan.objects.filter(nonce__in=[s.nonce for s in scans]).select_related(
-            "entry__session__event", "entry__car", "entry__checked_in_by", "by"
-        )
-    }
+    """Record a phone's queued scans at ``event``'s gate and return what became of each, in order.
+
+    A scan already recorded (the same nonce: a resend, or the same scan twice in the queue) returns its recorded
+    outcome and changes nothing. The rest are decided under their entries' row locks (``_record``, one
+    transaction for the upload: its rules are there). Should two uploads deadlock (PostgreSQL ends one) or race
+    with the same nonce for different entries (the unique index refuses the second), the refused one runs again
+    and finds what the other recorded."""
+    known = _recorded([s.nonce for s in scans])
+    pending = [s for s in scans if s.nonce not in known]
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            known.update(_record(event=event, scans=pending, by=by, device=device) if pending else {})
+            break
+        except (IntegrityError, OperationalError) as error:
+            deadlock = getattr(error.__cause__, "sqlstate", None) == "40P01"
+            if attempt == _ATTEMPTS or not (isinstance(error, IntegrityError) or deadlock):
+                raise
     results = []
     for queued in scans:
-        scan = recorded.get(queued.nonce)
-        if scan is None:
-            scan = gate_scan_record(event=event, scan=queued, by=by, device=device, closes=closes)
-            if scan is not None:
-                recorded[queued.nonce] = scan
+        scan = known.get(queued.nonce)
         if scan is None:
             message = _("No ticket matches this code. Check the code or search by name or number.")
             results.append(ScanResult(queued.nonce, queued.entry_id, GateScan.Outcome.REFUSED, message, None))
@@ -160,72 +166,93 @@ def gate_sync(*, event: Event, scans: Sequence[QueuedScan], by: User | None, dev
     return results
 
 
-@transaction.atomic
-def gate_scan_record(
-    *, event: Event, scan: QueuedScan, by: User | None, device: str, closes: datetime.datetime
-) -> GateScan | None:
-    """Record one queued scan at ``event``'s gate under the entry's row lock; None when no such entry exists.
+def _recorded(nonces: list[uuid.UUID]) -> dict[uuid.UUID, GateScan]:
+    return {s.nonce: s for s in GateScan.objects.filter(nonce__in=nonces).select_related(*_SCAN_ENTRY)}
 
-    - Its time is the phone's, but never later than now (a phone's clock may be ahead).
-    - Uploaded after ``closes`` (a day after the event's end): refused, the entry untouched.
+
+@transaction.atomic
+def _record(*, event: Event, scans: Sequence[QueuedScan], by: User | None, device: str) -> dict[uuid.UUID, GateScan]:
+    """Decide and record ``scans`` (none known when read), in queue order, under their entries' row locks.
+
+    - The entries are locked in one statement, in id order (two uploads lock in the same order, so they wait for
+      each other rather than deadlock), and the nonces read again once locked: an upload of the same scans that
+      held the locks first has committed, and its records are the answer.
+    - A scan's time is the phone's, but never later than now (a phone's clock may be ahead).
+    - Uploaded after the gate closed (a day after the event's end, ``event_gate_closes``): refused.
     - An entry of another event, or not confirmed (cancelled after the phone's download, waitlisted, awaiting
       payment, expired): refused, in the words of the online page.
     - A confirmed entry not yet checked in: checked in at the scan's time by ``by`` (audited, "checked in").
     - One already checked in: a duplicate, kept and flagged; unless this scan is earlier than the check-in (an
       out-of-order upload), which then moves the check-in back to this scan ("checked in: an earlier scan") and
-      turns the later scan into the duplicate, so the check-in time is always the first scan's.
-    - The nonce is unique in the database: the same scan raced in from two requests is recorded once (the
-      second waits for the entry's lock, fails on the nonce inside a savepoint and returns the first's record).
+      turns the scan that had checked it in into the duplicate, so the check-in time is always the first scan's.
+    - No such entry: nothing recorded (the view says "no ticket matches").
     """
-    entry = _lock_entry(scan.entry_id)
-    if entry is None:
-        return None
     now = timezone.now()
-    at = min(scan.scanned_at, now)
-    outcome, reason, earlier = GateScan.Outcome.REFUSED, Reason.NONE, False
-    if now > closes:
-        reason = Reason.TOO_LATE
-    elif entry.session.event_id != event.pk:
-        reason = Reason.OTHER_EVENT
-    elif entry.status in _REFUSALS:
-        reason = _REFUSALS[entry.status][0]
-    elif entry.checked_in_at is None or at < entry.checked_in_at:
-        outcome, earlier = GateScan.Outcome.CHECKED_IN, entry.checked_in_at is not None
-    else:
-        outcome, reason = GateScan.Outcome.DUPLICATE, Reason.ALREADY
-    record = GateScan(
-        nonce=scan.nonce,
-        event=event,
-        entry=entry,
-        scanned_at=at,
-        received_at=now,
-        by=by,
-        device=device,
-        outcome=outcome,
-        reason=reason,
+    _ends_at, closes = event_gate_closes(event, list(event.sessions.values_list("ends_at", flat=True)))
+    locked = (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("car", "session__event", "checked_in_by")
+        .filter(pk__in={s.entry_id for s in scans})
+        .order_by("pk")
     )
-    try:
-        with transaction.atomic():
-            if earlier:  # the scan that checked it in so far is now the duplicate
-                GateScan.objects.filter(entry=entry, outcome=GateScan.Outcome.CHECKED_IN).update(
-                    outcome=GateScan.Outcome.DUPLICATE, reason=Reason.ALREADY
-                )
-            record.save(force_insert=True)
-    except IntegrityError:
-        # The same nonce, recorded meanwhile by another request (committed: the unique index waited for it).
-        first = (
-            GateScan.objects.select_related("entry__session__event", "entry__car", "entry__checked_in_by")
-            .filter(nonce=scan.nonce)
-            .first()
+    entries = {entry.pk: entry for entry in locked}
+    known = _recorded([s.nonce for s in scans])
+    new: dict[uuid.UUID, GateScan] = {}
+    check_ins: dict[int, GateScan] = {}  # entry → the scan of this upload that checks it in
+    demote: set[int] = set()  # entries whose recorded check-in scan becomes a duplicate
+    for queued in scans:
+        entry = entries.get(queued.entry_id)
+        if entry is None or queued.nonce in known or queued.nonce in new:
+            continue
+        at = min(queued.scanned_at, now)
+        outcome, reason = GateScan.Outcome.REFUSED, Reason.NONE
+        if now > closes:
+            reason = Reason.TOO_LATE
+        elif entry.session.event_id != event.pk:
+            reason = Reason.OTHER_EVENT
+        elif entry.status in _REFUSALS:
+            reason = _REFUSALS[entry.status][0]
+        elif entry.checked_in_at is not None and at >= entry.checked_in_at:
+            outcome, reason = GateScan.Outcome.DUPLICATE, Reason.ALREADY
+        else:
+            outcome = GateScan.Outcome.CHECKED_IN
+            earlier = check_ins.get(entry.pk)
+            if earlier is not None:  # this upload checked it in with a later scan: that one is the duplicate
+                earlier.outcome, earlier.reason = GateScan.Outcome.DUPLICATE, Reason.ALREADY
+            elif entry.checked_in_at is not None:
+                demote.add(entry.pk)
+            entry.checked_in_at, entry.checked_in_by = at, by
+        record = GateScan(
+            nonce=queued.nonce,
+            event=event,
+            entry=entry,
+            scanned_at=at,
+            received_at=now,
+            by=by,
+            device=device,
+            outcome=outcome,
+            reason=reason,
         )
-        if first is None:  # not the nonce: a constraint guarding what the lock already ensures
-            raise
-        return first
-    if outcome == GateScan.Outcome.CHECKED_IN:
-        reason_text = gettext_lazy("checked in: an earlier scan") if earlier else gettext_lazy("checked in")
-        _check_in(entry, at=at, by=by, reason=reason_text)
-    record.entry = entry
-    return record
+        new[queued.nonce] = record
+        if outcome == GateScan.Outcome.CHECKED_IN:
+            check_ins[entry.pk] = record
+    if demote:
+        GateScan.objects.filter(entry_id__in=demote, outcome=GateScan.Outcome.CHECKED_IN).update(
+            outcome=GateScan.Outcome.DUPLICATE, reason=Reason.ALREADY
+        )
+    GateScan.objects.bulk_create(new.values())
+    _save_entries(
+        [
+            _audited(
+                entries[pk],
+                by=by,
+                reason=gettext_lazy("checked in: an earlier scan") if pk in demote else gettext_lazy("checked in"),
+            )
+            for pk in check_ins
+        ],
+        ["checked_in_at", "checked_in_by"],
+    )
+    return {**known, **new}
 
 
 def scan_message(scan: GateScan, *, event: Event) -> str:

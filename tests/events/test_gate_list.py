@@ -101,17 +101,29 @@ def test_salt_is_stable_per_event_and_differs_between_events(organiser_client, s
     assert len(bytes.fromhex(first)) == 16
 
 
-def test_other_current_and_upcoming_events_tickets_come_as_token_hashes(organiser_client, session):
-    upcoming = EntryFactory(session__event__name="Gathering 2031")
+def test_other_events_tickets_of_the_same_cars_and_drivers_come_as_token_hashes(organiser_client, session):
+    here = EntryFactory(session=session)
+    same_car = EntryFactory(session__event__name="Gathering 2031", car=here.car, driver=UserFactory())
+    same_driver = EntryFactory(session=same_car.session, driver=here.driver, status=Entry.Status.WAITLISTED, slot=None)
+    cancelled = EntryFactory(session=same_car.session, car=here.car, status=Entry.Status.CANCELLED, slot=None)
+    stranger = EntryFactory(session=same_car.session)
     today = timezone.localdate()
     past_event = EventFactory(starts_on=today - datetime.timedelta(days=9), ends_on=today - datetime.timedelta(days=8))
-    past = EntryFactory(session__event=past_event)
+    past = EntryFactory(session__event=past_event, car=here.car)
 
     data = get_list(organiser_client, session.event)
 
     salt = data["salt"]
-    assert {"token_hash": salted(salt, upcoming.ticket_token, 32), "event": "Gathering 2031"} in data["other_tickets"]
-    assert salted(salt, past.ticket_token, 32) not in {t["token_hash"] for t in data["other_tickets"]}
+    assert sorted(data["other_tickets"], key=lambda t: t["token_hash"]) == sorted(
+        [
+            {"token_hash": salted(salt, same_car.ticket_token, 32), "event": "Gathering 2031"},
+            {"token_hash": salted(salt, same_driver.ticket_token, 32), "event": "Gathering 2031"},
+        ],
+        key=lambda t: t["token_hash"],
+    )
+    body = json.dumps(data)
+    for elsewhere in (cancelled, stranger, past):
+        assert salted(salt, elsewhere.ticket_token, 32) not in body
 
 
 def test_only_organisers_read_the_list_and_everyone_else_gets_json(client, owner, session):
@@ -215,20 +227,21 @@ def test_list_costs_the_same_queries_whatever_the_event_size(organiser_client, s
     """Session, user, the organiser's two permission reads, the event; then the clock, the sessions, the
     entries, the other events' tickets."""
     event = session.event
-    EntryFactory(session=session)
-    EntryFactory()
+    first = EntryFactory(session=session)
+    EntryFactory(car=first.car)
     with django_assert_num_queries(9):
         small = get_list(organiser_client, event)
     second = SessionFactory(event=event)
     for n in range(12):
-        EntryFactory(session=second if n % 2 else session)
-        EntryFactory()
+        here = EntryFactory(session=second if n % 2 else session)
+        EntryFactory(car=here.car)
     with django_assert_num_queries(9):
         large = get_list(organiser_client, event)
     with django_assert_num_queries(9):
         get_list(organiser_client, event, since=large["cursor"])
 
     assert (len(small["entries"]), len(large["entries"])) == (1, 13)
+    assert (len(small["other_tickets"]), len(large["other_tickets"])) == (1, 13)
 
 
 def test_german_organiser_gets_german_errors(client, session):
@@ -237,4 +250,7 @@ def test_german_organiser_gets_german_errors(client, session):
 
     response = client.get(list_url(session.event))
 
-    assert response.json()["error"] == "Nur die Organisatoren der Veranstaltung dürfen den Einlass bedienen."
+    assert (
+        response.json()["error"]
+        == "Nur die Organisatoren der Veranstaltung dürfen den Check-in an der Einfahrt benutzen."
+    )

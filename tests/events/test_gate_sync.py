@@ -124,6 +124,23 @@ def test_an_earlier_scan_uploaded_later_takes_the_check_in_and_the_later_one_is_
     )
 
 
+def test_within_one_upload_the_earliest_scan_checks_in(organiser_client, session, entry):
+    late, early, earliest = scan(entry, ago(10)), scan(entry, ago(20)), scan(entry, ago(30))
+
+    results = sync(organiser_client, session.event, [late, early, earliest]).json()["results"]
+
+    assert [r["outcome"] for r in results] == ["duplicate", "duplicate", "checked_in"]  # as recorded at the end
+    recorded = dict(GateScan.objects.values_list("nonce", "outcome"))
+    assert {str(k): v for k, v in recorded.items()} == {
+        late["nonce"]: "duplicate",
+        early["nonce"]: "duplicate",
+        earliest["nonce"]: "checked_in",
+    }
+    assert Entry.objects.get(pk=entry.pk).checked_in_at == datetime.datetime.fromisoformat(earliest["scanned_at"])
+    replay = sync(organiser_client, session.event, [late]).json()["results"][0]
+    assert replay["outcome"] == "duplicate"
+
+
 def test_second_scan_is_a_flagged_duplicate_shown_next_to_the_entry(organiser_client, organiser, session, entry):
     first = services.entry_check_in(entry=entry, by=UserFactory(display_name="Frida First", is_staff=True))
     at = timezone.localtime()
