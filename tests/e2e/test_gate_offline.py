@@ -65,7 +65,12 @@ def organiser_page(browser, live_server, language: str) -> Page:
     organiser.save(update_fields=["language"])
     client = Client()
     client.force_login(organiser)
-    context = browser.new_context(viewport=VIEWPORTS["mobile"], locale=ACCEPT[language], permissions=["camera"])
+    # No service worker: with one, a request the worker makes may not pass through ``context.route``, and
+    # the server would still be reachable. The worker's saved copy is stood in for by
+    # test_the_page_reopened_with_no_server_decides_and_queues.
+    context = browser.new_context(
+        viewport=VIEWPORTS["mobile"], locale=ACCEPT[language], permissions=["camera"], service_workers="block"
+    )
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
     page = context.new_page()
@@ -208,3 +213,49 @@ def test_two_phones_check_the_same_car_in_with_no_server(browser, live_server, g
     for page, errors in phones.values():
         page.context.close()
         assert real_errors(errors) == []
+
+
+def test_the_page_reopened_with_no_server_decides_and_queues(browser, live_server, gate, language):
+    """The bare check-in page as the service worker keeps it (its HTML with the CSRF token blanked, its static
+    files) reopened with no server at all: the list on the phone decides, the check-in waits, and is sent with
+    the token from the cookie when the server is back."""
+    event, session, entries, _dusk = gate
+    shadow = entries[2]
+    page = organiser_page(browser, live_server, language)
+    errors = watch_errors(page)
+    files = {}
+    page.on("response", lambda r: files.setdefault(r.url, r) if "/static/" in r.url else None)
+    open_gate(page, live_server, event, language, entries=4)
+    url = page.url
+    html = re.sub(r'(name="csrfmiddlewaretoken" value=")[^"]*"', r'\1"', page.request.get(url).text())
+    assert 'value=""' in html
+    saved = {u: (r.body(), r.headers["content-type"]) for u, r in files.items()}
+
+    def saved_copy(route):
+        if route.request.url == url:
+            route.fulfill(body=html, content_type="text/html; charset=utf-8")
+        elif route.request.url in saved:
+            body, content_type = saved[route.request.url]
+            route.fulfill(body=body, content_type=content_type)
+        else:
+            route.abort()
+
+    page.context.route("**/*", saved_copy)
+    page.reload()
+    expect(page.locator("#gate-status")).to_contain_text(
+        said(language, "List of %(count)s entries downloaded at %(time)s", count=4)
+    )
+    page.get_by_role("searchbox").fill("#303")
+    page.locator("form[role=search] button[type=submit]").click()
+    result = page.get_by_test_id("checkin-result")
+    expect(result).to_contain_text("Shadow")
+    result.locator(".checkin-button").click()
+    expect(page.locator("#gate-status")).to_contain_text(said(language, "1 scan waiting"))
+
+    page.context.unroute("**/*")
+    page.locator("#gate-sync").click()
+    expect(page.locator("#gate-status")).to_contain_text(said(language, "%(count)s scans waiting", count=0))
+    assert Entry.objects.get(pk=shadow.pk).checked_in_at is not None
+    assert shadow.gate_scans.get().outcome == "checked_in"
+    page.context.close()
+    assert real_errors(errors) == []
