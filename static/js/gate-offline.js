@@ -65,8 +65,9 @@
       entries: entries,
       other_tickets: data.full || !list ? data.other_tickets : list.other_tickets.concat(data.other_tickets || []),
       here: here, // entry id → when this phone checked it in
-      downloaded_at: new Date().toISOString(),
-      synced_at: list ? list.synced_at : null,
+      // "downloaded at": the whole list; "last synced": its changes fetched, or the queue sent.
+      downloaded_at: data.full || !list ? new Date().toISOString() : list.downloaded_at,
+      synced_at: data.full || !list ? (list && list.synced_at) || null : new Date().toISOString(),
     };
     await save();
     index();

@@ -15,6 +15,7 @@ from django.test import Client
 from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
+from events import services
 from events.models import Entry
 from register.models import User
 from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m_clips
@@ -257,5 +258,42 @@ def test_the_page_reopened_with_no_server_decides_and_queues(browser, live_serve
     expect(page.locator("#gate-status")).to_contain_text(said(language, "%(count)s scans waiting", count=0))
     assert Entry.objects.get(pk=shadow.pk).checked_in_at is not None
     assert shadow.gate_scans.get().outcome == "checked_in"
+    page.context.close()
+    assert real_errors(errors) == []
+
+
+@pytest.mark.parametrize("language", ["en"])
+def test_the_list_follows_changes_and_an_old_event_is_dropped(browser, live_server, gate, language):
+    """ "Sync now" fetches what changed since the phone's cursor (an entry cancelled after the download is
+    refused offline); a list a day past its event's end goes, with its waiting scans, when the page opens."""
+    event, session, entries, _dusk = gate
+    frost = entries[1]
+    page = organiser_page(browser, live_server, language)
+    errors = watch_errors(page)
+    open_gate(page, live_server, event, language, entries=4)
+    page.evaluate(
+        """async () => {
+            await window.GateStore.putList({slug: "last-year", event: {drop_after: "2000-01-02T00:00:00+01:00"},
+                                            entries: {}});
+            await window.GateStore.enqueue({nonce: "n-1", slug: "last-year", entry: 1, scanned_at: "2000-01-01"});
+        }"""
+    )
+
+    services.entry_cancel(entry=frost, by=User.objects.get(email="organiser@example.org"))
+    page.locator("#gate-sync").click()
+    expect(page.locator("#gate-status")).to_contain_text(said(language, "last synced %(time)s"))
+    no_signal(page)
+    page.get_by_role("searchbox").fill("frost")
+    page.locator("form[role=search] button[type=submit]").click()
+    refusal = "Cancelled: this entry for %(session)s has no valid ticket."
+    expect(page.locator(".checkin-refusal")).to_have_text(said(language, refusal, session=session.name))
+
+    signal_again(page)
+    page.reload()
+    expect(page.locator("#gate-status")).to_contain_text(said(language, "%(count)s scans waiting", count=0))
+    kept = page.evaluate(
+        """async () => [await window.GateStore.getList("last-year"), await window.GateStore.queued("last-year")]"""
+    )
+    assert kept == [None, []]
     page.context.close()
     assert real_errors(errors) == []
