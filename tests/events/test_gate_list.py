@@ -254,3 +254,12 @@ def test_german_organiser_gets_german_errors(client, session):
         response.json()["error"]
         == "Nur die Organisatoren der Veranstaltung dürfen den Check-in an der Einfahrt benutzen."
     )
+
+
+def test_only_the_bare_check_in_page_may_be_kept_offline(organiser_client, session):
+    entry = EntryFactory(session=session)
+    page = reverse("events:check_in", args=[session.event.slug])
+
+    assert organiser_client.get(page)["X-Offline"] == "keep"
+    assert "X-Offline" not in organiser_client.get(page, {"entry": entry.pk})
+    assert "X-Offline" not in organiser_client.get(page, {"q": "nobody"})

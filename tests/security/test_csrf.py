@@ -36,6 +36,7 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "register:account_delete": ("owner", {}, {"confirm": "on"}),
         "events:entry_cancel": ("owner", {"pk": world.entry.pk}, {}),
         "events:check_in_entry": ("organiser", {"slug": world.event.slug, "pk": world.entry.pk}, {}),
+        "events:check_in_sync": ("organiser", {"slug": world.event.slug}, {"device": "Gate B", "scans": "[]"}),
         "events:signup": (
             "owner",
             {"slug": world.hidden_event.slug, "session_slug": world.hidden_session.slug},
@@ -76,6 +77,7 @@ READ_ONLY = {
     "events:ticket",
     "events:check_in",
     "events:check_in_counts",
+    "events:check_in_list",
     "events:detail",
     "events:roster",
     "events:roster_json",
@@ -96,6 +98,7 @@ POST_KEYS = [
     "register:account_delete",
     "events:entry_cancel",
     "events:check_in_entry",
+    "events:check_in_sync",
     "events:signup",
     "account_login",
     "account_signup",
