@@ -1,4 +1,5 @@
-"""Reads for the check-in page at the gate: find a ticket, the car's entries of that day, the counts.
+"""Reads for the check-in page at the gate: find a ticket, the car's entries of that day, the entry's other scans
+at the gate, the counts. (The list a phone takes offline is built in ``events.gatelist``.)
 
 Each is one query, so the page costs the same whatever the event's size (pinned in
 tests/events/test_checkin.py). The state change itself is ``services.entry_check_in``.

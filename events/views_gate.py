@@ -196,13 +196,15 @@ def _read_sync(request) -> tuple[str, list[services.QueuedScan]]:
     (then nothing at all is recorded)."""
     try:
         data = json.loads(request.body)
-    except (RequestDataTooBig, UnicodeDecodeError, ValueError):
+    except (RecursionError, RequestDataTooBig, UnicodeDecodeError, ValueError):
         raise ValueError(_("The upload is not readable JSON.")) from None
     if not isinstance(data, dict) or not isinstance(data.get("scans"), list):
         raise ValueError(_("The upload needs a list of scans."))
     device = data.get("device") or ""
-    if not isinstance(device, str) or len(device.strip()) > DEVICE_MAX:
-        raise ValueError(_("The device's name must be text of at most %(max)d characters.") % {"max": DEVICE_MAX})
+    if not isinstance(device, str) or len(device.strip()) > DEVICE_MAX or not device.isprintable():
+        raise ValueError(
+            _("The device's name must be printable text of at most %(max)d characters.") % {"max": DEVICE_MAX}
+        )
     if len(data["scans"]) > MAX_SCANS:
         raise ValueError(_("At most %(max)d scans per upload: send the rest in another.") % {"max": MAX_SCANS})
     return device.strip(), [_read_scan(number, scan) for number, scan in enumerate(data["scans"], start=1)]

@@ -263,3 +263,21 @@ def test_only_the_bare_check_in_page_may_be_kept_offline(organiser_client, sessi
     assert organiser_client.get(page)["X-Offline"] == "keep"
     assert "X-Offline" not in organiser_client.get(page, {"entry": entry.pk})
     assert "X-Offline" not in organiser_client.get(page, {"q": "nobody"})
+
+
+def test_a_check_in_from_another_phone_reaches_the_next_delta(organiser_client, session):
+    arrived, waiting = EntryFactory(session=session, slot=1), EntryFactory(session=session, slot=2)
+    _written_minutes_ago(10)
+    cursor = get_list(organiser_client, session.event)["cursor"]
+    at = timezone.localtime() - datetime.timedelta(minutes=1)
+    scan = {"nonce": "5b0c8a8e-2f6e-4c55-9a55-0e1b8f7f2a11", "entry": arrived.pk, "scanned_at": at.isoformat()}
+    organiser_client.post(
+        reverse("events:check_in_sync", args=[session.event.slug]),
+        data=json.dumps({"device": "Gate A", "scans": [scan]}),
+        content_type="application/json",
+    )
+
+    delta = get_list(organiser_client, session.event, since=cursor)
+
+    assert [(e["id"], e["checked_in_at"]) for e in delta["entries"]] == [(arrived.pk, at.isoformat())]
+    assert waiting.pk not in {e["id"] for e in delta["entries"]}

@@ -251,10 +251,19 @@ def test_only_organisers_may_upload(client, owner, session, entry):
     ("body", "words"),
     [
         ("{not json", "The upload is not readable JSON."),
+        ("[" * 100_000, "The upload is not readable JSON."),
+        (b"\xff\xfe\x00garbage", "The upload is not readable JSON."),
         ("[]", "The upload needs a list of scans."),
         ('{"scans": {}}', "The upload needs a list of scans."),
-        ('{"device": "' + "x" * 41 + '", "scans": []}', "The device's name must be text of at most 40 characters."),
-        ('{"device": 7, "scans": []}', "The device's name must be text of at most 40 characters."),
+        (
+            '{"device": "' + "x" * 41 + '", "scans": []}',
+            "The device's name must be printable text of at most 40 characters.",
+        ),
+        ('{"device": 7, "scans": []}', "The device's name must be printable text of at most 40 characters."),
+        (
+            '{"device": "Gate\\u0000B", "scans": []}',
+            "The device's name must be printable text of at most 40 characters.",
+        ),
     ],
 )
 def test_unreadable_upload_is_a_400_with_words(organiser_client, session, body, words):
