@@ -2,6 +2,8 @@
 // carries without leaving the page, so the camera keeps running from car to car; and keep the
 // per-session counts up to date by polling a small JSON.
 // Every text a person reads comes from the page (data-msg-*), translated on the server.
+// When the server does not answer (no connection, or no answer within WAIT_MS), a scan, a search and
+// "Check in" are decided on the phone by static/js/gate-offline.js (window.GateOffline).
 (function () {
   "use strict";
   const root = document.getElementById("checkin");
@@ -12,6 +14,7 @@
   const video = document.getElementById("scan-video");
   const status = document.getElementById("scan-status");
   const region = document.getElementById("checkin-result-region");
+  const searchResults = document.getElementById("checkin-search-results");
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   // Frames are scaled down to this width before decoding: ample for a ticket held up to the camera.
@@ -19,6 +22,12 @@
   // A ticket just read is not looked up again while it stays in front of the camera: only after it has
   // been out of sight this long (a different ticket is looked up at once).
   const SAME_TICKET_MS = 3000;
+  // How long the server may take to answer before the phone decides by itself.
+  const WAIT_MS = 2000;
+  // After the server did not answer, the next scans are decided on the phone at once for this long (not
+  // after WAIT_MS each), unless the signal is back before (the "online" event, the list's refresh).
+  const QUIET_MS = 15000;
+  let quietUntil = 0;
   // Kept for this tab across the page loads of "Check in" and search: whether the organiser has the
   // camera on, and the ticket last read (with when it was last seen).
   const CAMERA_KEY = "checkin-camera";
@@ -96,19 +105,65 @@
         return document.importNode(node, true);
       }));
     }
-    region.replaceChildren.apply(region, Array.from(fresh.childNodes).map(function (node) {
-      return document.importNode(node, true);
-    }));
+    [[region, fresh], [searchResults, page.getElementById("checkin-search-results")]].forEach(function (pair) {
+      if (pair[0] && pair[1]) {
+        pair[0].replaceChildren.apply(pair[0], Array.from(pair[1].childNodes).map(function (node) {
+          return document.importNode(node, true);
+        }));
+      }
+    });
+  }
+
+  // An error that means "the server did not answer": no connection, no answer in time, or a server error.
+  function unanswered(error) {
+    const failure = new Error("the server did not answer: " + error);
+    failure.unanswered = true;
+    return failure;
   }
 
   async function fetchPage(url, options) {
-    const response = await fetch(url, Object.assign({ headers: { Accept: "text/html" } }, options));
+    if (navigator.onLine === false || Date.now() < quietUntil) {
+      throw unanswered("no connection");
+    }
+    const abort = new AbortController();
+    const timer = window.setTimeout(function () { abort.abort(); }, WAIT_MS);
+    let response;
+    let text;
+    try {
+      response = await fetch(url, Object.assign({ headers: { Accept: "text/html" }, signal: abort.signal }, options));
+      text = await response.text();
+    } catch (error) {
+      quietUntil = Date.now() + QUIET_MS;
+      throw unanswered(error);
+    } finally {
+      window.clearTimeout(timer);
+    }
+    if (response.status >= 500) {
+      quietUntil = Date.now() + QUIET_MS;
+      throw unanswered(response.status);
+    }
     if (!response.ok) {
       throw new Error(String(response.status));
     }
-    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const page = new DOMParser().parseFromString(text, "text/html");
     show(page);
     window.history.replaceState(null, "", response.url);
+  }
+
+  // Online first; if the server does not answer, ``offline()`` decides on the phone; on any other
+  // failure (logged out, say), ``otherwise()`` goes there the old way.
+  async function eitherWay(online, offline, otherwise) {
+    try {
+      await online();
+    } catch (error) {
+      if (error.unanswered && window.GateOffline) {
+        await offline();
+      } else {
+        otherwise();
+        return false;
+      }
+    }
+    return true;
   }
 
   // The result panel for this ticket, from the check-in page itself (the same view, queries and
@@ -119,12 +174,20 @@
     const url = new URL(root.dataset.resultUrl, window.location.href);
     url.searchParams.set("code", token);
     try {
-      await fetchPage(url.toString());
+      const done = await eitherWay(
+        function () { return fetchPage(url.toString()); },
+        function () { return window.GateOffline.decide(token); },
+        function () {
+          stop();
+          window.location.assign(url.toString());
+        },
+      );
+      if (!done) {
+        return;
+      }
       say(stream ? "msgScanning" : "");
-    } catch (error) {
-      stop();
-      window.location.assign(url.toString());
-      return;
+      // For bench/scan.py: from the ticket read to its result on screen, measured in the page.
+      window.performance.mark("checkin-shown");
     } finally {
       looking = false;
     }
@@ -133,26 +196,61 @@
     }
   }
 
-  // "Check in" while the camera runs: posted without leaving the page, so the camera stays on (a phone
-  // may ask for the camera again on every page load). With the camera off, the ordinary form post.
+  // "Check in": posted without leaving the page, so the camera stays on (a phone may ask for the camera
+  // again on every page load); queued on the phone when the server does not answer, or when the result
+  // was decided on the phone already (data-offline-entry).
   region.addEventListener("submit", async function (event) {
     const form = event.target;
-    if (!stream || !(form instanceof HTMLFormElement)) {
+    if (!(form instanceof HTMLFormElement)) {
       return;
     }
     event.preventDefault();
     const hadFocus = form.contains(document.activeElement);
     form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
-    try {
-      await fetchPage(form.action, { method: "POST", body: new FormData(form) });
-    } catch (error) {
-      form.submit();
+    const queue = function () { return window.GateOffline.checkIn(Number(form.dataset.offlineEntry || form.dataset.entry)); };
+    if (form.dataset.offlineEntry) {
+      await queue();
+    } else if (!await eitherWay(
+      function () { return fetchPage(form.action, { method: "POST", body: new FormData(form) }); },
+      queue,
+      function () { form.submit(); },
+    )) {
       return;
     }
     if (hadFocus) {
       toggle.focus();
     }
   });
+
+  // A search, and the links of its results: shown in place; decided on the phone when the server does not
+  // answer (the ordinary page load would end on the browser's "no connection" page).
+  const searchForm = document.querySelector("#checkin form[role=search]");
+  if (searchForm && searchResults) {
+    searchForm.addEventListener("submit", function (event) {
+      const query = searchForm.elements.q.value;
+      const url = new URL(searchForm.action, window.location.href);
+      url.searchParams.set("q", query);
+      event.preventDefault();
+      eitherWay(
+        function () { return fetchPage(url.toString()); },
+        function () { return window.GateOffline.search(query); },
+        function () { window.location.assign(url.toString()); },
+      );
+    });
+    searchResults.addEventListener("click", function (event) {
+      const link = event.target.closest("a[href]");
+      if (!link || event.ctrlKey || event.metaKey || event.shiftKey) {
+        return;
+      }
+      const id = new URL(link.href).searchParams.get("entry");
+      event.preventDefault();
+      eitherWay(
+        function () { return fetchPage(link.href); },
+        function () { return window.GateOffline.show(Number(id)); },
+        function () { window.location.assign(link.href); },
+      );
+    });
+  }
 
   function decodeFrame() {
     if (!stream || looking) {
@@ -169,6 +267,7 @@
         const again = last && last.token === found.data && Date.now() - last.seen < SAME_TICKET_MS;
         see(found.data);
         if (!again) {
+          window.performance.mark("checkin-read");
           lookUp(found.data);
           return;
         }
@@ -218,6 +317,10 @@
     last = null;
     remember(LAST_KEY, "null");
     start();
+  });
+  // The signal is back (the browser says so, or gate-offline.js reached the server): ask the server again.
+  ["online", "gate-reached"].forEach(function (name) {
+    window.addEventListener(name, function () { quietUntil = 0; });
   });
   // Off while the page is away; on again when it comes back, if the organiser had it on.
   window.addEventListener("pagehide", stop);
