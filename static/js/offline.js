@@ -125,7 +125,7 @@
       // "My entries" online: keep each ticket too (and forget tickets no longer listed).
       if (savedAt) return;
       document.querySelectorAll("[data-offline-prefetch]").forEach(function (list) {
-        askWorker(urlsOf(list), true);
+        askWorker(urlsOf(list), true).then(function (count) { list.setAttribute("data-saved", count); });
       });
     }).catch(function () { return undefined; });
   });
