@@ -32,8 +32,9 @@ from common.offline import OFFLINE_HEADER
 _PRECACHE_SUFFIXES = (".css", ".js", ".svg", ".png")
 _PRECACHE_SKIP = ("css/admin", "js/admin-", "js/upload.js")
 
-# Pages never handled by the worker, whatever their headers (the admin, the login and logout pages).
-NEVER_PATHS = ("/admin/", "/accounts/")
+# Never handled by the worker, whatever their headers: the admin, the login and logout pages, and the probe by
+# which a saved page learns that the server is back (it must reach the server).
+NEVER_PATHS = ("/admin/", "/accounts/", "/healthz")
 
 THEME_COLOUR = "#212529"  # the navigation bar (Bootstrap's bg-dark)
 BACKGROUND_COLOUR = "#ffffff"
