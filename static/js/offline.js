@@ -38,6 +38,12 @@
     var main = document.getElementById("main");
     if (main) main.insertBefore(banner, main.firstChild);
 
+    // A page that keeps its own work across the signal's coming and going (the gate: data-offline-stay) is
+    // not reloaded under its user's hands; it only says that it is a saved copy.
+    if (!document.querySelector("[data-offline-stay]")) reloadWhenBack();
+  }
+
+  function reloadWhenBack() {
     var reloading = false;
     var reload = function () {
       if (reloading) return;

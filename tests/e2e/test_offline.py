@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from events.models import Entry
 from events.roster import ROSTER_PAGE_SIZE
 from events.services import entry_cancel
-from tests.e2e.checks import assert_accessible, assert_valid_html
+from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import PASSWORD, assert_no_horizontal_overflow, ensure_reference_data, watch_errors
 from tests.e2e.outage import Relay
@@ -149,9 +149,13 @@ def test_a_driver_reads_the_roster_and_their_ticket_without_signal(phone, relay,
     _log_in(page, base, email=driver.email, says=says)
     _worker_in_control(page)
     expect(page.locator("[data-offline-prefetch]")).to_have_attribute("data-saved", "1")
+    documents = {page.url: page_html(page)}
     page.goto(f"{base}{event.get_absolute_url()}")
     page.get_by_role("button", name=says["keep"]).click()
     expect(page.get_by_role("status").filter(has_text=says["kept"])).to_be_visible()
+    assert_accessible(page)
+    documents[page.url] = page_html(page)
+    assert_valid_html(documents)
     # Pages the phone must not keep: another person's ticket (not theirs: 404) and the admin.
     page.goto(f"{base}{someone_else.get_ticket_url()}")
     page.goto(f"{base}/admin/")
