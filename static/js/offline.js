@@ -1,6 +1,6 @@
 /* The page's side of the installable web app (the worker: /sw.js, templates/offline/sw.js).
  *  - Registers the service worker after the window's `load` event: a first visit loads nothing more before it
- *    is shown.
+ *    is shown. That first page went past the worker, so the worker fetches it once more to keep it.
  *  - A page shown from the phone's saved copy (the worker marks it: <html data-offline-saved>) says so and when,
  *    in the page's language ("Saved Sat 07:42 — may be out of date"), and reloads itself when the signal
  *    returns (the `online` event, or a small request every 20 s that gets an answer).
@@ -127,9 +127,13 @@
   });
 
   window.addEventListener("load", function () {
+    var firstVisit = !navigator.serviceWorker.controller;
     navigator.serviceWorker.register(texts.worker, {scope: "/"}).then(function () {
-      // "My entries" online: keep each ticket too (and forget tickets no longer listed).
       if (savedAt) return;
+      // The page that brought the worker went past it: the worker fetches it once more to keep it (if the
+      // page's view lets it be kept).
+      if (firstVisit) askWorker([window.location.href], false);
+      // "My entries" online: keep each ticket too (and forget tickets no longer listed).
       document.querySelectorAll("[data-offline-prefetch]").forEach(function (list) {
         askWorker(urlsOf(list), true).then(function (count) { list.setAttribute("data-saved", count); });
       });
