@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from portal import views as portal_views
+from portal import webapp
 from register import views as register_views
 
 
@@ -33,7 +34,12 @@ urlpatterns = [
     path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
     path("favicon.ico", favicon),
+    # The installable web app: the worker at the root, so that its scope is the whole site (portal/webapp.py).
+    path("sw.js", webapp.service_worker, name="service_worker"),
+    path("manifest.webmanifest", webapp.manifest, name="manifest"),
     path("admin/", admin.site.urls),
+    # allauth's logout, telling the browser to drop what the site stored on this device.
+    path("accounts/logout/", webapp.logout, name="account_logout"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", register_views.language, name="language"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 
+from common.offline import offline_page
 from common.query import positive_int
 from events import exports, giro, rostercache, services, tickets
 from events import roster as roster_data
@@ -67,10 +68,26 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
             "now": timezone.now(),
             "has_cars": has_cars,
             "login_url": f"{reverse('account_login')}?next={event.get_absolute_url()}",
+            "offline_urls": _offline_urls(event, sessions),
         },
     )
 
 
+def _offline_urls(event: Event, sessions: list[Session]) -> list[str]:
+    """What "Keep for offline" saves: this page and every page of the published roster of an event not over
+    (the whole roster, then each page of a session longer than one page, as its page links ask for them)."""
+    if not event.roster_published or event.ends_on < timezone.localdate():
+        return []
+    roster_url = reverse("events:roster", args=[event.slug])
+    urls = [event.get_absolute_url(), roster_url]
+    for session in sessions:
+        pages = -(-session.confirmed_count // roster_data.ROSTER_PAGE_SIZE)
+        if pages > 1:
+            urls += [f"{roster_url}?{urlencode({'session': session.slug, 'page': n})}" for n in range(1, pages + 1)]
+    return urls
+
+
+@offline_page
 @gzip_page
 def event_detail(request, slug):
     event = get_object_or_404(Event, slug=slug)
@@ -125,6 +142,7 @@ def signup(request, slug, session_slug):
     return redirect("events:my_entries")
 
 
+@offline_page
 @never_cache
 @login_required
 def my_entries(request):
@@ -134,9 +152,13 @@ def my_entries(request):
         .with_waitlist_position()
         .order_by("-session__starts_at", "session__pk", "pk")
     )
-    return render(request, "events/my_entries.html", {"entries": entries})
+    # Each ticket is saved for offline reading with this page, cancelled ones too: a saved ticket is refreshed
+    # (and then shows the entry as cancelled) on every visit here with signal (static/js/offline.js).
+    ticket_urls = [entry.get_ticket_url() for entry in entries]
+    return render(request, "events/my_entries.html", {"entries": entries, "ticket_urls": ticket_urls})
 
 
+@offline_page
 @never_cache
 @login_required
 def ticket(request, pk):
@@ -201,6 +223,7 @@ def _roster_view(query) -> tuple[str | None, int] | None:
     return _session_and_page(query)
 
 
+@offline_page
 @gzip_page
 def roster(request, slug):
     view = _roster_view(request.GET)

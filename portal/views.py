@@ -7,12 +7,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.gzip import gzip_page
 
+from common.offline import offline_page
 from events.models import Entry
 from events.rostercache import cached_page_response, current_generation
 from portal.home import home_data
 from register.models import Car
 
 
+@offline_page
 @gzip_page
 def home(request):
     """Cached whole under the roster generation, like the roster (events.rostercache), and the minute:

@@ -6,7 +6,8 @@
  *  - choosing a colour highlights that colour's cars in the picture and the list and dims the rest
  *    ("Filter" still asks the server for the narrowed list);
  *  - "Find my car" looks on this page first (register number or nickname) and highlights the car in the
- *    picture and the list; a car on another page is found by the server, which sends the reader there.
+ *    picture and the list; a car on another page is found by the server, which sends the reader there
+ *    (offline, in the convoy picture, whose car links to the page that lists it).
  * Every text comes from the page (translated by the server); no inline script (the CSP forbids it). */
 (function () {
   "use strict";
@@ -90,7 +91,10 @@
     input.classList.remove("is-invalid");
     input.removeAttribute("aria-invalid");
     var status = findForm.querySelector("[data-find-status]");
-    if (status) status.textContent = "";
+    if (status) {
+      status.textContent = "";
+      status.classList.add("visually-hidden");
+    }
   }
 
   if (findForm) {
@@ -117,9 +121,40 @@
         }
       }
       var status = findForm.querySelector("[data-find-status]");
+      if (offline()) {
+        // No server to ask: the picture names every car of the convoy, and links to the page that lists it.
+        event.preventDefault();
+        var inPicture = findInPicture(text, number);
+        if (inPicture) {
+          select(inPicture, {scroll: true});
+          inPicture.focus({preventScroll: true});
+        } else if (status) {
+          status.textContent = status.getAttribute("data-not-found-offline").replace("{text}", input.value.trim());
+          status.classList.remove("visually-hidden");
+        }
+        return;
+      }
       if (status) status.textContent = status.getAttribute("data-not-found");
       // Not on this page: the server finds it and sends the reader to its page.
     });
+  }
+
+  // A page shown from the phone's saved copy (static/js/offline.js), or a browser that knows it is offline.
+  function offline() {
+    return document.documentElement.hasAttribute("data-offline-saved") || !navigator.onLine;
+  }
+
+  // A car of the convoy picture by register number or nickname: its name is "Slot 5, #417, “Shadow”, colour".
+  function findInPicture(text, number) {
+    var cars = document.querySelectorAll(".convoy-cars a");
+    for (var i = 0; i < cars.length; i++) {
+      var title = cars[i].querySelector("title");
+      var parts = title ? title.textContent.toLowerCase().split(", ") : [];
+      if ((number !== "" && parts.indexOf("#" + number) !== -1) || (text !== "" && parts.indexOf("“" + text + "”") !== -1)) {
+        return cars[i];
+      }
+    }
+    return null;
   }
 
   // Arriving from a search (or a shared link) at #entry-…: select that car in the picture too.

@@ -97,6 +97,9 @@ PROJECT: dict[str, list[Case]] = {
     "healthz": [Case(expect=everyone(ok))],
     "language": [Case(expect=everyone(ok))],
     "javascript-catalog": [Case(expect=everyone(ok))],
+    # The installable web app (portal/webapp.py): the same for everyone.
+    "service_worker": [Case(expect=everyone(ok))],
+    "manifest": [Case(expect=everyone(ok))],
     "register:list": [Case(expect=everyone(ok))],
     "register:stats": [Case(expect=everyone(ok))],
     "car_detail": [
