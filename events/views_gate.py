@@ -57,10 +57,12 @@ def check_in(request, slug):
         else:
             context["results"] = results
             context["searched"] = True
+    # The bare gate page may be kept for opening without signal (it decides from the list it downloads); a
+    # result, a search or a message ("Checked in: …", after a post without JavaScript) is not kept: each names a
+    # car or driver and is old by the next car.
+    keep = not request.GET and not messages.get_messages(request)
     response = render(request, "events/check_in.html", context)
-    if not request.GET:
-        # The bare gate page may be kept for opening without signal (it decides from the list it downloads);
-        # a result or a search is not kept: it names a driver and is old by the next car.
+    if keep:
         response[OFFLINE_HEADER] = "keep"
     return response
 

@@ -263,6 +263,13 @@ def test_only_the_bare_check_in_page_may_be_kept_offline(organiser_client, sessi
     assert organiser_client.get(page)["X-Offline"] == "keep"
     assert "X-Offline" not in organiser_client.get(page, {"entry": entry.pk})
     assert "X-Offline" not in organiser_client.get(page, {"q": "nobody"})
+    # After a check-in posted without JavaScript, the bare page carries "Checked in: <car>": not kept either.
+    entry.status, entry.slot = Entry.Status.CONFIRMED, 1
+    entry.save()
+    checked_in = organiser_client.post(reverse("events:check_in_entry", args=[session.event.slug, entry.pk]))
+    after = organiser_client.get(checked_in.url)
+    assert "Checked in:" in after.content.decode() and "X-Offline" not in after
+    assert organiser_client.get(page)["X-Offline"] == "keep"  # the message was shown once
 
 
 def test_a_check_in_from_another_phone_reaches_the_next_delta(organiser_client, session):
