@@ -307,6 +307,21 @@ def test_signup_form_sent_twice_lands_on_the_same_success(client, owner, capacit
     assert Entry.objects.filter(car=car).count() == 1
 
 
+def test_signup_form_sent_twice_before_either_answer_is_read_shows_its_success_once(client, owner):
+    # Without JavaScript a double click posts twice and the browser follows only the second redirect: both
+    # answers' messages wait for the next page, which shows the same words once.
+    car = VerifiedCarFactory(owner=owner)
+    session = SessionFactory(requirements="")
+    client.force_login(owner)
+    data = {"car": car.pk, "token": form_token(client, session)}
+    client.post(signup_url(session), data)
+    client.post(signup_url(session), data)
+
+    page = client.get(reverse("events:my_entries")).content.decode()
+
+    assert page.count(f"{session.name} at {session.event.name}: confirmed, slot 1.") == 1
+
+
 def test_signup_with_the_token_of_another_form_is_still_an_error(client, owner):
     # The event page open in two tabs, "Sign up" in each.
     car = VerifiedCarFactory(owner=owner)

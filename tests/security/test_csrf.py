@@ -68,6 +68,8 @@ READ_ONLY = {
     "home",
     "healthz",
     "javascript-catalog",
+    "service_worker",
+    "manifest",
     "register:list",
     "register:stats",
     "car_detail",
