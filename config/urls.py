@@ -8,6 +8,7 @@ from django.views.i18n import JavaScriptCatalog
 from django.views.static import serve
 
 from portal import views as portal_views
+from portal.privacy import views as privacy_views
 from register import views as register_views
 
 
@@ -32,6 +33,8 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
+    path("privacy/", privacy_views.privacy, name="privacy"),
+    path("garage/profile/my-data/", privacy_views.my_data, name="my_data"),
     path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

@@ -10,6 +10,8 @@ class PortalConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_roles_apply, sender=self, dispatch_uid="portal.roles_apply")
+        # Erasure by the map when an account is deleted (a receiver of register.signals.account_closing).
+        from portal.privacy import erasure  # noqa: F401
 
 
 def _roles_apply(sender, using=DEFAULT_DB_ALIAS, **kwargs):

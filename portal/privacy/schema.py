@@ -59,8 +59,9 @@ def you(attribute: str, other: str) -> Callable:
 
 
 def addresses(user) -> set[str]:
-    """Every email address of the person: the account's and allauth's."""
-    return {user.email.lower(), *(a.lower() for a in user.emailaddress_set.values_list("email", flat=True))}
+    """Every email address of the person (the account's and allauth's), as stored and in lower case."""
+    stored = {user.email, *user.emailaddress_set.values_list("email", flat=True)}
+    return stored | {address.lower() for address in stored}
 
 
 def mail_to(user):
