@@ -15,13 +15,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
-from django.dispatch import receiver
 
 from portal.models import DataRequest
 from portal.privacy.datamap import RECORDS
 from portal.privacy.schema import Erase, Record
 from register.services import user_delete
-from register.signals import account_closing
 
 PLACEHOLDER = "deleted account #%(id)d"
 
@@ -67,10 +65,10 @@ def map_erase(*, user) -> dict[str, int]:
     return {record.label: _erase_record(record, rows, user) for record, rows in found}
 
 
-@receiver(account_closing, dispatch_uid="portal.erase_by_the_map")
 def erase_by_the_map(sender, *, user, **kwargs) -> dict[str, int]:
-    """Portal is last in INSTALLED_APPS, so this runs after events has cancelled the person's entries (and
-    queued the mails saying so, which go too: the account they were about is closing)."""
+    """A receiver of ``account_closing``, connected in ``PortalConfig.ready`` (not at import: the admin's
+    autodiscovery imports this module before events is ready), so that it runs after events has cancelled the
+    person's entries and queued the mails saying so, which go too: the account they were about is closing."""
     counts = map_erase(user=user)
     DataRequest.objects.create(kind=DataRequest.Kind.ERASURE, subject_id=user.pk)
     return counts
