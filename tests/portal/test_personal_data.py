@@ -65,9 +65,8 @@ def test_every_personal_text_field_the_export_shows_is_seeded_by_the_test():
             if (
                 field.get_internal_type() in ("CharField", "TextField", "EmailField", "GenericIPAddressField")
                 and not field.choices
-            ):
-                if (record.label, name) not in pairs:
-                    missing.append((record.label, name))
+            ) and (record.label, name) not in pairs:
+                missing.append((record.label, name))
     assert missing == []
 
 
@@ -113,8 +112,8 @@ def test_the_index_is_in_the_persons_language_and_needs_nothing_from_outside(cli
     index = download(client, seeded["person"]).read("index.html").decode()
 
     assert 'lang="de"' in index
-    assert "Ihre Daten im 1M Register" in index
-    assert "Ihre Fahrzeuge" in index and "E-Mail-Adresse" in index
+    assert "Deine Daten im 1M Register" in index
+    assert "Deine Fahrzeuge" in index and "E-Mail-Adresse" in index
     for outside in ("<link", "<script", "src=", "http://", "https://"):
         assert outside not in index
 
