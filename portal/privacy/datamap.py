@@ -24,6 +24,7 @@ from portal.privacy.schema import (
     entries_of,
     logins,
     mail_to,
+    mail_to_erase,
     sessions_of,
     you,
 )
@@ -253,6 +254,7 @@ RECORDS: tuple[Record, ...] = (
         frozenset({"id", "message_id", "from_email", "reply_to", "mixed_subtype", "kind", "carries_secret"})
         | {"status", "attempts", "created", "last_attempt", "sent"},
         rows=mail_to,
+        erase_rows=mail_to_erase,
         shown=("created", "sent", "status", "kind", "recipient", "subject", "text"),
         formats={"text": body_without_secrets},
     ),

@@ -1,13 +1,14 @@
 """Erasing a person by the map: what ``register.services.user_delete`` does not do itself.
 
-``user_delete`` ends what the person has running (``account_closing``), sets the register's placeholders
-(former account numbers) and deletes the account; the foreign keys to the account then do the map's UNLINK
-(``SET_NULL``) and the DELETE of rows that belong to the account alone (``CASCADE``). Inside that, while the
-person's rows can still be found, ``map_erase`` (a receiver of ``account_closing``, so every way an account
-is deleted passes here: the profile, the admin's delete, the staff's erasure on request) applies the rest of
-the map to each record's rows: a record whose personal fields are all DELETE loses the person's rows (mail to
-them, their login records and sessions); in the others, BLANK fields are emptied and PLACEHOLDER fields say
-"deleted account #n". KEEP and UNLINK are left to the account's deletion. The account itself is
+``user_delete`` ends what the person has running (``account_closing``), sets the register's placeholders (former
+account numbers) and deletes the account; the foreign keys to the account then do the map's UNLINK (``SET_NULL``)
+and the DELETE of rows that belong to the account alone (``CASCADE``). Inside that, while the person's rows can
+still be found, ``map_erase`` (a receiver of ``account_closing``, so every way an account is deleted passes here:
+the profile, the admin's delete, the staff's erasure on request) applies the rest of the map to each record's rows:
+a record whose personal fields are all DELETE loses the person's rows (mail to them, their login records and
+sessions); in the others, BLANK fields are emptied and PLACEHOLDER fields say "deleted account #n". The mails about
+the closing itself (an entry cancelled) are still queued: they go out, and the retention job deletes them the day
+after (``retention.mail_to_no_account``). KEEP and UNLINK are left to the account's deletion. The account itself is
 ``user_delete``'s: the map skips the user model.
 """
 
@@ -60,7 +61,9 @@ def map_erase(*, user) -> dict[str, int]:
     user_model = get_user_model()
     # Every record's rows are found first: erasing one (the email addresses) must not hide another's.
     found = [
-        (record, record.rows(user)) for record in RECORDS if record.rows is not None and record.model is not user_model
+        (record, (record.erase_rows or record.rows)(user))
+        for record in RECORDS
+        if record.rows is not None and record.model is not user_model
     ]
     return {record.label: _erase_record(record, rows, user) for record, rows in found}
 

@@ -4,8 +4,9 @@ Each rule erases what is due at ``now`` and nothing else, and says how many reco
 recorded (``portal.RetentionRun``) for the staff to see. The rules, by the purpose they serve:
 
 - mail: sent or failed mail records older than ``MAIL_RECORDS_KEPT`` are deleted (queued ones wait for the
-  worker), and the addresses in the recipient lists of messages to entrants sent that long ago are emptied
-  (the list keeps the link to the account while it exists);
+  worker), so is sent or failed mail to addresses no account holds (an erased person's last mails), and the
+  addresses in the recipient lists of messages to entrants sent that long ago are emptied (the list keeps the
+  link to the account while it exists);
 - security: login records (django-axes) older than ``LOGIN_RECORDS_KEPT``, and VIN-check counters idle for
   ``VIN_CHECK_COUNTERS_KEPT`` (``register.services.vin_check_counters_forget``);
 - session: expired login sessions (Django's ``clearsessions``, here so the run counts them);
@@ -15,6 +16,7 @@ recorded (``portal.RetentionRun``) for the staff to see. The rules, by the purpo
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -26,12 +28,27 @@ from events.models import EntrantMessageRecipient
 from outbox.models import Message
 from payments.models import BankTransaction, Refund
 from portal.models import RetentionRun
+from register.models import User
 from register.services import vin_check_counters_forget
 
 
 def mail_records(now) -> int:
     cutoff = now - settings.MAIL_RECORDS_KEPT
     deleted, _per_model = Message.objects.exclude(status=Message.Status.QUEUED).filter(created__lt=cutoff).delete()
+    return deleted
+
+
+def mail_to_no_account(now) -> int:
+    """Sent or failed mail whose every recipient is an address no account holds (any more): the last mails to
+    an erased person (their entries cancelled), a password reset asked for an unknown address."""
+    users, addresses = User._meta.db_table, EmailAddress._meta.db_table
+    no_account = (
+        f'NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text({Message._meta.db_table}."to") AS address(value)'
+        " WHERE lower(address.value) IN"
+        f" (SELECT lower(email) FROM {users} UNION SELECT lower(email) FROM {addresses}))"
+    )
+    stale = Message.objects.exclude(status=Message.Status.QUEUED).exclude(to=[]).extra(where=[no_account])
+    deleted, _per_model = Message.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
     return deleted
 
 
@@ -74,6 +91,7 @@ def books(now) -> int:
 
 RULES = {
     "mail_records": mail_records,
+    "mail_to_no_account": mail_to_no_account,
     "entrant_message_addresses": entrant_message_addresses,
     "login_records": login_records,
     "vin_check_counters": vin_check_counters,

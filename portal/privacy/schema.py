@@ -41,6 +41,8 @@ class Record:
     other: frozenset[str] = frozenset()
     # The person's rows (export and erasure); None: none to find (reached through another record, or none).
     rows: Callable | None = None
+    # The rows the erasure acts on, when not all of ``rows``.
+    erase_rows: Callable | None = None
     # Fields in the export: the personal ones (with their files) and those that say what a row is about.
     shown: tuple[str, ...] = ()
     # Per field, how the export writes it when it is not the stored value: (row, user) -> value.
@@ -70,6 +72,14 @@ def mail_to(user):
         found |= Q(to__contains=[address]) | Q(cc__contains=[address]) | Q(bcc__contains=[address])
         found |= Q(recipient__iexact=address)
     return apps.get_model("outbox.Message").objects.filter(found)
+
+
+def mail_to_erase(user):
+    """The person's mail records, except those still queued: the mails about the account's closing (an entry
+    cancelled) are queued in its transaction and still go out; the retention job deletes them once sent
+    (``retention.mail_to_no_account``)."""
+    message = apps.get_model("outbox.Message")
+    return mail_to(user).exclude(status=message.Status.QUEUED)
 
 
 def logins(model_label: str):

@@ -13,9 +13,11 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.urls import reverse
 
+from outbox.models import Message
 from payments.models import BankTransaction
 from portal.models import DataRequest
 from portal.privacy.datamap import BY_LABEL, RECORDS
+from portal.privacy.retention import retention_run
 from portal.privacy.schema import Erase
 from register.models import Car, Ownership, private_storage
 from tests.portal.people import EMAIL, IBAN, SECOND_EMAIL, VALUES, seed_person
@@ -135,17 +137,24 @@ def test_the_profile_offers_the_download_and_links_the_privacy_page(client, seed
 
 
 def test_erasure_leaves_none_of_the_values_while_the_cars_and_the_books_remain(
-    client, seeded, django_capture_on_commit_callbacks
+    client, seeded, django_capture_on_commit_callbacks, deliver_mail
 ):
     person, car = seeded["person"], seeded["car"]
     evidence = seeded["claim"].evidence.name
     client.force_login(person)
     assert Session.objects.exists()
+    sent_before = len(deliver_mail())  # the claim's receipt: sent, so the erasure deletes its record
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("register:account_delete"), {"confirm": "on"})
 
     assert response.status_code == 302
+    # Left for now: the mail saying that the entry is cancelled, still queued. It goes out, and the retention job
+    # deletes it the next day (its address belongs to no account any more).
+    left = Message.objects.filter(to__contains=[EMAIL])
+    assert {(m.kind, m.status) for m in left} == {("events/email/entry_cancelled", Message.Status.QUEUED)}
+    assert [mail.subject for mail in deliver_mail()[sent_before:]] == [left.get().subject]
+    assert retention_run().counts["mail_to_no_account"] == 1
     dump = database_text()
     for (label, name), value in seeded["values"].items():
         record = BY_LABEL[label]

@@ -90,6 +90,7 @@ def test_each_rule_erases_only_what_is_due(settings):
 
     assert run.counts == {
         "mail_records": 1,
+        "mail_to_no_account": 0,
         "entrant_message_addresses": 1,
         "login_records": 2,
         "vin_check_counters": 1,
@@ -115,6 +116,22 @@ def test_each_rule_erases_only_what_is_due(settings):
     old_refund.refresh_from_db()
     kept_refund.refresh_from_db()
     assert (old_refund.payer_name, kept_refund.payer_name) == ("", "Payer")
+
+
+def test_sent_mail_to_an_address_no_account_holds_goes_the_next_day(settings):
+    UserFactory(email="Still.Here@example.org")
+
+    def to(address, status=Message.Status.SENT):
+        message = mail(f"{address}-{status}", created=NOW - DAY, status=status)
+        Message.objects.filter(pk=message.pk).update(to=[address])
+        return message
+
+    gone, failed = to("gone@example.org"), to("gone2@example.org", Message.Status.FAILED)
+    queued, kept = to("gone@example.org", Message.Status.QUEUED), to("still.here@example.org")
+
+    assert retention_run(now=NOW).counts["mail_to_no_account"] == 2
+    assert set(Message.objects.values_list("pk", flat=True)) == {queued.pk, kept.pk}
+    assert not Message.objects.filter(pk__in=[gone.pk, failed.pk]).exists()
 
 
 def test_a_second_run_at_the_same_time_finds_nothing_and_both_are_recorded():
