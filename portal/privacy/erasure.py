@@ -35,7 +35,7 @@ def _blank(field: models.Field):
 
 def _erase_record(record: Record, rows, user) -> int:
     rules = {name: personal.erase for name, personal in record.personal.items()}
-    if all(rule == Erase.DELETE for rule in rules.values()):
+    if rules and all(rule == Erase.DELETE for rule in rules.values()):
         deleted, _per_model = rows.delete()
         return deleted
     values = {}
