@@ -206,7 +206,7 @@ RECORDS: tuple[Record, ...] = (
         "events.HistoricalEntry",
         _("Changes to entries"),
         {"driver": P(_("driver (an account number)"), EVENTS, Erase.KEEP), "history_user": HISTORY_USER}
-        | {"checked_in_by": HISTORY_USER},
+        | {"checked_in_by": P(_("checked in by (an account number)"), STAFF, Erase.KEEP)},
         ENTRY_FIELDS | HISTORY_FIELDS,
     ),
     Record(

@@ -81,8 +81,8 @@ PURPOSES: dict[str, Purpose] = {
         _("A record of the mail the register sent you. A mail with a personal link or code loses its text once sent."),
         LEGITIMATE_INTEREST,
         _(
-            "%(mail_days)d days after it was sent, or until you delete your account (the last mails, about the "
-            "entries that cancels, the day after they are sent)."
+            "%(mail_days)d days after it was sent, or until you delete your account (the mails about the entries "
+            "that deletion cancels: the day after they are sent)."
         ),
     ),
     "security": Purpose(
