@@ -107,7 +107,8 @@ backup-check: $(VENV)/.installed
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
 # and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
 # the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
-# a ticket scanned at the gate to the car on screen (Chromium with a fake camera). BENCH_ARGS go to
+# a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
+# queued check-ins and its check-in list's size. BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
@@ -118,6 +119,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
 	@$(BIN)/python bench/scan.py
+	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them

@@ -1,4 +1,5 @@
-"""Reads for the check-in page at the gate: find a ticket, the car's entries of that day, the counts.
+"""Reads for the check-in page at the gate: find a ticket, the car's entries of that day, the entry's other scans
+at the gate, the counts. (The list a phone takes offline is built in ``events.gatelist``.)
 
 Each is one query, so the page costs the same whatever the event's size (pinned in
 tests/events/test_checkin.py). The state change itself is ``services.entry_check_in``.
@@ -14,7 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from events import tickets
-from events.models import Entry, Event, Session
+from events.models import Entry, Event, GateScan, Session
 
 SEARCH_LIMIT = 30
 
@@ -77,6 +78,17 @@ def same_day_entries(entry: Entry) -> list[Entry]:
         .annotate(day=TruncDate("session__starts_at", tzinfo=timezone.get_current_timezone()))
         .filter(day=day)
         .order_by("session__starts_at", "session__pk", "pk")
+    )
+
+
+def entry_scans(entry: Entry) -> list[GateScan]:
+    """The entry's scans at the gate other than the one that checked it in, oldest first: a second phone's
+    duplicate ("also scanned at Gate B at 07:43"), a refusal (cancelled after the phone's download)."""
+    return list(
+        GateScan.objects.filter(entry=entry)
+        .exclude(outcome=GateScan.Outcome.CHECKED_IN)
+        .select_related("by")
+        .order_by("scanned_at", "pk")
     )
 
 

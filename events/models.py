@@ -311,12 +311,16 @@ class Entry(models.Model):
     payment_due = models.DateTimeField(_("pay by"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     payment_reminded_at = models.DateTimeField(_("payment reminder sent"), null=True, blank=True)
+    # When the row was last written, set by a database trigger whoever writes (a save, QuerySet.update,
+    # bulk_update, plain SQL): the gate's list sends a phone the entries changed since its last download
+    # (events.gatelist, which says why a trigger; migration 0009 installs it).
+    changed_at = models.DateTimeField(_("changed"), null=True, editable=False, db_index=True)
 
     # The audit trail: a snapshot per change with who (history_user) and why (history_change_reason),
     # written by the services in the transaction of the change (see "Audit trails" in README.md). The
     # ticket's secrets never change and are not copied into every snapshot, nor is the sign-up form's token.
     history = HistoricalRecords(
-        excluded_fields=["ticket_token", "ticket_code", "signup_token"],
+        excluded_fields=["ticket_token", "ticket_code", "signup_token", "changed_at"],
         verbose_name=_("entry change"),
         verbose_name_plural=_("entry changes"),
     )
@@ -420,30 +424,8 @@ class Entry(models.Model):
         self._waitlist_position = value
 
 
-class RosterGeneration(models.Model):
-    """One row counting the committed changes to anything a published roster shows: the roster cache's key.
-
-    Why: the published roster page is cached whole (``events.views._published_roster``), because
-    building it costs a template over every entry (seconds for thousands); under this generation an
-    unchanged roster costs one small query (``events.rostercache.roster_stamp``) and a change shows on the very
-    next request. It earns its keep: the roster served 0.22× the requests of a raw psycopg2 page with the
-    earlier design (a fingerprint query over every row), 1.20× with this one (BENCHMARKS.md).
-
-    What bumps it: deferred database triggers on the tables in ``events.rostercache.WATCHED`` (installed
-    after every migrate) add one per committing transaction that wrote to an event, session, entry, car,
-    photo, colour, the model facts, or a user's public name or its consent — from a service, the admin or
-    plain SQL alike, so no code path can forget it. A table the roster starts to show goes into that list;
-    ``events.rostercache`` explains the rest.
-    """
-
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("roster generation")
-
-    def __str__(self):
-        return str(self.value)
-
-
-# Notices and messages to drivers live in events/notices.py (imported here, so Django finds them).
+# Models of their own modules, imported here so Django finds them: notices and messages to drivers, the gate's
+# scans, the roster cache's generation.
+from events.gate import GateScan  # noqa: E402, F401
 from events.notices import EntrantMessage, EntrantMessageRecipient, PendingNotice  # noqa: E402, F401
+from events.rostercache import RosterGeneration  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import views
+from events import views, views_gate
 
 app_name = "events"
 
@@ -11,9 +11,11 @@ urlpatterns = [
     path("my-entries/<int:pk>/cancel/", views.entry_cancel, name="entry_cancel"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),
-    path("<slug:slug>/check-in/", views.check_in, name="check_in"),
-    path("<slug:slug>/check-in/<int:pk>/", views.check_in_entry, name="check_in_entry"),
-    path("<slug:slug>/check-in/counts.json", views.check_in_counts, name="check_in_counts"),
+    path("<slug:slug>/check-in/", views_gate.check_in, name="check_in"),
+    path("<slug:slug>/check-in/<int:pk>/", views_gate.check_in_entry, name="check_in_entry"),
+    path("<slug:slug>/check-in/counts.json", views_gate.check_in_counts, name="check_in_counts"),
+    path("<slug:slug>/check-in/list.json", views_gate.check_in_list, name="check_in_list"),
+    path("<slug:slug>/check-in/sync", views_gate.check_in_sync, name="check_in_sync"),
     path("<slug:slug>/roster/", views.roster, name="roster"),
     path("<slug:slug>/roster.json", views.roster_json, name="roster_json"),
     path("<slug:slug>/roster.csv", views.roster_csv, name="roster_csv"),

@@ -35,6 +35,8 @@ ROLES: dict[str, frozenset[tuple[str, str]]] = {
             ("events", "view_entry"),
             # The entries' history across entries (the admin's "Entry changes").
             ("events", "view_historicalentry"),
+            # The gate's scans (check-ins, duplicates, refusals): read-only, written by the check-in services.
+            ("events", "view_gatescan"),
             ("register", "view_car"),
             ("register", "view_user"),
             ("register", "view_colour"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -61,6 +62,11 @@ class CarExportForm(SelectableFieldsExportForm):
         column = resource.fields[field_name].column_name if field_name in resource.fields else field_name
         label = LABELS.get(column)
         return f"{capfirst(label)} ({column})" if label else super()._get_field_label(resource, field_name)
+
+    @property
+    def media(self):
+        # "Select all" working under the Content-Security-Policy (static/js/admin-export.js).
+        return super().media + forms.Media(js=["js/admin-export.js"])
 
 
 def _text(value) -> str:

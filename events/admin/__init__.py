@@ -1,10 +1,20 @@
-"""The organisers' admin: events, sessions and their convoy order, entries, their audit trail, messages to drivers,
-and what approving a register claim does to entries.
+"""The organisers' admin: events, sessions and their convoy order, entries, their audit trail, the gate's scans,
+messages to drivers, and what approving a register claim does to entries.
 
 One module per page family; importing them registers their ModelAdmins. Every state change calls a service.
 """
 
-from events.admin import audit, claims, entrant_messages, entries, events, sessions
+from events.admin import audit, claims, entrant_messages, entries, events, gate, sessions
 from events.admin.audit import change_reason, entry_audit_rows
 
-__all__ = ["audit", "claims", "change_reason", "entrant_messages", "entries", "entry_audit_rows", "events", "sessions"]
+__all__ = [
+    "audit",
+    "claims",
+    "change_reason",
+    "entrant_messages",
+    "entries",
+    "entry_audit_rows",
+    "events",
+    "gate",
+    "sessions",
+]

@@ -19,6 +19,7 @@ from django_countries.filters import CountryFilter
 from common.admin import HistoryAdmin, ask_then_each, for_each_selected, swatch
 from events import services
 from events.admin.audit import entry_audit_rows
+from events.admin.gate import gate_scan_table
 from events.admin.sessions import ConvoyOrders, SessionListFilter, convoy_order_action
 from events.models import Entry, Session
 from events.resources import EntryResource
@@ -115,8 +116,8 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         "paid_at",
         "payment_reminded_at",
     ]
-    fields = [*readonly_fields[:4], "slot", *readonly_fields[4:], "audit_trail"]
-    readonly_fields = [*readonly_fields, "audit_trail"]
+    fields = [*readonly_fields[:4], "slot", *readonly_fields[4:], "gate_scans", "audit_trail"]
+    readonly_fields = [*readonly_fields, "gate_scans", "audit_trail"]
     actions = [
         "confirm_from_waitlist",
         "move_to_waitlist",
@@ -141,6 +142,10 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
 
     def revert_disabled(self, request, obj=None):
         return True
+
+    @admin.display(description=_("scans at the gate"))
+    def gate_scans(self, obj):
+        return gate_scan_table(obj)
 
     @admin.display(description=_("audit trail"))
     def audit_trail(self, obj):

@@ -13,7 +13,7 @@ Which module decides what:
 - ``messages``: an organiser's messages to the drivers of an event or a session.
 - ``payments``: places held until paid in sessions with a fee — marking paid, extending a deadline, releasing
   the places whose deadline passed, reminders, reinstating an expired entry.
-- ``checkin``: checking a confirmed car in at the gate.
+- ``checkin``: checking a confirmed car in at the gate, online or from a phone's queue of offline scans.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
 
@@ -21,7 +21,15 @@ Import from here (``from events.services import entry_create``); the modules are
 """
 
 from events.services._base import EntryError, is_organiser
-from events.services.checkin import AlreadyCheckedIn, checked_in_message, entry_check_in
+from events.services.checkin import (
+    AlreadyCheckedIn,
+    QueuedScan,
+    ScanResult,
+    checked_in_message,
+    entry_check_in,
+    gate_sync,
+    scan_message,
+)
 from events.services.convoy import (
     AUTOMATIC_ORDERS,
     convoy_assign,
@@ -57,6 +65,8 @@ __all__ = [
     "AUTOMATIC_ORDERS",
     "AlreadyCheckedIn",
     "EntryError",
+    "QueuedScan",
+    "ScanResult",
     "checked_in_message",
     "convoy_assign",
     "convoy_assign_by_colour",
@@ -79,12 +89,14 @@ __all__ = [
     "entry_move_to_waitlist",
     "entry_reinstate",
     "entry_set_slot",
+    "gate_sync",
     "is_organiser",
     "notices_send_due",
     "payment_deadline",
     "payment_reminders_send",
     "roster_publish",
     "roster_unpublish",
+    "scan_message",
     "session_set_capacity",
     "waitlist_promote",
 ]

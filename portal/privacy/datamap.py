@@ -196,7 +196,7 @@ RECORDS: tuple[Record, ...] = (
             "signup_token": P(_("sign-up form's token"), EVENTS, Erase.KEEP),
             "checked_in_by": STAFF_LINK,
         },
-        ENTRY_FIELDS,
+        ENTRY_FIELDS | {"changed_at"},
         rows=entries_of,
         shown=("session", "car", "driver", "status", "slot", "requirements_confirmed", "checked_in_at")
         + ("ticket_code", "created", "cancelled_at", "amount_due", "payment_reference", "payment_due", "paid_at"),
@@ -208,6 +208,14 @@ RECORDS: tuple[Record, ...] = (
         {"driver": P(_("driver (an account number)"), EVENTS, Erase.KEEP), "history_user": HISTORY_USER}
         | {"checked_in_by": P(_("checked in by (an account number)"), STAFF, Erase.KEEP)},
         ENTRY_FIELDS | HISTORY_FIELDS,
+    ),
+    Record(
+        "events.GateScan",
+        _("Scans of your tickets at the gate"),
+        {"by": STAFF_LINK, "device": P(_("the gate phone's label"), STAFF, Erase.KEEP)},
+        frozenset({"id", "nonce", "event", "entry", "scanned_at", "received_at", "online", "outcome", "reason"}),
+        rows=lambda user: apps.get_model("events.GateScan").objects.filter(entry__in=entries_of(user)),
+        shown=("entry", "scanned_at", "outcome", "reason"),
     ),
     Record(
         "events.PendingNotice",

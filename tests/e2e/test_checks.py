@@ -5,6 +5,7 @@ and nothing that scrolls sideways."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from events import services
 from events.models import Entry
 from events.payment_reference import payment_reference_new
 from payments.models import BankTransaction, Statement
@@ -54,6 +56,11 @@ def site(db, settings, tmp_path):
         payment_reference=payment_reference_new(),
         payment_due=timezone.now() + datetime.timedelta(days=14),
     )
+    # A car checked in online, then scanned again by a phone offline: its scans show on its admin page.
+    scanned = EntryFactory(session=session, car=VerifiedCarFactory(colour=colour("Alpine White")), slot=11)
+    services.entry_check_in(entry=scanned, by=None)
+    queued = services.QueuedScan(nonce=uuid.uuid4(), entry_id=scanned.pk, scanned_at=timezone.now())
+    services.gate_sync(event=event, scans=[queued], by=None, device="Gate B")
     other = VerifiedCarFactory(nickname="Someone else's")
     claim = Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
     organiser = UserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
@@ -70,6 +77,7 @@ def site(db, settings, tmp_path):
         "organiser": organiser,
         "claim": claim,
         "awaiting": awaiting,
+        "scanned": scanned,
     }
 
 
@@ -130,6 +138,9 @@ def admin_pages(site) -> list[str]:
         f"/admin/events/entry/{entry.pk}/history/",
         # Every entry's changes, across sessions.
         "/admin/events/historicalentry/",
+        # The gate's scans: beside an entry scanned twice, and the list of all of them.
+        f"/admin/events/entry/{site['scanned'].pk}/change/",
+        "/admin/events/gatescan/",
         # The registrars' pages: a claim with its decision buttons and what each decision does.
         f"/admin/register/claim/{site['claim'].pk}/change/",
         f"/admin/register/claim/{site['claim'].pk}/approve/",

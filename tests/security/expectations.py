@@ -127,6 +127,13 @@ PROJECT: dict[str, list[Case]] = {
         Case(lambda w: {"slug": "no-such-event"}, signed_in(forbidden, organiser=not_found), "unknown"),
     ],
     "events:check_in_counts": [Case(_event, signed_in(forbidden, organiser=ok))],
+    # The phone's list and upload (JSON): anyone else gets a 403 in JSON, not logged in too (no login page for a
+    # script); the upload is POST only.
+    "events:check_in_list": [
+        Case(_event, signed_in(forbidden, anonymous=forbidden, organiser=ok)),
+        Case(lambda w: {"slug": "no-such-event"}, signed_in(forbidden, anonymous=forbidden, organiser=not_found)),
+    ],
+    "events:check_in_sync": [Case(_event, everyone(not_allowed))],
     # POST checks in; a GET shows the entry's result on the check-in page.
     "events:check_in_entry": [
         Case(
@@ -197,6 +204,8 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.historicalentry": {"organiser": "lch", "registrar": ""},
     # Sent messages to entrants: read-only, for whoever may change events.
     "events.entrantmessage": {"organiser": "lch", "registrar": ""},
+    # The gate's scans: written by the check-in services only, read by organisers.
+    "events.gatescan": {"organiser": "lch", "registrar": ""},
     # Mail: each staff role lists and opens its area's (the matrix's message is an events mail); another area's
     # message is a 403 (tests/security/test_mail_secrets.py).
     "outbox.message": {"organiser": "lch", "registrar": "l"},

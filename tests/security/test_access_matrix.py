@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from events import services
 from events.models import EntrantMessage, Entry
 from outbox.models import Message
 from payments.models import BankTransaction, CsvLayout, Refund, Statement
@@ -177,6 +178,8 @@ def admin_object(world, label: str):
             return world.entry
         case "events.historicalentry":
             return world.entry.history.first()
+        case "events.gatescan":
+            return services.entry_check_in(entry=world.entry, by=world.users["organiser"]).gate_scans.get()
         case "events.entrantmessage":
             return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":

@@ -37,6 +37,7 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "my_data": ("owner", {}, {}),
         "events:entry_cancel": ("owner", {"pk": world.entry.pk}, {}),
         "events:check_in_entry": ("organiser", {"slug": world.event.slug, "pk": world.entry.pk}, {}),
+        "events:check_in_sync": ("organiser", {"slug": world.event.slug}, {"device": "Gate B", "scans": "[]"}),
         "events:signup": (
             "owner",
             {"slug": world.hidden_event.slug, "session_slug": world.hidden_session.slug},
@@ -77,6 +78,7 @@ READ_ONLY = {
     "events:ticket",
     "events:check_in",
     "events:check_in_counts",
+    "events:check_in_list",
     "events:detail",
     "events:roster",
     "events:roster_json",
@@ -99,6 +101,7 @@ POST_KEYS = [
     "my_data",
     "events:entry_cancel",
     "events:check_in_entry",
+    "events:check_in_sync",
     "events:signup",
     "account_login",
     "account_signup",

@@ -21,6 +21,7 @@ VALUES = {
 # (who asks, URL name, its arguments from the world, the query parameters that carry a number)
 PAGES = [
     ("organiser", "events:check_in", lambda w: [w.event.slug], ["entry", "q", "code"]),
+    ("organiser", "events:check_in_list", lambda w: [w.event.slug], ["since"]),
     ("organiser", "admin:events_event_message", lambda w: [w.event.pk], ["session"]),
     ("anonymous", "events:roster", lambda w: [w.event.slug], ["page", "session", "colour", "find"]),
     ("organiser", "events:roster", lambda w: [w.hidden_event.slug], ["page", "colour", "find"]),
@@ -35,6 +36,7 @@ PAGES = [
         ["history_date__year", "session__id__exact"],
     ),
     ("organiser", "admin:events_entrantmessage_changelist", lambda w: [], ["p", "event__id__exact"]),
+    ("organiser", "admin:events_gatescan_changelist", lambda w: [], ["p", "q", "event__id__exact"]),
     ("registrar", "admin:register_car_changelist", lambda w: [], ["p", "q", "colour__id__exact"]),
     ("registrar", "admin:register_claim_changelist", lambda w: [], ["p", "q"]),
     ("registrar", "admin:outbox_message_changelist", lambda w: [], ["p", "created__year"]),
