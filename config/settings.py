@@ -279,3 +279,12 @@ VIN_CHECKS_PER_HOUR = env.int("VIN_CHECKS_PER_HOUR", default=10)
 HOUSEKEEPING_CRON = env("HOUSEKEEPING_CRON", default="17 3 * * *")
 QUEUE_JOBS_KEPT_HOURS = env.int("QUEUE_JOBS_KEPT_HOURS", default=7 * 24)
 VIN_CHECK_COUNTERS_KEPT = timedelta(days=env.float("VIN_CHECK_COUNTERS_KEPT_DAYS", default=30))
+
+# Personal data's time limits, applied once a day by the retention job (portal/privacy/retention.py, on
+# HOUSEKEEPING_CRON) and listed on /privacy/: sent or failed mail records and the addresses of messages to
+# entrants after MAIL_RECORDS_KEPT_DAYS, login records (django-axes) after LOGIN_RECORDS_KEPT_DAYS, expired login
+# sessions at once; payers' names and IBANs are part of the books, kept BOOKS_KEPT_YEARS after the end of the
+# year they were booked in (HGB §257, AO §147).
+MAIL_RECORDS_KEPT = timedelta(days=env.float("MAIL_RECORDS_KEPT_DAYS", default=180))
+LOGIN_RECORDS_KEPT = timedelta(days=env.float("LOGIN_RECORDS_KEPT_DAYS", default=90))
+BOOKS_KEPT_YEARS = env.int("BOOKS_KEPT_YEARS", default=10)

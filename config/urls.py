@@ -9,6 +9,7 @@ from django.views.static import serve
 
 from portal import views as portal_views
 from portal import webapp
+from portal.privacy import views as privacy_views
 from register import views as register_views
 
 
@@ -33,6 +34,8 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
+    path("privacy/", privacy_views.privacy, name="privacy"),
+    path("garage/profile/my-data/", privacy_views.my_data, name="my_data"),
     path("favicon.ico", favicon),
     # The installable web app: the worker at the root, so that its scope is the whole site (portal/webapp.py).
     path("sw.js", webapp.service_worker, name="service_worker"),

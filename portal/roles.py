@@ -76,6 +76,11 @@ ROLES: dict[str, frozenset[tuple[str, str]]] = {
             ("axes", "delete_accessattempt"),
             ("outbox", "view_message"),
             ("outbox", "change_message"),
+            # A person's data for a request by letter (an export, an erasure: actions on the accounts), the
+            # record of those requests and the retention job's runs (portal/privacy/).
+            ("portal", "handle_personal_data"),
+            ("portal", "view_datarequest"),
+            ("portal", "view_retentionrun"),
         }
     ),
     TREASURERS: frozenset(

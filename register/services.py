@@ -171,11 +171,11 @@ def car_unverify(*, car: Car) -> Car:
     return car
 
 
-def vin_check_counters_forget() -> int:
+def vin_check_counters_forget(*, now=None) -> int:
     """Delete the VIN-check counters nobody used for VIN_CHECK_COUNTERS_KEPT (they hold client addresses)
     and return how many went. A counter idle for over an hour limits nothing; it is kept that long only for
-    the registrars to see who kept trying."""
-    cutoff = timezone.now() - settings.VIN_CHECK_COUNTERS_KEPT
+    the registrars to see who kept trying. Run daily by the retention job (``portal/privacy/retention.py``)."""
+    cutoff = (now or timezone.now()) - settings.VIN_CHECK_COUNTERS_KEPT
     deleted, _per_model = VinCheckCounter.objects.filter(last_check__lt=cutoff).delete()
     return deleted
 

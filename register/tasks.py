@@ -16,13 +16,11 @@ logger = logging.getLogger(__name__)
 @app.periodic(cron=settings.HOUSEKEEPING_CRON)
 @app.task(name="register.housekeeping", queueing_lock="register.housekeeping")
 def housekeeping(timestamp: int) -> None:
-    """Forget idle VIN-check counters and delete claim evidence no claim refers to."""
+    """Delete claim evidence no claim refers to. (Idle VIN-check counters are the retention job's, with the
+    other time limits of personal data: ``portal/privacy/retention.py``.)"""
     close_old_connections()
     try:
-        counters = services.vin_check_counters_forget()
         files = services.claim_evidence_orphans_delete()
-        logger.info(
-            "housekeeping: %d VIN-check counters forgotten, %d orphaned evidence files deleted", counters, len(files)
-        )
+        logger.info("housekeeping: %d orphaned evidence files deleted", len(files))
     finally:
         close_old_connections()

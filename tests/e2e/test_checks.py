@@ -17,6 +17,7 @@ from events import services
 from events.models import Entry
 from events.payment_reference import payment_reference_new
 from payments.models import BankTransaction, Statement
+from portal.models import DataRequest, RetentionRun
 from register.models import Claim
 from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_csp_enforced, assert_valid_html, page_html
@@ -63,6 +64,8 @@ def site(db, settings, tmp_path):
     other = VerifiedCarFactory(nickname="Someone else's")
     claim = Claim.objects.create(car=other, claimant=owner, message="I bought it in 2024.")
     organiser = UserFactory(email="organiser@example.org", is_staff=True, is_superuser=True)
+    RetentionRun.objects.create(started=timezone.now(), finished=timezone.now(), counts={"sessions": 2})
+    DataRequest.objects.create(kind=DataRequest.Kind.EXPORT, subject_id=owner.pk, by=organiser, by_staff=True)
     return {
         "owner": owner,
         "car": car,
@@ -94,6 +97,8 @@ def public_pages(site) -> list[str]:
         "/accounts/login/",
         "/accounts/signup/",
         "/accounts/password/reset/",
+        # What is kept, why and how long: generated from the map of personal data.
+        "/privacy/",
     ]
 
 
@@ -143,6 +148,9 @@ def admin_pages(site) -> list[str]:
         # The treasurers' pages: import a statement, the credits that need a decision.
         "/admin/payments/statement/import/",
         "/admin/payments/banktransaction/?open=yes",
+        # People's data: the record of exports and erasures on request, and the retention job's runs.
+        "/admin/portal/datarequest/",
+        "/admin/portal/retentionrun/",
     ]
 
 
@@ -214,6 +222,7 @@ def test_admin_action_pages_that_ask_first_pass_axe_and_nu_checker(page, live_se
         ("/admin/events/entry/", site["awaiting"].pk, "extend_payment"),
         ("/admin/payments/banktransaction/", credit.pk, "assign"),
         ("/admin/payments/banktransaction/", credit.pk, "refund"),
+        ("/admin/register/user/", site["owner"].pk, "erase_personal_data"),
     ]:
         page.goto(f"{live_server.url}{changelist}")
         page.locator(f'input[name="_selected_action"][value="{pk}"]').check()

@@ -189,16 +189,16 @@ def test_navigation_for_an_owner_has_one_account_entry_and_log_out(owner_client,
 
 
 @pytest.mark.parametrize(
-    ("language", "heading", "email_and_password"),
-    [("en", "Account", "Email and password"), ("de", "Konto", "E-Mail und Passwort")],
+    ("language", "heading", "email_and_password", "data"),
+    [("en", "Account", "Email and password", "Your data"), ("de", "Konto", "E-Mail und Passwort", "Deine Daten")],
 )
 def test_account_page_holds_profile_language_email_password_and_deletion(
-    owner_client, language, heading, email_and_password
+    owner_client, language, heading, email_and_password, data
 ):
     account = page(owner_client, reverse("register:profile"), language)
 
     assert account.named("h1") == [heading]
-    assert account.named("h2") == [email_and_password]
+    assert account.named("h2") == [email_and_password, data]
     links = {target for _name, _text, target in account.controls}
     assert {reverse("account_change_password"), reverse("account_email"), reverse("register:account_delete")} <= links
     assert account.says(NOT_ON_OWNER_PAGES[language]) == []

@@ -117,6 +117,9 @@ PROJECT: dict[str, list[Case]] = {
     "register:claim": [Case(expect=signed_in(ok))],
     "register:profile": [Case(expect=signed_in(ok))],
     "register:account_delete": [Case(expect=signed_in(ok))],
+    # The person's data as a ZIP: POST only (each export is recorded).
+    "my_data": [Case(expect=signed_in(not_allowed))],
+    "privacy": [Case(expect=everyone(ok))],
     "events:list": [Case(expect=everyone(ok))],
     "events:my_entries": [Case(expect=signed_in(ok))],
     # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
@@ -215,6 +218,9 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "payments.csvlayout": {"organiser": "", "registrar": ""},
     # Refunds are the treasurers' (the matrix has no treasurer): organisers and registrars see none.
     "payments.refund": {"organiser": "", "registrar": ""},
+    # The record of exports and erasures on request, and the retention job's runs: read-only, registrars.
+    "portal.datarequest": {"organiser": "", "registrar": "lch"},
+    "portal.retentionrun": {"organiser": "", "registrar": "lch"},
 }
 ADMIN_VIEWS = {"changelist": "l", "add": "a", "change": "c", "history": "h", "delete": "d"}
 
@@ -250,6 +256,7 @@ ADMIN_OTHER: dict[str, list[Case]] = {
         Case(lambda w: {"app_label": "auth"}, non_staff(not_found), "auth"),
         Case(lambda w: {"app_label": "account"}, non_staff(not_found), "account"),
         Case(lambda w: {"app_label": "payments"}, non_staff(not_found), "payments"),
+        Case(lambda w: {"app_label": "portal"}, {**non_staff(ok), "organiser": not_found}, "portal"),
     ],
     # Importing a bank statement needs the treasurer permission (tests/payments/test_admin.py).
     "admin:payments_statement_import": [Case(expect=non_staff(forbidden))],

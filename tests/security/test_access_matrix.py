@@ -21,6 +21,7 @@ from events import services
 from events.models import EntrantMessage, Entry
 from outbox.models import Message
 from payments.models import BankTransaction, CsvLayout, Refund, Statement
+from portal.models import DataRequest, RetentionRun
 from register.models import Claim, Colour, Market, Ownership, RegisteredModel, VinCheckCounter
 from tests.security import urlwalk
 from tests.security.conftest import ROLES
@@ -208,6 +209,10 @@ def admin_object(world, label: str):
             )
         case "payments.refund":
             return Refund.objects.create(entry=world.entry, amount=Decimal("45.00"), payer_iban="DE02120300000000")
+        case "portal.datarequest":
+            return DataRequest.objects.create(kind="export", subject_id=world.users["other"].pk)
+        case "portal.retentionrun":
+            return RetentionRun.objects.create(started=now, finished=now, counts={"sessions": 1})
     raise KeyError(label)
 
 

@@ -44,6 +44,8 @@ ADMIN_WRITES: dict[str, dict[str, str]] = {
     "events.session": {"organiser": "ac"},
     "events.entry": {"organiser": "c"},
     "outbox.message": {"organiser": "c", "registrar": "c"},  # "Send again"
+    # The accounts' actions: a registrar's download of a person's data is recorded (portal.DataRequest).
+    "register.user": {"registrar": "c"},
 }
 # Other admin URLs that write for some role. Login and logout change the session by design and are
 # covered in test_csrf.py.

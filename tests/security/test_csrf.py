@@ -34,6 +34,7 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "register:claim": ("other", {}, {"vin": world.car.vin, "message": "mine"}),
         "register:profile": ("owner", {}, {"display_name": "Hacked", "country": "FR", "show_name_publicly": "on"}),
         "register:account_delete": ("owner", {}, {"confirm": "on"}),
+        "my_data": ("owner", {}, {}),
         "events:entry_cancel": ("owner", {"pk": world.entry.pk}, {}),
         "events:check_in_entry": ("organiser", {"slug": world.event.slug, "pk": world.entry.pk}, {}),
         "events:check_in_sync": ("organiser", {"slug": world.event.slug}, {"device": "Gate B", "scans": "[]"}),
@@ -86,6 +87,7 @@ READ_ONLY = {
     "events:roster_csv",
     "events:calendar",
     "payments:receipt",
+    "privacy",
     "<^media/(?P<path>.*)$>",
     "<favicon.ico>",
 }
@@ -98,6 +100,7 @@ POST_KEYS = [
     "register:claim",
     "register:profile",
     "register:account_delete",
+    "my_data",
     "events:entry_cancel",
     "events:check_in_entry",
     "events:check_in_sync",
