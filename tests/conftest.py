@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
+from tests import factories, reset
 from tests.factories import UserFactory
 
 
@@ -17,6 +17,17 @@ def pytest_collection_modifyitems(items):
         if kwargs.get("transaction") or "transactional_db" in fixtures or "live_server" in fixtures:
             kwargs.update(transaction=True, serialized_rollback=True)
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with a quick flush and serialized rollback (tests/reset.py)."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            if hasattr(connection, "_test_serialized_contents"):
+                reset.install(connection)
 
 
 @pytest.fixture(autouse=True)
