@@ -21,11 +21,15 @@ database's own connection only:
   Foreign keys are deferred, so the order of the tables does not matter.
 
 A flush asked for with ``reset_sequences`` or ``allow_cascade`` (no test here asks) stays Django's own.
+The snapshot is taken once per database; a connection object made later for the same database (the browser
+journeys get new ones, tests/e2e/conftest.py) is given the same by ``install``.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
+
+_snapshots: dict[str, dict[str, bytes]] = {}  # by database alias
 
 
 def snapshot(connection) -> dict[str, bytes]:
@@ -41,8 +45,11 @@ def snapshot(connection) -> dict[str, bytes]:
 
 
 def install(connection) -> None:
-    """Make ``connection``'s flush a ``DELETE`` and its serialized rollback a ``COPY`` of ``snapshot``."""
-    rows = snapshot(connection)
+    """Make ``connection``'s flush a ``DELETE`` and its serialized rollback a ``COPY`` of its database's
+    ``snapshot`` (taken now, the first time)."""
+    if connection.alias not in _snapshots:
+        _snapshots[connection.alias] = snapshot(connection)
+    rows = _snapshots[connection.alias]
     quote = connection.ops.quote_name
     truncate = connection.ops.sql_flush
 
