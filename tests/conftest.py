@@ -37,6 +37,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _static_files_found_per_request(settings):
+    # Tests run with DEBUG on (tests/environment.py: static files come from the finders, no collectstatic) but
+    # pytest-django turns DEBUG off again, so WhiteNoise took itself for production and listed every static
+    # file through the finders whenever a test client or server built its middleware: 0.1 s per new Client,
+    # a third of the suite. Looking a file up when it is asked for is what WhiteNoise does under runserver.
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
 def _private_media_root(settings, tmp_path_factory):
     # Claim evidence is written to private storage; never into the worktree's var/.
     settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
