@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories
+from tests import factories, reset
 from tests.factories import UserFactory
 
 
@@ -19,10 +19,30 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(**kwargs), append=False)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, with a quick flush and serialized rollback (tests/reset.py)."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            if hasattr(connection, "_test_serialized_contents"):
+                reset.install(connection)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 costs most of a second per user on this machine; hashing strength is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _static_files_found_per_request(settings):
+    # Tests run with DEBUG on (tests/environment.py: static files come from the finders, no collectstatic) but
+    # pytest-django turns DEBUG off again, so WhiteNoise took itself for production and listed every static
+    # file through the finders whenever a test client or server built its middleware: 0.1 s per new Client,
+    # a third of the suite. Looking a file up when it is asked for is what WhiteNoise does under runserver.
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import reset
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 375, "height": 812}}
 CHROMIUM_ARGS = [
@@ -50,7 +52,8 @@ def browser(django_db_setup):
     # connection objects than the ones setup_databases() created, and those lack the snapshot that
     # serialized rollback restores from. Without it, each browser test would end with a flush that
     # recreates content types under new ids, and later serialized-rollback tests (tests/events/
-    # test_race.py) would fail loading the snapshot. Hand the snapshot on.
+    # test_race.py) would fail loading the snapshot. Hand the snapshot on, and the quick flush and refill
+    # (tests/reset.py).
     snapshots = {
         alias: connections[alias]._test_serialized_contents
         for alias in connections
@@ -59,6 +62,7 @@ def browser(django_db_setup):
     with sync_playwright() as playwright:
         for alias, contents in snapshots.items():
             connections[alias]._test_serialized_contents = contents
+            reset.install(connections[alias])
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
