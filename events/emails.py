@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from events import giro, tickets
+from events import giro
 from events.models import Entry, Session
 from outbox.mail import send
 
@@ -29,19 +29,12 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(
-    template: str,
-    entry: Entry,
-    *,
-    ticket: bool = False,
-    ticket_image: bytes | None = None,
-    payment: bool = False,
-    **extra,
-) -> None:
-    images, secret = {}, False
+def _send(template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra) -> None:
+    images, qr_codes, secret = {}, {}, False
     if ticket and entry.has_valid_ticket:
-        # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
-        images[TICKET_CID] = ticket_image or tickets.qr_png(entry.ticket_token)
+        # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code
+        # (``tickets.qr_png``), drawn when the mail is sent.
+        qr_codes[TICKET_CID] = entry.ticket_token
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
         secret = True
     if payment:
@@ -56,12 +49,12 @@ def _send(
         context=_context(entry, **extra),
         carries_secret=secret,
         images=images or None,
+        qr_codes=qr_codes or None,
     )
 
 
-def entry_confirmed(entry: Entry, *, ticket_image: bytes | None = None) -> None:
-    """``ticket_image``: the ticket's QR code as PNG (``tickets.qr_png``), if the caller drew it already."""
-    _send("entry_confirmed", entry, ticket=True, ticket_image=ticket_image)
+def entry_confirmed(entry: Entry) -> None:
+    _send("entry_confirmed", entry, ticket=True)
 
 
 def entry_waitlisted(entry: Entry, *, position: int | None) -> None:
@@ -96,12 +89,13 @@ def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:
     _send("entry_cancelled", entry, by_organiser=by_organiser)
 
 
-def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
-    """Each entry with its ticket (link, code, inline QR image) for a mail about several entries."""
-    lines, images = [], {}
+def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, str]]:
+    """Each entry with its ticket (link, code, inline QR image drawn when sent) for a mail about several
+    entries; and the QR codes' texts by Content-ID."""
+    lines, qr_codes = [], {}
     for entry in entries:
         cid = f"{TICKET_CID}-{entry.pk}"
-        images[cid] = tickets.qr_png(entry.ticket_token)
+        qr_codes[cid] = entry.ticket_token
         lines.append(
             {
                 "entry": entry,
@@ -111,21 +105,21 @@ def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
                 "ticket_cid": cid,
             }
         )
-    return lines, images
+    return lines, qr_codes
 
 
 def roster_published(driver, event, entries: list[Entry]) -> None:
     """One email per driver when the roster is published: their sessions, slots and tickets."""
-    lines, images = _entry_lines(entries)
+    lines, qr_codes = _entry_lines(entries)
     context = {"event": event, "lines": lines}
-    send("events/email/roster_published", to=driver, context=context, carries_secret=True, images=images)
+    send("events/email/roster_published", to=driver, context=context, carries_secret=True, qr_codes=qr_codes)
 
 
 def slots_changed(driver, event, entries: list[Entry]) -> None:
     """One email per driver after a batch of slot changes in a published roster: where they are now."""
-    lines, images = _entry_lines(entries)
+    lines, qr_codes = _entry_lines(entries)
     context = {"event": event, "lines": lines}
-    send("events/email/slots_changed", to=driver, context=context, carries_secret=True, images=images)
+    send("events/email/slots_changed", to=driver, context=context, carries_secret=True, qr_codes=qr_codes)
 
 
 def entrant_message(user, message) -> None:

@@ -29,13 +29,15 @@ def send(
     context: dict,
     carries_secret: bool,
     images: dict[str, bytes] | None = None,
+    qr_codes: dict[str, str] | None = None,
 ) -> None:
     """Queue one email to the user ``to``: ``<template>_subject.txt``, ``.txt`` and ``.html`` rendered in
     their language, the subject on one line.
 
     ``carries_secret``: the body holds a personal link or code (a ticket): the outbox never shows it to staff
     and erases it once sent. The outbox records ``template`` as the mail's kind.
-    ``images`` maps a Content-ID to PNG bytes shown inside the HTML part (``<img src="cid:…">``).
+    ``images`` maps a Content-ID to PNG bytes shown inside the HTML part (``<img src="cid:…">``); ``qr_codes``
+    maps one to the text of a QR code shown there, drawn when the mail is sent (``message_declare``).
     """
     if to is None or not to.email:
         return
@@ -48,13 +50,13 @@ def send(
             f"[{translation.gettext('1M Register')}] {subject}", text, settings.DEFAULT_FROM_EMAIL, [to.email]
         )
         message.attach_alternative(html, "text/html")
-        if images:
+        if images or qr_codes:
             # multipart/related: the images belong to the HTML part instead of being offered as downloads.
             message.mixed_subtype = "related"
-            for content_id, data in images.items():
+            for content_id, data in (images or {}).items():
                 image = MIMEImage(data, "png")
                 image.add_header("Content-ID", f"<{content_id}>")
                 image.add_header("Content-Disposition", "inline", filename=f"{content_id}.png")
                 message.attach(image)
-        message_declare(message, kind=template, carries_secret=carries_secret)
+        message_declare(message, kind=template, carries_secret=carries_secret, qr_codes=qr_codes)
         message.send()

@@ -31,13 +31,21 @@ class OutboxError(Exception):
     """A request the outbox refuses; the message is for the staff member who asked."""
 
 
-def message_declare(email: EmailMessage, *, kind: str, carries_secret: bool) -> EmailMessage:
+def message_declare(
+    email: EmailMessage, *, kind: str, carries_secret: bool, qr_codes: dict[str, str] | None = None
+) -> EmailMessage:
     """Tell the outbox what ``email`` is before it is sent: its ``kind`` (the template that made it) and
     whether its body carries a personal secret (a reset or confirmation link, a ticket). Kept as attributes
     of the Python object that ``message_queue`` reads, never as a header: nothing of it goes out in the mail.
-    Mail sent without a declaration is stored with no kind and as secret-bearing."""
+    Mail sent without a declaration is stored with no kind and as secret-bearing.
+
+    ``qr_codes`` maps a Content-ID to the text of a QR code shown inside the HTML part: stored as its text and
+    drawn as PNG (``common.qr``) when the message is delivered (``Message.as_email``), not when it is queued.
+    Drawing one takes milliseconds: a statement import that pays thousands of entries queues their tickets'
+    mails without drawing any."""
     email.outbox_kind = kind
     email.outbox_carries_secret = carries_secret
+    email.outbox_qr_codes = qr_codes or {}
     return email
 
 
@@ -74,7 +82,8 @@ def message_queue(*, email: EmailMessage) -> Message:
             subject=str(email.subject),
             text=str(email.body),
             html=str(html),
-            attachments=[_attachment(item) for item in email.attachments],
+            attachments=[_attachment(item) for item in email.attachments]
+            + [_qr_code(content_id, text) for content_id, text in getattr(email, "outbox_qr_codes", {}).items()],
             mixed_subtype=getattr(email, "mixed_subtype", "mixed"),
             kind=getattr(email, "outbox_kind", ""),
             carries_secret=getattr(email, "outbox_carries_secret", True),
@@ -173,6 +182,18 @@ def _attachment(item) -> dict:
     if isinstance(content, str):
         content = content.encode()
     return {"filename": filename, "content": base64.b64encode(content).decode(), "mimetype": mimetype}
+
+
+def _qr_code(content_id: str, text: str) -> dict:
+    """An inline QR code image as ``_attachment`` stores an inline PNG, with its text instead of its content."""
+    return {
+        "mimetype": "image/png",
+        "qr": text,
+        "headers": [
+            ["Content-ID", f"<{content_id}>"],
+            ["Content-Disposition", f'inline; filename="{content_id}.png"'],
+        ],
+    }
 
 
 def _is_temporary(exc: Exception) -> bool:
