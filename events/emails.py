@@ -10,7 +10,7 @@ from django.conf import settings
 
 from events import giro
 from events.models import Entry, Session
-from outbox.mail import send
+from outbox.mail import compose, send, send_all
 
 TICKET_CID = "ticket-qr"
 
@@ -29,7 +29,11 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra) -> None:
+def _send(template: str, entry: Entry, **kwargs) -> None:
+    send_all([_compose(template, entry, **kwargs)])
+
+
+def _compose(template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra):
     images, qr_codes, secret = {}, {}, False
     if ticket and entry.has_valid_ticket:
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code
@@ -43,7 +47,7 @@ def _send(template: str, entry: Entry, *, ticket: bool = False, payment: bool = 
         extra.update(giro.payment_context(entry))
         images.update(giro.payment_images(entry))
     # A mail with the ticket carries its secrets (link, code, QR code); the others name the entry only.
-    send(
+    return compose(
         f"events/email/{template}",
         to=entry.driver,
         context=_context(entry, **extra),
@@ -78,6 +82,11 @@ def entry_payment_reminder(entry: Entry) -> None:
 def entry_paid(entry: Entry) -> None:
     """The fee arrived (or was paid at the gate): the place is confirmed, with the ticket."""
     _send("entry_paid", entry, ticket=True)
+
+
+def entries_paid(entries: list[Entry]) -> None:
+    """``entry_paid`` for each of many entries (a bank statement's), queued together."""
+    send_all([_compose("entry_paid", entry, ticket=True) for entry in entries])
 
 
 def entry_expired(entry: Entry) -> None:

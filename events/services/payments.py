@@ -112,8 +112,7 @@ def entries_mark_paid(*, transfers: Sequence[Transfer], by: User | None) -> list
                 _confirmed(entry, slot=top_slot[entry.session_id], by=by, paid_at=transfer.paid_at, reason=reason)
             )
     _save_entries(paid, ["status", "slot", "paid_at"])
-    for entry in paid:
-        emails.entry_paid(entry)
+    emails.entries_paid(paid)
     return found
 
 
