@@ -20,6 +20,7 @@ from django.db.transaction import atomic
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.bulk import rows_update
 from events.models import Entry
 from events.payment_reference import payment_reference_find
 from events.services import EntryError, Transfer, entries_mark_paid, entry_mark_paid, entry_reinstate
@@ -135,7 +136,7 @@ def _transactions_settle(entry_of: dict[int, int]) -> None:
             transaction.status = BankTransaction.Status.PAID
         else:
             transaction.status = _flag(transaction, status, entry.amount_due)
-    BankTransaction.objects.bulk_update(transactions, ["entry", "status"], batch_size=1000)
+    rows_update(transactions, ["entry", "status"])
 
 
 def _reason(transaction: BankTransaction) -> str:
