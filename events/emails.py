@@ -7,6 +7,7 @@ change mails nobody, and the worker delivers them with retries.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
 from events import giro
 from events.models import Entry, Session
@@ -33,7 +34,9 @@ def _send(template: str, entry: Entry, **kwargs) -> None:
     send_all([_compose(template, entry, **kwargs)])
 
 
-def _compose(template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra):
+def _compose(
+    template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra
+) -> EmailMultiAlternatives | None:
     images, qr_codes, secret = {}, {}, False
     if ticket and entry.has_valid_ticket:
         # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code

@@ -167,35 +167,6 @@ def test_a_second_payment_for_a_paid_entry_is_flagged_overpaid(deliver_mail):
     assert len(deliver_mail()) == 1
 
 
-def test_the_credits_of_a_statement_are_decided_in_their_order(deliver_mail):
-    session = paid_session(fee=Decimal("45.00"))
-    first, second = (awaiting(reference, "45.00", session=session) for reference in ("1M-HTWRE-Y", "1M-YV96L-H"))
-
-    imported(
-        ("T-1", "30.00", "1M-YV96L-H"),  # short: the entry keeps waiting
-        ("T-2", "45.00", "1M-YV96L-H"),  # pays it: the session's first place paid
-        ("T-3", "45.00", "1M-HTWRE-Y"),
-        ("T-4", "45.00", "1M-YV96L-H"),  # paid already
-    )
-
-    assert statuses() == {"T-1": Status.UNDERPAID, "T-2": Status.PAID, "T-3": Status.PAID, "T-4": Status.OVERPAID}
-    assert list(BankTransaction.objects.order_by("bank_reference").values_list("entry", flat=True)) == [
-        second.pk,
-        second.pk,
-        first.pk,
-        second.pk,
-    ]
-    second.refresh_from_db()
-    first.refresh_from_db()
-    assert (second.status, second.slot, first.status, first.slot) == (
-        Entry.Status.CONFIRMED,
-        1,
-        Entry.Status.CONFIRMED,
-        2,
-    )
-    assert sorted(mail.to[0] for mail in deliver_mail()) == sorted([first.driver.email, second.driver.email])
-
-
 def test_two_identical_transfers_in_an_mt940_statement_are_both_counted():
     entry = awaiting("1M-TQ3MX-Y", "45.00")
 
