@@ -13,9 +13,9 @@ def rows_update(objects: Sequence[Model], fields: list[str]) -> None:
     as one ``UPDATE … WHERE pk = %s`` sent for all rows in a pipeline (psycopg's ``executemany``).
 
     Why not ``bulk_update``: it writes a batch as one statement with a ``CASE WHEN pk = … THEN …`` per row and
-    field; building those takes Python a tenth of a millisecond each, and PostgreSQL compares each row with the
-    batch's ``WHEN``s in turn. For the 6,342 entries a statement pays that was 3 s of Python alone
-    (BENCHMARKS.md, "Bank statement import")."""
+    field; building and compiling those expressions is slow in Python, and PostgreSQL compares each row with the
+    batch's ``WHEN``s in turn. For the 6,342 entries a statement pays and their credits that was nearly half of
+    the import's CPU time (BENCHMARKS.md, "Bank statement import")."""
     if not objects:
         return
     meta = type(objects[0])._meta
