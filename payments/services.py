@@ -31,6 +31,7 @@ from register.models import User
 CURRENCY = "EUR"
 LARGEST_AMOUNT = Decimal("9999999.99")  # BankTransaction.amount: max_digits=9, decimal_places=2
 KEY_LENGTH = 100  # BankTransaction.bank_reference
+SETTLE_AT_ONCE = 500  # credits settled in one transaction by an import (_transactions_settle)
 
 
 class PaymentError(Exception):
@@ -96,14 +97,16 @@ def statement_import(
         )
     )
     # As transaction_match decides: exactly one entry named and euros, else the credit stays UNMATCHED as
-    # inserted. The matched ones are settled together.
+    # inserted. The matched ones are settled together, SETTLE_AT_ONCE at a time in the order they were stored:
+    # the sessions' locks are held for one such batch (about half a second), not for a whole statement.
     entry_of = {}
     for transaction in new:
         entries = {entry_of_reference[ref] for ref in found[transaction.pk] if ref in entry_of_reference}
         if len(entries) == 1 and transaction.currency == CURRENCY:
             entry_of[transaction.pk] = entries.pop()
-    if entry_of:
-        _transactions_settle(entry_of)
+    matched = list(entry_of.items())  # in the order of ``new``
+    for start in range(0, len(matched), SETTLE_AT_ONCE):
+        _transactions_settle(dict(matched[start : start + SETTLE_AT_ONCE]))
     return statement
 
 

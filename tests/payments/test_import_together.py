@@ -12,6 +12,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from events import tickets
 from events.models import Entry
 from outbox.models import Message
+from payments import services
 from payments.models import BankTransaction
 from register.models import User
 from tests.payments.test_import import Status, awaiting, imported, paid_session, statuses
@@ -19,7 +20,10 @@ from tests.payments.test_import import Status, awaiting, imported, paid_session,
 pytestmark = pytest.mark.django_db
 
 
-def test_the_credits_of_a_statement_are_decided_in_their_order(deliver_mail):
+@pytest.mark.parametrize("at_once", [1, 3, 500])
+def test_the_credits_of_a_statement_are_decided_in_their_order(at_once, deliver_mail, monkeypatch):
+    # However many credits are settled in one transaction (SETTLE_AT_ONCE), the outcome is the same.
+    monkeypatch.setattr(services, "SETTLE_AT_ONCE", at_once)
     session = paid_session(fee=Decimal("45.00"))
     first, second = (awaiting(reference, "45.00", session=session) for reference in ("1M-HTWRE-Y", "1M-YV96L-H"))
 
