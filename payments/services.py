@@ -3,8 +3,8 @@ command call these; none re-implements a rule).
 
 A statement's credits are stored once each, by the key the parser gives them (``Credit.bank_reference``): the
 insert skips a key that is already there (``ON CONFLICT DO NOTHING``), so importing a statement again, or one
-that overlaps it, adds nothing and matches nothing twice. Only the rows an import created are matched, together
-in one transaction that locks the credits' rows first and then (through ``entries_mark_paid``) their entries'
+that overlaps it, adds nothing and matches nothing twice. Only the rows an import created are matched, together,
+500 to a transaction that locks the credits' rows first and then (through ``entries_mark_paid``) their entries'
 sessions; a credit matched by itself (``transaction_match``, ``transaction_assign``) takes the same locks in the
 same order. A credit is decided once, and the expiry job (which takes the session lock) either releases the
 place before the payment is seen (the credit is then LATE) or finds the entry paid.
@@ -115,7 +115,7 @@ def _transactions_settle(entry_of: dict[int, int]) -> None:
     """``transaction_match`` for many new credits at once, each naming one entry (``entry_of``: transaction id →
     entry id), decided in the order they were stored: the credits are locked (one query, in id order: a credit
     is decided once), then ``entries_mark_paid`` locks the entries' sessions and pays or leaves each entry as
-    ``_settle`` would one by one. Three writes for thousands of credits instead of a transaction each."""
+    ``_settle`` would one by one. A few statements for hundreds of credits instead of a transaction each."""
     transactions = list(
         BankTransaction.objects.select_for_update(of=("self",))
         .filter(pk__in=entry_of, status=BankTransaction.Status.UNMATCHED, entry=None, decided_at=None)
