@@ -7,10 +7,11 @@ change mails nobody, and the worker delivers them with retries.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 
-from events import giro, tickets
+from events import giro
 from events.models import Entry, Session
-from outbox.mail import send
+from outbox.mail import compose, send, send_all
 
 TICKET_CID = "ticket-qr"
 
@@ -29,19 +30,18 @@ def _context(entry: Entry, **extra) -> dict:
     }
 
 
-def _send(
-    template: str,
-    entry: Entry,
-    *,
-    ticket: bool = False,
-    ticket_image: bytes | None = None,
-    payment: bool = False,
-    **extra,
-) -> None:
-    images, secret = {}, False
+def _send(template: str, entry: Entry, **kwargs) -> None:
+    send_all([_compose(template, entry, **kwargs)])
+
+
+def _compose(
+    template: str, entry: Entry, *, ticket: bool = False, payment: bool = False, **extra
+) -> EmailMultiAlternatives | None:
+    images, qr_codes, secret = {}, {}, False
     if ticket and entry.has_valid_ticket:
-        # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code.
-        images[TICKET_CID] = ticket_image or tickets.qr_png(entry.ticket_token)
+        # The ticket travels as a link (to the page with the SVG) and as an inline PNG of the same QR code
+        # (``tickets.qr_png``), drawn when the mail is sent.
+        qr_codes[TICKET_CID] = entry.ticket_token
         extra.update(ticket_url=settings.SITE_URL + entry.get_ticket_url(), ticket_cid=TICKET_CID)
         secret = True
     if payment:
@@ -50,18 +50,18 @@ def _send(
         extra.update(giro.payment_context(entry))
         images.update(giro.payment_images(entry))
     # A mail with the ticket carries its secrets (link, code, QR code); the others name the entry only.
-    send(
+    return compose(
         f"events/email/{template}",
         to=entry.driver,
         context=_context(entry, **extra),
         carries_secret=secret,
         images=images or None,
+        qr_codes=qr_codes or None,
     )
 
 
-def entry_confirmed(entry: Entry, *, ticket_image: bytes | None = None) -> None:
-    """``ticket_image``: the ticket's QR code as PNG (``tickets.qr_png``), if the caller drew it already."""
-    _send("entry_confirmed", entry, ticket=True, ticket_image=ticket_image)
+def entry_confirmed(entry: Entry) -> None:
+    _send("entry_confirmed", entry, ticket=True)
 
 
 def entry_waitlisted(entry: Entry, *, position: int | None) -> None:
@@ -87,6 +87,11 @@ def entry_paid(entry: Entry) -> None:
     _send("entry_paid", entry, ticket=True)
 
 
+def entries_paid(entries: list[Entry]) -> None:
+    """``entry_paid`` for each of many entries (a bank statement's), queued together."""
+    send_all([_compose("entry_paid", entry, ticket=True) for entry in entries])
+
+
 def entry_expired(entry: Entry) -> None:
     """The deadline passed without the fee: the place is released."""
     _send("entry_expired", entry)
@@ -106,12 +111,13 @@ def entry_cancelled(entry: Entry, *, by_organiser: bool = False) -> None:
     )
 
 
-def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
-    """Each entry with its ticket (link, code, inline QR image) for a mail about several entries."""
-    lines, images = [], {}
+def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, str]]:
+    """Each entry with its ticket (link, code, inline QR image drawn when sent) for a mail about several
+    entries; and the QR codes' texts by Content-ID."""
+    lines, qr_codes = [], {}
     for entry in entries:
         cid = f"{TICKET_CID}-{entry.pk}"
-        images[cid] = tickets.qr_png(entry.ticket_token)
+        qr_codes[cid] = entry.ticket_token
         lines.append(
             {
                 "entry": entry,
@@ -121,21 +127,21 @@ def _entry_lines(entries: list[Entry]) -> tuple[list[dict], dict[str, bytes]]:
                 "ticket_cid": cid,
             }
         )
-    return lines, images
+    return lines, qr_codes
 
 
 def roster_published(driver, event, entries: list[Entry]) -> None:
     """One email per driver when the roster is published: their sessions, slots and tickets."""
-    lines, images = _entry_lines(entries)
+    lines, qr_codes = _entry_lines(entries)
     context = {"event": event, "lines": lines}
-    send("events/email/roster_published", to=driver, context=context, carries_secret=True, images=images)
+    send("events/email/roster_published", to=driver, context=context, carries_secret=True, qr_codes=qr_codes)
 
 
 def slots_changed(driver, event, entries: list[Entry]) -> None:
     """One email per driver after a batch of slot changes in a published roster: where they are now."""
-    lines, images = _entry_lines(entries)
+    lines, qr_codes = _entry_lines(entries)
     context = {"event": event, "lines": lines}
-    send("events/email/slots_changed", to=driver, context=context, carries_secret=True, images=images)
+    send("events/email/slots_changed", to=driver, context=context, carries_secret=True, qr_codes=qr_codes)
 
 
 def entrant_message(user, message) -> None:

@@ -6,10 +6,11 @@ guessed from another one. Only a confirmed entry's ticket is valid: the check-in
 
 from __future__ import annotations
 
-import io
 import secrets
 
 import segno
+
+from common import qr
 
 # Crockford's base32 alphabet without 0/O, 1/I/L and U: nothing to mishear or misread at the gate.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -41,7 +42,6 @@ def qr_svg(token: str) -> str:
 
 
 def qr_png(token: str) -> bytes:
-    """The same QR code as PNG, for the email: mail programs do not show inline SVG."""
-    buffer = io.BytesIO()
-    segno.make_qr(token, error="m").save(buffer, kind="png", scale=6, border=4)
-    return buffer.getvalue()
+    """The same QR code as PNG, as the email shows it (``outbox.mail.send``'s ``qr_codes`` draw it when the mail
+    is sent)."""
+    return qr.qr_png(token)

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from common import qr
+
 # Which staff read which mail, by the kind's area (the start of its template name) and the permission that
 # makes someone staff of that area: organisers (who change entries) the events' mail, registrars (who decide
 # claims) the register's. Account mail (allauth's ``account/``) and mail of no declared kind are for
@@ -63,7 +65,8 @@ class Message(models.Model):
     text = models.TextField(_("text"))
     html = models.TextField(_("HTML"), blank=True)
     # Files: {"filename", "mimetype", "content" (base64)}; MIME parts such as inline images:
-    # {"mimetype", "content" (base64), "headers": [[name, value], ...]}.
+    # {"mimetype", "content" (base64), "headers": [[name, value], ...]}; an inline QR code drawn when the
+    # message is sent (``message_declare``'s ``qr_codes``): {"mimetype", "qr" (its text), "headers"}.
     attachments = models.JSONField(default=list)
     mixed_subtype = models.CharField(max_length=20, default="mixed")
     # What made the message (its template, e.g. "events/email/entry_confirmed"), declared by the sender;
@@ -110,7 +113,7 @@ class Message(models.Model):
             email.attach_alternative(self.html, "text/html")
         email.mixed_subtype = self.mixed_subtype
         for attachment in self.attachments:
-            content = base64.b64decode(attachment["content"])
+            content = qr.qr_png(attachment["qr"]) if "qr" in attachment else base64.b64decode(attachment["content"])
             if "headers" not in attachment:
                 email.attach(attachment["filename"], content, attachment["mimetype"])
                 continue

@@ -1,15 +1,16 @@
 """Queue and deliver email through the outbox.
 
-Every email of the project goes through ``message_queue`` (``settings.EMAIL_BACKEND`` is
-``outbox.backends.QueueBackend``, so ``send_mail``, ``EmailMessage.send()`` and allauth all land here);
-a procrastinate worker (``manage.py procrastinate worker``) runs ``message_deliver`` for each row with
-the real backend, ``settings.EMAIL_DELIVERY_BACKEND``.
+Every email of the project goes through ``message_queue`` or, many at once, ``messages_queue``
+(``settings.EMAIL_BACKEND`` is ``outbox.backends.QueueBackend``, so ``send_mail``, ``EmailMessage.send()`` and
+allauth all land here); a procrastinate worker (``manage.py procrastinate worker``) runs ``message_deliver``
+for each row with the real backend, ``settings.EMAIL_DELIVERY_BACKEND``.
 """
 
 from __future__ import annotations
 
 import base64
 import smtplib
+from collections.abc import Sequence
 from email.mime.base import MIMEBase
 
 from django.conf import settings
@@ -31,13 +32,24 @@ class OutboxError(Exception):
     """A request the outbox refuses; the message is for the staff member who asked."""
 
 
-def message_declare(email: EmailMessage, *, kind: str, carries_secret: bool) -> EmailMessage:
+def message_declare(
+    email: EmailMessage, *, kind: str, carries_secret: bool, qr_codes: dict[str, str] | None = None
+) -> EmailMessage:
     """Tell the outbox what ``email`` is before it is sent: its ``kind`` (the template that made it) and
     whether its body carries a personal secret (a reset or confirmation link, a ticket). Kept as attributes
     of the Python object that ``message_queue`` reads, never as a header: nothing of it goes out in the mail.
-    Mail sent without a declaration is stored with no kind and as secret-bearing."""
+    Mail sent without a declaration is stored with no kind and as secret-bearing. The language active when it
+    is declared is recorded as the reader's.
+
+    ``qr_codes`` maps a Content-ID to the text of a QR code shown inside the HTML part: stored as its text and
+    drawn as PNG (``common.qr``) when the message is delivered (``Message.as_email``), not when it is queued.
+    Drawing one takes milliseconds: a statement import that pays thousands of entries queues their tickets'
+    mails without drawing any."""
     email.outbox_kind = kind
     email.outbox_carries_secret = carries_secret
+    email.outbox_qr_codes = qr_codes or {}
+    # The reader's language, active while their mail is rendered: kept for a message queued later.
+    email.outbox_language = translation.get_language()
     return email
 
 
@@ -45,11 +57,34 @@ def message_queue(*, email: EmailMessage) -> Message:
     """Queue one email in the current transaction: its outbox row and its delivery job are committed
     with the change that caused them, or rolled back with it.
 
-    The kind and whether the body carries a secret come from ``message_declare``; undeclared mail is
-    secret-bearing. The Message-ID is fixed here, so every delivery attempt carries the same one. A message that cannot
-    be built (a header with a line break, say) is kept as failed with the reason, for staff to see in the
-    admin; it never breaks the change that wanted to send it.
+    The kind, whether the body carries a secret and the reader's language come from ``message_declare``;
+    undeclared mail is secret-bearing, in the language active now. The Message-ID is fixed here, so every
+    delivery attempt carries the same one. A message that cannot be built (a header with a line break, say) is
+    kept as failed with the reason, for staff to see in the admin; it never breaks the change that wanted to
+    send it.
     """
+    return messages_queue(emails=[email])[0]
+
+
+def messages_queue(*, emails: Sequence[EmailMessage]) -> list[Message]:
+    """``message_queue`` for many emails at once (a statement import's paid entries): their rows in one
+    INSERT and their delivery jobs in another (procrastinate's ``batch_defer``), instead of two each."""
+    messages = [_message(email) for email in emails]
+    # No savepoint: inside the change's transaction an error here rolls the change back anyway; outside one,
+    # this opens the transaction that commits rows and jobs together.
+    with transaction.atomic(savepoint=False):
+        Message.objects.bulk_create(messages, batch_size=500)
+        queued = [message for message in messages if message.status == Message.Status.QUEUED]
+        if queued:
+            # Deferred through Django's connection (procrastinate's DjangoConnector): same transaction.
+            from outbox.tasks import deliver
+
+            deliver.batch_defer(*({"message_id": message.pk} for message in queued))
+    return messages
+
+
+def _message(email: EmailMessage) -> Message:
+    """The outbox row of ``email``, not saved yet."""
     email.extra_headers.setdefault("Message-ID", make_msgid(domain=DNS_NAME))
     try:
         email.message()
@@ -59,32 +94,27 @@ def message_queue(*, email: EmailMessage) -> Message:
         status, error = Message.Status.QUEUED, ""
     html = next((content for content, mimetype in getattr(email, "alternatives", []) if mimetype == "text/html"), "")
     headers = {key: str(value) for key, value in email.extra_headers.items() if key != "Message-ID"}
-    # No savepoint: inside the change's transaction an error here rolls the change back anyway; outside one,
-    # this opens the transaction that commits row and job together.
-    with transaction.atomic(savepoint=False):
-        message = Message.objects.create(
-            message_id=email.extra_headers["Message-ID"],
-            from_email=email.from_email,
-            recipient=", ".join(email.to),
-            to=list(email.to),
-            cc=list(email.cc),
-            bcc=list(email.bcc),
-            reply_to=list(email.reply_to),
-            headers=headers,
-            subject=str(email.subject),
-            text=str(email.body),
-            html=str(html),
-            attachments=[_attachment(item) for item in email.attachments],
-            mixed_subtype=getattr(email, "mixed_subtype", "mixed"),
-            kind=getattr(email, "outbox_kind", ""),
-            carries_secret=getattr(email, "outbox_carries_secret", True),
-            language=translation.get_language() or "",
-            status=status,
-            last_error=error,
-        )
-        if status == Message.Status.QUEUED:
-            _defer(message)
-    return message
+    return Message(
+        message_id=email.extra_headers["Message-ID"],
+        from_email=email.from_email,
+        recipient=", ".join(email.to),
+        to=list(email.to),
+        cc=list(email.cc),
+        bcc=list(email.bcc),
+        reply_to=list(email.reply_to),
+        headers=headers,
+        subject=str(email.subject),
+        text=str(email.body),
+        html=str(html),
+        attachments=[_attachment(item) for item in email.attachments]
+        + [_qr_code(content_id, text) for content_id, text in getattr(email, "outbox_qr_codes", {}).items()],
+        mixed_subtype=getattr(email, "mixed_subtype", "mixed"),
+        kind=getattr(email, "outbox_kind", ""),
+        carries_secret=getattr(email, "outbox_carries_secret", True),
+        language=getattr(email, "outbox_language", None) or translation.get_language() or "",
+        status=status,
+        last_error=error,
+    )
 
 
 def message_deliver(*, message_id: int) -> None:
@@ -173,6 +203,18 @@ def _attachment(item) -> dict:
     if isinstance(content, str):
         content = content.encode()
     return {"filename": filename, "content": base64.b64encode(content).decode(), "mimetype": mimetype}
+
+
+def _qr_code(content_id: str, text: str) -> dict:
+    """An inline QR code image as ``_attachment`` stores an inline PNG, with its text instead of its content."""
+    return {
+        "mimetype": "image/png",
+        "qr": text,
+        "headers": [
+            ["Content-ID", f"<{content_id}>"],
+            ["Content-Disposition", f'inline; filename="{content_id}.png"'],
+        ],
+    }
 
 
 def _is_temporary(exc: Exception) -> bool:

@@ -3,10 +3,11 @@ command call these; none re-implements a rule).
 
 A statement's credits are stored once each, by the key the parser gives them (``Credit.bank_reference``): the
 insert skips a key that is already there (``ON CONFLICT DO NOTHING``), so importing a statement again, or one
-that overlaps it, adds nothing and matches nothing twice. Only the rows an import created are matched, each in a
-transaction of its own that locks the credit's row first and then (through ``entry_mark_paid``) the entry's
-session: a credit is decided once, and the expiry job (which takes the session lock) either releases the place
-before the payment is seen (the credit is then LATE) or finds the entry paid.
+that overlaps it, adds nothing and matches nothing twice. Only the rows an import created are matched, together,
+500 to a transaction that locks the credits' rows first and then (through ``entries_mark_paid``) their entries'
+sessions; a credit matched by itself (``transaction_match``, ``transaction_assign``) takes the same locks in the
+same order. A credit is decided once, and the expiry job (which takes the session lock) either releases the
+place before the payment is seen (the credit is then LATE) or finds the entry paid.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from django.db.transaction import atomic
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.bulk import rows_update
 from events.models import Entry
 from events.payment_reference import payment_reference_find
-from events.services import EntryError, entry_mark_paid, entry_reinstate
+from events.services import EntryError, Transfer, entries_mark_paid, entry_mark_paid, entry_reinstate
 from payments.models import BankTransaction, CsvLayout, Statement
 from payments.statements import Credit, StatementError, statement_format, statement_read
 from register.models import User
@@ -29,6 +31,7 @@ from register.models import User
 CURRENCY = "EUR"
 LARGEST_AMOUNT = Decimal("9999999.99")  # BankTransaction.amount: max_digits=9, decimal_places=2
 KEY_LENGTH = 100  # BankTransaction.bank_reference
+SETTLE_AT_ONCE = 500  # credits settled in one transaction by an import (_transactions_settle)
 
 
 class PaymentError(Exception):
@@ -45,8 +48,9 @@ def statement_import(
     *, data: bytes, file_name: str, by: User | None, csv_layout: CsvLayout | None = None
 ) -> Statement:
     """Read a statement file (CAMT.053, MT940, or CSV with ``csv_layout`` or a built-in mapping), store each of
-    its credits that is not stored yet, and match those new ones (``transaction_match``). Raises StatementError
-    (a message for the uploader) for a file that cannot be read; then nothing is stored."""
+    its credits that is not stored yet, and match those new ones as ``transaction_match`` would, all together
+    (``_transactions_settle``). Raises StatementError (a message for the uploader) for a file that cannot be
+    read; then nothing is stored."""
     mapping = csv_layout.as_mapping() if csv_layout else None
     credits = statement_read(data, filename=file_name, csv_mapping=mapping)
     for credit in credits:
@@ -87,16 +91,59 @@ def statement_import(
         statement.save(update_fields=["credits_new"])
     new = list(statement.transactions.order_by("pk"))
     found = {transaction.pk: payment_reference_find(transaction.remittance) for transaction in new}
-    known = set(
+    entry_of_reference = dict(
         Entry.objects.filter(payment_reference__in={ref for refs in found.values() for ref in refs}).values_list(
-            "payment_reference", flat=True
+            "payment_reference", "pk"
         )
     )
-    # A credit naming no known reference stays UNMATCHED as inserted; the others are matched one by one.
+    # As transaction_match decides: exactly one entry named and euros, else the credit stays UNMATCHED as
+    # inserted. The matched ones are settled together, SETTLE_AT_ONCE at a time in the order they were stored:
+    # the sessions' locks are held for one such batch (about half a second), not for a whole statement.
+    entry_of = {}
     for transaction in new:
-        if known.intersection(found[transaction.pk]):
-            transaction_match(transaction=transaction)
+        entries = {entry_of_reference[ref] for ref in found[transaction.pk] if ref in entry_of_reference}
+        if len(entries) == 1 and transaction.currency == CURRENCY:
+            entry_of[transaction.pk] = entries.pop()
+    matched = list(entry_of.items())  # in the order of ``new``
+    for start in range(0, len(matched), SETTLE_AT_ONCE):
+        _transactions_settle(dict(matched[start : start + SETTLE_AT_ONCE]))
     return statement
+
+
+@atomic
+def _transactions_settle(entry_of: dict[int, int]) -> None:
+    """``transaction_match`` for many new credits at once, each naming one entry (``entry_of``: transaction id →
+    entry id), decided in the order they were stored: the credits are locked (one query, in id order: a credit
+    is decided once), then ``entries_mark_paid`` locks the entries' sessions and pays or leaves each entry as
+    ``_settle`` would one by one. A few statements for hundreds of credits instead of a transaction each."""
+    transactions = list(
+        BankTransaction.objects.select_for_update(of=("self",))
+        .filter(pk__in=entry_of, status=BankTransaction.Status.UNMATCHED, entry=None, decided_at=None)
+        .order_by("pk")
+    )
+    found = entries_mark_paid(
+        transfers=[
+            Transfer(
+                entry_id=entry_of[transaction.pk],
+                amount=transaction.amount,
+                paid_at=_paid_at(transaction),
+                reason=_reason(transaction),
+            )
+            for transaction in transactions
+        ],
+        by=None,
+    )
+    for transaction, (entry, status) in zip(transactions, found, strict=True):
+        transaction.entry = entry
+        if status == Entry.Status.AWAITING_PAYMENT and transaction.amount == entry.amount_due:
+            transaction.status = BankTransaction.Status.PAID
+        else:
+            transaction.status = _flag(transaction, status, entry.amount_due)
+    rows_update(transactions, ["entry", "status"])
+
+
+def _reason(transaction: BankTransaction) -> str:
+    return f"bank transfer {transaction.booked_on.isoformat()}"
 
 
 def _paid_at(transaction: BankTransaction) -> datetime.datetime:
@@ -105,11 +152,12 @@ def _paid_at(transaction: BankTransaction) -> datetime.datetime:
     return min(booked, timezone.now())
 
 
-def _flag(transaction: BankTransaction, entry: Entry) -> str:
-    """The status of a credit for ``entry`` that does not pay it: a decision for the treasurer."""
-    if entry.status in (Entry.Status.EXPIRED, Entry.Status.CANCELLED):
+def _flag(transaction: BankTransaction, status: str, amount_due: Decimal | None) -> str:
+    """The status of a credit that does not pay its entry (of ``status``, owing ``amount_due``): a decision for
+    the treasurer."""
+    if status in (Entry.Status.EXPIRED, Entry.Status.CANCELLED):
         return BankTransaction.Status.LATE
-    if entry.status == Entry.Status.AWAITING_PAYMENT and transaction.amount < (entry.amount_due or 0):
+    if status == Entry.Status.AWAITING_PAYMENT and transaction.amount < (amount_due or 0):
         return BankTransaction.Status.UNDERPAID
     # More than is due, or anything for an entry that owes nothing (already paid: a second payment).
     return BankTransaction.Status.OVERPAID
@@ -129,7 +177,7 @@ def _settle(transaction: BankTransaction, entry: Entry, *, by: User | None, reas
         else:
             transaction.status = BankTransaction.Status.PAID
             return
-    transaction.status = _flag(transaction, entry)
+    transaction.status = _flag(transaction, entry.status, entry.amount_due)
 
 
 def _locked(transaction: BankTransaction) -> BankTransaction:
@@ -151,7 +199,7 @@ def transaction_match(*, transaction: BankTransaction) -> BankTransaction:
     entries = list(Entry.objects.filter(payment_reference__in=references)) if references else []
     if len(entries) != 1 or transaction.currency != CURRENCY:
         return transaction
-    _settle(transaction, entries[0], by=None, reason=f"bank transfer {transaction.booked_on.isoformat()}")
+    _settle(transaction, entries[0], by=None, reason=_reason(transaction))
     transaction.save(update_fields=["entry", "status"])
     return transaction
 

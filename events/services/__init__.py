@@ -11,8 +11,9 @@ Which module decides what:
 - ``publication``: what drivers are told about the convoy — publishing and unpublishing the roster, and the
   batched notices of slot changes after it is published.
 - ``messages``: an organiser's messages to the drivers of an event or a session.
-- ``payments``: places held until paid in sessions with a fee — marking paid, extending a deadline, releasing
-  the places whose deadline passed, reminders, reinstating an expired entry.
+- ``payments``: places held until paid in sessions with a fee — marking paid (one entry, or a statement's
+  transfers at once), extending a deadline, releasing the places whose deadline passed, reminders,
+  reinstating an expired entry.
 - ``checkin``: checking a confirmed car in at the gate, online or from a phone's queue of offline scans.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
@@ -53,7 +54,9 @@ from events.services.entries import (
 )
 from events.services.messages import entrant_message_check, entrant_message_recipients, entrant_message_send
 from events.services.payments import (
+    Transfer,
     entries_expire_overdue,
+    entries_mark_paid,
     entry_extend_payment,
     entry_mark_paid,
     entry_reinstate,
@@ -67,6 +70,7 @@ __all__ = [
     "EntryError",
     "QueuedScan",
     "ScanResult",
+    "Transfer",
     "checked_in_message",
     "convoy_assign",
     "convoy_assign_by_colour",
@@ -80,6 +84,7 @@ __all__ = [
     "entrant_message_send",
     "entries_cancel_for_new_owner",
     "entries_expire_overdue",
+    "entries_mark_paid",
     "entry_cancel",
     "entry_check_in",
     "entry_confirm_from_waitlist",

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import override
-from simple_history.utils import bulk_update_with_history
 
+from common.bulk import rows_update
 from events.models import Entry, Session
 from register.models import User
 
@@ -49,9 +49,11 @@ def _audited(entry: Entry, *, by: User | None, reason: Promise) -> Entry:
 
 
 def _save_entries(entries: Sequence[Entry], fields: list[str]) -> None:
-    """``bulk_update`` with a history snapshot per entry (one more INSERT for all of them): the audited
-    writer for many entries at once, since simple-history's signals do not see a ``bulk_update``."""
-    bulk_update_with_history(entries, Entry, fields)
+    """``fields`` of many entries written at once (``common.bulk.rows_update``), with a history snapshot per
+    entry (one more INSERT for all of them): the audited writer for many entries, since simple-history's
+    signals do not see a bulk write. What simple-history's ``bulk_update_with_history`` does, faster."""
+    rows_update(entries, fields)
+    Entry.history.bulk_history_create(entries, update=True)
 
 
 def is_organiser(user: User | None) -> bool:

@@ -31,7 +31,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from events import emails, signals, tickets
+from events import emails, signals
 from events.models import Entry, Session
 from events.payment_reference import payment_reference_new
 from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries, is_organiser
@@ -160,16 +160,10 @@ def entry_create(
     if taken:
         raise EntryError(_("You already have a car signed up for this session."))
 
-    # The entry draws its ticket token now, so that its QR code is drawn before the lock: drawing it takes
-    # longer than all the lock covers, and every sign-up for the session waits while the lock is held. Not for
-    # a session already full (a waitlisted entry has no ticket); if a place frees meanwhile, the confirmation
-    # draws it under the lock.
+    # The ticket's QR code is drawn when its mail is sent (``emails``), not under the session's lock.
     entry = Entry(
         car=car, driver=driver, requirements_confirmed=requirements_confirmed, signup_token=signup_token or None
     )
-    confirmed, _top_slot, anyone_waiting = _session_stats(session)
-    place_free = confirmed < session.capacity and not anyone_waiting
-    ticket_image = tickets.qr_png(entry.ticket_token) if place_free and not session.is_paid else None
     try:
         with transaction.atomic():
             # The owner as committed, under the car's lock: claim_approve holds it (then the sessions) while it
@@ -193,7 +187,7 @@ def entry_create(
                 entry.status = Entry.Status.WAITLISTED
             _insert(_audited(entry, by=driver, reason=gettext_lazy("sign-up")))
             if entry.status == Entry.Status.CONFIRMED:
-                emails.entry_confirmed(entry, ticket_image=ticket_image)
+                emails.entry_confirmed(entry)
             elif entry.status == Entry.Status.AWAITING_PAYMENT:
                 emails.entry_awaiting_payment(entry)
             else:

@@ -9,6 +9,9 @@ marked paid. Each change is audited with its reason (stored in English, shown in
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from events import emails
-from events.models import Entry
+from events.models import Entry, Session
 from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries
 from events.services.entries import _promote, _session_stats
 from register.models import User
@@ -57,11 +60,60 @@ def entry_mark_paid(*, entry: Entry, by: User | None, reason: str, paid_at: date
 
 def _confirm_paid(session, entry: Entry, *, by, paid_at, reason: Promise) -> None:
     _count, top_slot, _waiting = _session_stats(session)
-    entry.status = Entry.Status.CONFIRMED
-    entry.slot = top_slot + 1
-    entry.paid_at = paid_at or timezone.now()
-    _audited(entry, by=by, reason=reason).save(update_fields=["status", "slot", "paid_at"])
+    _confirmed(entry, slot=top_slot + 1, by=by, paid_at=paid_at, reason=reason).save(
+        update_fields=["status", "slot", "paid_at"]
+    )
     emails.entry_paid(entry)
+
+
+def _confirmed(entry: Entry, *, slot: int, by, paid_at, reason: Promise) -> Entry:
+    """``entry`` paid: confirmed with ``slot`` (the next of its session), audited; the caller saves it."""
+    entry.status = Entry.Status.CONFIRMED
+    entry.slot = slot
+    entry.paid_at = paid_at or timezone.now()
+    return _audited(entry, by=by, reason=reason)
+
+
+class Transfer(NamedTuple):
+    """A payment that names an entry, for ``entries_mark_paid``: how much, when it arrived, and the reason kept
+    in the entry's history ("bank transfer 2031-08-02")."""
+
+    entry_id: int
+    amount: Decimal
+    paid_at: datetime.datetime
+    reason: str
+
+
+@transaction.atomic
+def entries_mark_paid(*, transfers: Sequence[Transfer], by: User | None) -> list[tuple[Entry, str]]:
+    """Many transfers at once (a bank statement's), decided as ``entry_mark_paid`` would decide them one after
+    the other, in their order: a transfer of exactly the amount due for an entry awaiting payment pays it
+    (confirmed with the next slot of its session, its history row, the mail with the ticket); any other leaves
+    its entry as it is. Returns, per transfer, its entry and the status the transfer found it in: awaiting
+    payment with the amount due means this transfer paid it (a second one for the same entry finds it confirmed).
+
+    One transaction and three writes for all of them instead of one each: the entries' sessions are locked
+    (in id order, the lock ``entry_mark_paid`` takes for one entry), then the entries are read as committed
+    under the locks, so the expiry job either released a place before (the transfer finds it expired) or
+    finds the entry paid."""
+    ids = {transfer.entry_id for transfer in transfers}
+    session_ids = set(Entry.objects.filter(pk__in=ids).values_list("session_id", flat=True))
+    sessions = list(Session.objects.select_for_update().filter(pk__in=session_ids).order_by("pk"))
+    top_slot = {session.pk: _session_stats(session)[1] for session in sessions}
+    entries = Entry.objects.select_related("car", "driver", "session__event").in_bulk(ids)
+    found, paid = [], []
+    for transfer in transfers:
+        entry = entries[transfer.entry_id]
+        found.append((entry, entry.status))
+        if entry.status == Entry.Status.AWAITING_PAYMENT and transfer.amount == entry.amount_due:
+            top_slot[entry.session_id] += 1
+            reason = _with_reason(gettext_lazy("marked paid"), _reason(transfer.reason))
+            paid.append(
+                _confirmed(entry, slot=top_slot[entry.session_id], by=by, paid_at=transfer.paid_at, reason=reason)
+            )
+    _save_entries(paid, ["status", "slot", "paid_at"])
+    emails.entries_paid(paid)
+    return found
 
 
 @transaction.atomic

@@ -137,9 +137,10 @@ def live_secrets_by_sort() -> dict[str, set[str]]:
         body = message.text + message.html
         found["reset keys"].update(re.findall(r"/accounts/password/reset/key/([^/\s\"'<>]+)/", body))
         found["confirmation keys"].update(re.findall(r"/accounts/confirm-email/([^/\s\"'<>]+)/", body))
-        # A stretch from the middle of each image: the start of a PNG is the same in every one.
+        # A stretch from the middle of each image: the start of a PNG is the same in every one. A QR code drawn
+        # when the mail is sent is stored as its text (the ticket's token).
         found["images"].update(
-            attachment["content"][200:260]
+            attachment["content"][200:260] if "content" in attachment else attachment["qr"]
             for attachment in message.attachments
             # Tickets' QR codes; a GiroCode (cid:girocode) only says how to pay, to the club's account.
             if any(
