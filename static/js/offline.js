@@ -8,14 +8,14 @@
  *    the csrftoken cookie on submit (Django accepts the cookie's value as the token).
  *  - "Keep for offline" (data-offline-keep, on an event page) and "My entries" (data-offline-prefetch) ask the
  *    worker to save a list of pages; the button says how many were saved. Hidden without a worker.
- *  - Logging out deletes the saved pages and the gate's downloaded list (IndexedDB "gate") before the form is
+ *  - Logging out deletes the saved pages (and their photos) and the gate's downloaded list (IndexedDB "gate") before the form is
  *    posted.
  * Every text comes from the page (translated by the server, in data-* attributes); no inline script (CSP). */
 (function () {
   "use strict";
   var script = document.currentScript;
   var texts = script ? script.dataset : {};
-  var PAGE_CACHES = ["pages", "personal"];
+  var PAGE_CACHES = ["pages", "personal", "media"];
   var GATE_DATABASE = "gate";
 
   function cookie(name) {

@@ -10,14 +10,22 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from events.models import Entry
 from events.roster import ROSTER_PAGE_SIZE
 from events.services import entry_cancel
+from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import PASSWORD, assert_no_horizontal_overflow, ensure_reference_data, watch_errors
+from tests.e2e.helpers import (
+    PASSWORD,
+    assert_no_horizontal_overflow,
+    ensure_reference_data,
+    jpeg_bytes,
+    watch_errors,
+)
 from tests.e2e.outage import Relay
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
@@ -52,11 +60,11 @@ SAYS = {
     },
 }
 
-# Everything the phone keeps in its page caches: {cache: {url: text}}.
+# Everything the phone keeps in its page caches: {cache: {url: text}} (not the static files, not the photos).
 READ_SAVED = """async () => {
     const saved = {};
     for (const name of await caches.keys()) {
-        if (name.startsWith("static-")) continue;
+        if (name.startsWith("static-") || name === "media") continue;
         const cache = await caches.open(name);
         saved[name] = {};
         for (const request of await cache.keys()) {
@@ -138,9 +146,13 @@ def _log_out(page: Page, says: dict) -> None:
     page.get_by_role("button", name=says["log_out"]).click()
 
 
-def test_a_driver_reads_the_roster_and_their_ticket_without_signal(phone, relay, language, viewport):
+def test_a_driver_reads_the_roster_and_their_ticket_without_signal(
+    phone, relay, language, viewport, settings, tmp_path
+):
     says, page, base = SAYS[language], phone, relay.url
     event, session, driver, ticket = _convoy(cars=ROSTER_PAGE_SIZE + 1, language=language)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = photo_add(car=ticket.car, upload=SimpleUploadedFile("frost.jpg", jpeg_bytes()))
     someone_else = Entry.objects.exclude(pk=ticket.pk).first()
     roster = f"{base}/events/{event.slug}/roster/"
     second_page = f"{roster}?session={session.slug}&page=2"
@@ -179,6 +191,16 @@ def test_a_driver_reads_the_roster_and_their_ticket_without_signal(phone, relay,
     banner = page.locator("[data-offline-banner]")
     expect(banner).to_have_text(says["saved"])
     expect(page.locator(".roster-table td.nick", has_text="Frost")).to_be_visible()
+    # Frost's photo, saved with the page that shows it: the worker has it, and where the roster shows
+    # photos (not on a phone's narrow screen) it is shown, not a broken image.
+    thumb = page.locator(f"#entry-{ticket.pk} img.thumb")
+    assert thumb.get_attribute("src") == photo.thumbnail.url
+    kept = "async (url) => { const r = await fetch(url); return [r.status, r.headers.get('Content-Type')]; }"
+    assert page.evaluate(kept, photo.thumbnail.url) == [200, "image/jpeg"]
+    if viewport == "desktop":
+        thumb.scroll_into_view_if_needed()
+        thumb.evaluate("(img) => img.decode()")
+        assert thumb.evaluate("(img) => img.naturalWidth") > 0
     page.goto(f"{roster}?session={session.slug}&page=1")
     expect(page.locator(".convoy-cars a")).to_have_count(ROSTER_PAGE_SIZE + 1)
     expect(banner).to_have_text(says["saved"])
