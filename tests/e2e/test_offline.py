@@ -262,3 +262,37 @@ def test_a_cancelled_entry_is_saved_as_cancelled_and_logging_out_forgets_it(phon
     relay.cut()
     with pytest.raises(Exception, match="ERR_"):
         page.goto(f"{base}{ticket.get_ticket_url()}")
+
+
+# The time the worker saved ``url`` (its X-Offline-Saved header), once it has saved it after ``after``.
+SAVED_AFTER = """async ([url, after]) => {
+    for (let tries = 0; tries < 150; tries += 1) {
+        const hit = await (await caches.open("pages")).match(url);
+        const saved = hit && hit.headers.get("X-Offline-Saved");
+        if (saved && saved !== after) return saved;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return null;
+}"""
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("en", "mobile")])
+def test_a_signal_too_slow_shows_the_saved_copy_and_its_late_answer_is_kept(phone, relay, language, viewport):
+    """A signal that connects but answers late (every request held 6 s in the relay): the saved copy is shown
+    once the worker's wait (3 s) is over, and the network's late answer becomes the saved copy for next time."""
+    says, page, base = SAYS[language], phone, relay.url
+    event, _session, _driver, _ticket = _convoy(cars=2, language=language)
+    url = f"{base}{event.get_absolute_url()}"
+    page.goto(url)
+    _worker_in_control(page)
+    first = page.evaluate(SAVED_AFTER, [url, ""])
+    assert first
+
+    relay.slow(6)
+    page.reload()
+    expect(page.locator("[data-offline-banner]")).to_have_text(says["saved"])
+    expect(page.get_by_role("heading", level=1)).to_have_text(event.name)
+    assert page.locator("html").get_attribute("data-offline-saved") == first
+    later = page.evaluate(SAVED_AFTER, [url, first])  # the late answer, saved in the background
+    assert later and later > first
+    relay.slow(0)
