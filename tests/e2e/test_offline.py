@@ -103,9 +103,9 @@ def phone(browser, viewport, language):
     errors = watch_errors(page)
     yield page
     context.close()
-    # The outage: a new connection refused, an open one dropped (the admin's /favicon.ico, asked for after its
-    # page, may meet the cut), a fetch that found no server.
-    outage = ("ERR_CONNECTION_REFUSED", "ERR_SOCKET_NOT_CONNECTED", "Failed to fetch")
+    # The outage: a new connection refused, an open one dropped or reset (the admin's /favicon.ico, asked for
+    # after its page, may meet the cut), a fetch that found no server.
+    outage = ("ERR_CONNECTION_REFUSED", "ERR_SOCKET_NOT_CONNECTED", "ERR_CONNECTION_RESET", "Failed to fetch")
     expected = (*outage, "status of 404 (Not Found)")
     assert [e for e in errors if not any(text in e for text in expected)] == []
 
