@@ -32,9 +32,11 @@ from common.offline import OFFLINE_HEADER
 _PRECACHE_SUFFIXES = (".css", ".js", ".svg", ".png")
 _PRECACHE_SKIP = ("css/admin", "js/admin-", "js/upload.js")
 
-# Never handled by the worker, whatever their headers: the admin, the login and logout pages, and the probe by
-# which a saved page learns that the server is back (it must reach the server).
-NEVER_PATHS = ("/admin/", "/accounts/", "/healthz")
+# Never handled by the worker, whatever their headers: the admin, the login and logout pages, the probe by
+# which a saved page learns that the server is back (it must reach the server), and /favicon.ico (asked for
+# by the admin's pages only: the site's own pages name their icon; with no signal the browser's own request
+# fails as it would without a worker).
+NEVER_PATHS = ("/admin/", "/accounts/", "/healthz", "/favicon.ico")
 
 THEME_COLOUR = "#212529"  # the navigation bar (Bootstrap's bg-dark)
 BACKGROUND_COLOUR = "#ffffff"
@@ -69,6 +71,8 @@ def _worker_config() -> dict:
         "version": version,
         "precache": urls,
         "staticPrefix": settings.STATIC_URL,
+        # Public car photos: a saved page's photos are saved with it (config/urls.py serves them).
+        "mediaPrefix": settings.MEDIA_URL,
         "never": list(NEVER_PATHS),
         # Pages of one person, in a cache of their own (cleared at logout with the rest).
         "personal": [reverse("events:my_entries")],

@@ -147,7 +147,13 @@
     }
     const page = new DOMParser().parseFromString(text, "text/html");
     show(page);
-    window.history.replaceState(null, "", response.url);
+    // The address stays the bare check-in page, not the result's (?code=…, ?entry=…): a ticket's code is
+    // not left in the phone's history, and a reload with no signal opens the page the service worker kept
+    // (it keeps only the bare page: events.views_gate.check_in).
+    const bare = new URL(root.dataset.resultUrl, window.location.href);
+    if (window.location.href !== bare.href) {
+      window.history.replaceState(null, "", bare.href);
+    }
   }
 
   // Online first; if the server does not answer, ``offline()`` decides on the phone; on any other

@@ -3,20 +3,22 @@
  *    is shown. That first page went past the worker, so the worker fetches it once more to keep it.
  *  - A page shown from the phone's saved copy (the worker marks it: <html data-offline-saved>) says so and when,
  *    in the page's language ("Saved Sat 07:42 — may be out of date"), and reloads itself when the signal
- *    returns (the `online` event, or a small request every 20 s that gets an answer).
+ *    returns (the `online` event, or a small request every 20 s that gets an answer within 3 s).
  *  - A form posted from a saved page has an empty CSRF token (the worker never saves one): it is filled from
  *    the csrftoken cookie on submit (Django accepts the cookie's value as the token).
  *  - "Keep for offline" (data-offline-keep, on an event page) and "My entries" (data-offline-prefetch) ask the
  *    worker to save a list of pages; the button says how many were saved. Hidden without a worker.
- *  - Logging out deletes the saved pages and the gate's downloaded list (IndexedDB "gate") before the form is
+ *  - Logging out deletes the saved pages (and their photos) and the gate's downloaded list (IndexedDB "gate") before the form is
  *    posted.
  * Every text comes from the page (translated by the server, in data-* attributes); no inline script (CSP). */
 (function () {
   "use strict";
   var script = document.currentScript;
   var texts = script ? script.dataset : {};
-  var PAGE_CACHES = ["pages", "personal"];
+  var PAGE_CACHES = ["pages", "personal", "media"];
   var GATE_DATABASE = "gate";
+  // How long the worker waits for the network before it shows a saved copy (portal/webapp.py, timeoutMs).
+  var PROBE_MS = 3000;
 
   function cookie(name) {
     var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -51,12 +53,15 @@
       window.location.reload();
     };
     window.addEventListener("online", reload);
-    // navigator.onLine says true with a useless signal too: ask the server itself now and then.
+    // navigator.onLine says true with a useless signal too: ask the server itself now and then. An answer
+    // later than the worker's wait (PROBE_MS) does not count: the reload would only show the saved copy again.
     window.setInterval(function () {
       if (!texts.probe) return;
-      fetch(texts.probe, {cache: "no-store"}).then(function (response) {
+      var abort = new AbortController();
+      var timer = window.setTimeout(function () { abort.abort(); }, PROBE_MS);
+      fetch(texts.probe, {cache: "no-store", signal: abort.signal}).then(function (response) {
         if (response.ok) reload();
-      }).catch(function () { return undefined; });
+      }).catch(function () { return undefined; }).then(function () { window.clearTimeout(timer); });
     }, 20000);
   }
 

@@ -10,8 +10,13 @@
  *   forms get the token from the cookie when posted: static/js/offline.js), and the time saved is written on
  *   the <html> element (data-offline-saved), which the page shows as "Saved Sat 07:42".
  * - A page that answers 404/403/410 loses its saved copy (a ticket that is no longer the person's).
+ * - Photos (CONFIG.mediaPrefix: public car photos, re-encoded by the server under unique names, so a saved
+ *   copy is never stale) that a saved page shows (its <img src>) are saved with it, in the cache "media", and
+ *   served cache first: the saved roster shows its photos with no signal. At most MEDIA_LIMIT are kept (the
+ *   oldest go first). Nothing under MEDIA_URL is private (claim evidence has no URL).
  * - Pages under CONFIG.personal (my entries, tickets) go to a cache of their own; the others to "pages".
- *   Logging out deletes both (static/js/offline.js, and the logout answer's Clear-Site-Data header).
+ *   Logging out deletes both, and the photos (static/js/offline.js, and the logout answer's Clear-Site-Data
+ *   header).
  * - A page asks, by message, to save a list of pages (the event's "Keep for offline", the tickets of "My
  *   entries"): {keep: [urls], prune: bool}; the reply is how many were saved. With prune, saved personal pages
  *   not in the list (and not "My entries" itself) are deleted: an entry that is gone leaves no ticket behind.
@@ -21,6 +26,8 @@ const CONFIG = {{ config }};
 const STATIC_CACHE = "static-" + CONFIG.version;
 const PAGES = "pages";
 const PERSONAL = "personal";
+const MEDIA = "media";
+const MEDIA_LIMIT = 1000;  // thumbnails of a few kB each: a few MB at most
 const GONE = [403, 404, 410];
 
 self.addEventListener("install", (event) => {
@@ -69,9 +76,44 @@ async function save(request, response) {
   const headers = new Headers(response.headers);
   for (const name of ["Content-Encoding", "Content-Length", "Vary", "ETag", "Set-Cookie"]) headers.delete(name);
   headers.set("X-Offline-Saved", savedAt);
-  const body = blanked(await response.text(), savedAt);
+  const html = await response.text();
+  const body = blanked(html, savedAt);
   const cache = await caches.open(cacheFor(request.url));
   await cache.put(request.url, new Response(body, {status: 200, statusText: "OK", headers: headers}));
+  await keepPhotos(photosOf(html));
+}
+
+// The photos of this site (under CONFIG.mediaPrefix) that the page shows: the src of its <img> elements.
+function photosOf(html) {
+  const urls = new Set();
+  for (const match of html.matchAll(/<img\b[^>]*?\ssrc=["']?([^"'\s>]+)/gi)) {
+    const url = new URL(match[1].replace(/&amp;/g, "&"), self.location.origin);
+    if (url.origin === self.location.origin && url.pathname.startsWith(CONFIG.mediaPrefix)) urls.add(url.href);
+  }
+  return urls;
+}
+
+// Saves the photos not saved yet (each name is unique to its content: a saved one is never stale), then
+// drops the oldest beyond MEDIA_LIMIT (a cache lists its entries in the order they were put).
+async function keepPhotos(urls) {
+  const cache = await caches.open(MEDIA);
+  await Promise.all([...urls].map(async (url) => {
+    if (await cache.match(url, {ignoreVary: true})) return;
+    try {
+      const response = await fetch(url, {credentials: "same-origin"});
+      if (response.status === 200 && response.type === "basic") await cache.put(url, response);
+    } catch (error) {
+      // No network for this one: the page shows it when it is next saved with signal.
+    }
+  }));
+  const names = await cache.keys();
+  await Promise.all(names.slice(0, Math.max(0, names.length - MEDIA_LIMIT)).map((name) => cache.delete(name)));
+}
+
+// A photo: the saved one, else the network (not saved: only a saved page's photos are).
+async function photo(request) {
+  const cache = await caches.open(MEDIA);
+  return (await cache.match(request, {ignoreVary: true})) || fetch(request);
 }
 
 async function forget(url) {
@@ -125,6 +167,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin || startsWithAny(url.pathname, CONFIG.never)) return;
   if (url.pathname.startsWith(CONFIG.staticPrefix)) {
     event.respondWith(cacheFirst(request));
+  } else if (url.pathname.startsWith(CONFIG.mediaPrefix)) {
+    event.respondWith(photo(request));
   } else {
     event.respondWith(networkFirst(event));
   }

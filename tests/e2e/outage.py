@@ -3,7 +3,8 @@
 Playwright's ``set_offline`` is unreliable with service workers, and routing requests to fail does not reach
 every request a worker makes. A cut relay is what a phone in a car park meets: every connection is refused,
 and the ones already open (keep-alive) are closed. Restored, it listens on the same port, so the pages, the
-worker and the cookies keep their origin.
+worker and the cookies keep their origin. Slowed (``slow``), it holds every request that long before passing it
+on: a signal that connects but answers too late to be of use.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class Relay:
@@ -19,6 +21,7 @@ class Relay:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self.delay = 0.0  # seconds each request waits in the relay before it reaches the server
         probe = socket.socket()
         probe.bind((host, 0))
         self.port = probe.getsockname()[1]
@@ -36,6 +39,11 @@ class Relay:
         listener.listen(64)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def slow(self, seconds: float) -> None:
+        """Every request from now on (on the open connections too) waits ``seconds`` before it is passed on;
+        0 makes the relay fast again."""
+        self.delay = seconds
 
     def cut(self) -> None:
         """No server from now on: the listener closes and every open connection is dropped."""
@@ -65,12 +73,14 @@ class Relay:
                     upstream.close()
                     return
                 self._open |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            for source, sink, held in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pump, args=(source, sink, held), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, held: bool) -> None:
         try:
             while data := source.recv(65536):
+                if held and self.delay:
+                    time.sleep(self.delay)
                 sink.sendall(data)
         except OSError:
             pass

@@ -10,14 +10,22 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from events.models import Entry
 from events.roster import ROSTER_PAGE_SIZE
 from events.services import entry_cancel
+from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import PASSWORD, assert_no_horizontal_overflow, ensure_reference_data, watch_errors
+from tests.e2e.helpers import (
+    PASSWORD,
+    assert_no_horizontal_overflow,
+    ensure_reference_data,
+    jpeg_bytes,
+    watch_errors,
+)
 from tests.e2e.outage import Relay
 from tests.factories import EntryFactory, EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
@@ -52,11 +60,11 @@ SAYS = {
     },
 }
 
-# Everything the phone keeps in its page caches: {cache: {url: text}}.
+# Everything the phone keeps in its page caches: {cache: {url: text}} (not the static files, not the photos).
 READ_SAVED = """async () => {
     const saved = {};
     for (const name of await caches.keys()) {
-        if (name.startsWith("static-")) continue;
+        if (name.startsWith("static-") || name === "media") continue;
         const cache = await caches.open(name);
         saved[name] = {};
         for (const request of await cache.keys()) {
@@ -87,7 +95,7 @@ def language(request):
 
 @pytest.fixture
 def phone(browser, viewport, language):
-    """A fresh browser context in the journey's language; fails on console errors other than the refused
+    """A fresh browser context in the journey's language; fails on console errors other than the failed
     connections of the outage itself and the 404 of another person's ticket, which the journey asks for."""
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale=SAYS[language]["accept"])
     page = context.new_page()
@@ -95,7 +103,10 @@ def phone(browser, viewport, language):
     errors = watch_errors(page)
     yield page
     context.close()
-    expected = ("ERR_CONNECTION_REFUSED", "Failed to fetch", "status of 404 (Not Found)")
+    # The outage: a new connection refused, an open one dropped or reset (the admin's /favicon.ico, asked for
+    # after its page, may meet the cut), a fetch that found no server.
+    outage = ("ERR_CONNECTION_REFUSED", "ERR_SOCKET_NOT_CONNECTED", "ERR_CONNECTION_RESET", "Failed to fetch")
+    expected = (*outage, "status of 404 (Not Found)")
     assert [e for e in errors if not any(text in e for text in expected)] == []
 
 
@@ -138,9 +149,13 @@ def _log_out(page: Page, says: dict) -> None:
     page.get_by_role("button", name=says["log_out"]).click()
 
 
-def test_a_driver_reads_the_roster_and_their_ticket_without_signal(phone, relay, language, viewport):
+def test_a_driver_reads_the_roster_and_their_ticket_without_signal(
+    phone, relay, language, viewport, settings, tmp_path
+):
     says, page, base = SAYS[language], phone, relay.url
     event, session, driver, ticket = _convoy(cars=ROSTER_PAGE_SIZE + 1, language=language)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = photo_add(car=ticket.car, upload=SimpleUploadedFile("frost.jpg", jpeg_bytes()))
     someone_else = Entry.objects.exclude(pk=ticket.pk).first()
     roster = f"{base}/events/{event.slug}/roster/"
     second_page = f"{roster}?session={session.slug}&page=2"
@@ -179,6 +194,16 @@ def test_a_driver_reads_the_roster_and_their_ticket_without_signal(phone, relay,
     banner = page.locator("[data-offline-banner]")
     expect(banner).to_have_text(says["saved"])
     expect(page.locator(".roster-table td.nick", has_text="Frost")).to_be_visible()
+    # Frost's photo, saved with the page that shows it: the worker has it, and where the roster shows
+    # photos (not on a phone's narrow screen) it is shown, not a broken image.
+    thumb = page.locator(f"#entry-{ticket.pk} img.thumb")
+    assert thumb.get_attribute("src") == photo.thumbnail.url
+    kept = "async (url) => { const r = await fetch(url); return [r.status, r.headers.get('Content-Type')]; }"
+    assert page.evaluate(kept, photo.thumbnail.url) == [200, "image/jpeg"]
+    if viewport == "desktop":
+        thumb.scroll_into_view_if_needed()
+        thumb.evaluate("(img) => img.decode()")
+        assert thumb.evaluate("(img) => img.naturalWidth") > 0
     page.goto(f"{roster}?session={session.slug}&page=1")
     expect(page.locator(".convoy-cars a")).to_have_count(ROSTER_PAGE_SIZE + 1)
     expect(banner).to_have_text(says["saved"])
@@ -240,3 +265,53 @@ def test_a_cancelled_entry_is_saved_as_cancelled_and_logging_out_forgets_it(phon
     relay.cut()
     with pytest.raises(Exception, match="ERR_"):
         page.goto(f"{base}{ticket.get_ticket_url()}")
+
+
+# The time the worker saved ``url`` (its X-Offline-Saved header), once it has saved it after ``after``.
+SAVED_AFTER = """async ([url, after]) => {
+    for (let tries = 0; tries < 150; tries += 1) {
+        const hit = await (await caches.open("pages")).match(url);
+        const saved = hit && hit.headers.get("X-Offline-Saved");
+        if (saved && saved !== after) return saved;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return null;
+}"""
+
+
+@pytest.mark.parametrize(("language", "viewport"), [("en", "mobile")])
+def test_a_signal_too_slow_shows_the_saved_copy_until_the_server_answers_in_time(phone, relay, language, viewport):
+    """A signal that connects but answers late (every request held 6 s in the relay): the saved copy is shown
+    once the worker's wait (3 s) is over, the network's late answer becomes the saved copy for next time, and
+    the page reloads itself only once the server answers in time again."""
+    says, page, base = SAYS[language], phone, relay.url
+    event, _session, _driver, _ticket = _convoy(cars=2, language=language)
+    url = f"{base}{event.get_absolute_url()}"
+    page.goto(url)
+    _worker_in_control(page)
+    first = page.evaluate(SAVED_AFTER, [url, ""])
+    assert first
+
+    page.clock.install()  # the page's timers, to bring its next probe of the server forward
+    relay.slow(6)
+    page.reload()
+    banner = page.locator("[data-offline-banner]")
+    expect(banner).to_have_text(says["saved"])
+    expect(page.get_by_role("heading", level=1)).to_have_text(event.name)
+    assert page.locator("html").get_attribute("data-offline-saved") == first
+    later = page.evaluate(SAVED_AFTER, [url, first])  # the late answer, saved in the background
+    assert later and later > first
+
+    # The page's probe of the server is answered, but too late to count: the page stays as it is (a reload
+    # would only show the saved copy again, every 20 s, under the reader's eyes).
+    page.evaluate("() => { window.stayed = true; }")
+    page.clock.fast_forward(20_000)
+    page.wait_for_timeout(7_000)  # past the probe's late answer (6 s)
+    assert page.evaluate("() => window.stayed") is True
+    expect(banner).to_have_text(says["saved"])
+
+    # A signal fast again: the next probe is answered in time and the page reloads itself, fresh.
+    relay.slow(0)
+    page.clock.fast_forward(20_000)
+    expect(banner).to_have_count(0)
+    expect(page.get_by_role("heading", level=1)).to_have_text(event.name)

@@ -32,7 +32,9 @@ def test_service_worker_is_javascript_at_the_root_and_never_cached(client):
     config = _worker_config(response)
     assert config["header"] == "X-Offline"
     assert "/admin/" in config["never"] and "/accounts/" in config["never"]
+    assert "/favicon.ico" in config["never"]  # the admin's icon, outside the worker as the admin is
     assert config["personal"] == [reverse("events:my_entries")]
+    assert config["mediaPrefix"] == "/media/"  # a saved page's photos are saved with it
     assert "{{" not in response.content.decode()
 
 
