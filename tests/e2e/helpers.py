@@ -127,3 +127,15 @@ def gate_day(*, first_register_number: int):
         for slot, (nickname, name) in enumerate(cars, start=1)
     ]
     return event, session, entries
+
+
+def gate_day_with_waitlist():
+    """``gate_day`` with Ember #301, Frost #302, Shadow #303 confirmed, and Dusk #304 on the waitlist: the gate
+    of the offline journeys."""
+    from events.models import Entry
+    from tests.factories import EntryFactory, VerifiedCarFactory
+
+    event, session, entries = gate_day(first_register_number=300)
+    car = VerifiedCarFactory(nickname="Dusk", colour=colour("Alpine White"), register_number=304)
+    waitlisted = EntryFactory(session=session, slot=None, status=Entry.Status.WAITLISTED, car=car)
+    return event, session, entries, waitlisted

@@ -21,11 +21,10 @@ from register.models import User
 from tests.e2e.camera import launch_with_camera, ticket_frame, write_y4m_clips
 from tests.e2e.checks import assert_accessible, assert_valid_html
 from tests.e2e.conftest import VIEWPORTS
-from tests.e2e.helpers import assert_no_horizontal_overflow, colour, gate_day, watch_errors
+from tests.e2e.helpers import assert_no_horizontal_overflow, gate_day_with_waitlist, watch_errors
 from tests.e2e.outage import Relay
 from tests.e2e.test_gate_offline import ACCEPT, said
 from tests.e2e.test_offline import SAYS
-from tests.factories import EntryFactory, VerifiedCarFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -41,10 +40,7 @@ def language(request):
 @pytest.fixture
 def gate():
     """Three confirmed cars (Ember #301, Frost #302, Shadow #303) and a waitlisted one (Dusk #304)."""
-    event, session, entries = gate_day(first_register_number=300)
-    car = VerifiedCarFactory(nickname="Dusk", colour=colour("Alpine White"), register_number=304)
-    waitlisted = EntryFactory(session=session, slot=None, status=Entry.Status.WAITLISTED, car=car)
-    return event, session, entries, waitlisted
+    return gate_day_with_waitlist()
 
 
 @pytest.fixture
