@@ -139,6 +139,11 @@ class Session(models.Model):
         blank=True,
         help_text=_("What a driver must confirm at sign-up, e.g. helmet and licence. Leave empty for none."),
     )
+    declaration_required = models.BooleanField(
+        _("declaration required"),
+        default=False,
+        help_text=_("Drivers and passengers sign the event's declaration (events/declarations.py), e.g. on track."),
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -425,7 +430,8 @@ class Entry(models.Model):
 
 
 # Models of their own modules, imported here so Django finds them: notices and messages to drivers, the gate's
-# scans, the roster cache's generation.
+# scans, the roster cache's generation, the declarations.
+from events.declarations import Declaration, DeclarationSignature, DeclarationVersion, Passenger  # noqa: E402, F401
 from events.gate import GateScan  # noqa: E402, F401
 from events.notices import EntrantMessage, EntrantMessageRecipient, PendingNotice  # noqa: E402, F401
 from events.rostercache import RosterGeneration  # noqa: E402, F401

@@ -19,6 +19,7 @@ from django.views.decorators.gzip import gzip_page
 from common.offline import offline_page
 from common.query import positive_int
 from events import exports, giro, rostercache, services, tickets
+from events.declaration_status import declaration_states
 from events import roster as roster_data
 from events.forms import FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
@@ -115,6 +116,17 @@ def signup(request, slug, session_slug):
     except services.EntryError as exc:
         messages.error(request, str(exc))
         return redirect(event)
+    _signup_message(request, entry)
+    # A session on track needs the declaration: read and sign it now (the place is taken already).
+    state = declaration_states([entry])[entry.pk]
+    if state.required and state.current and not state.driver_signed:
+        messages.info(request, _("Please read and sign the declaration for %(session)s.") % {"session": session.name})
+        return redirect("events:declaration", entry.pk)
+    return redirect("events:my_entries")
+
+
+def _signup_message(request, entry: Entry) -> None:
+    session, event = entry.session, entry.session.event
     where = {"session": session.name, "event": event.name}
     if entry.status == Entry.Status.CONFIRMED:
         if entry.slot:
@@ -139,7 +151,6 @@ def signup(request, slug, session_slug):
             _("%(session)s at %(event)s: you are on the waitlist, position %(position)s.")
             % {**where, "position": entry.waitlist_position},
         )
-    return redirect("events:my_entries")
 
 
 @offline_page
@@ -155,6 +166,9 @@ def my_entries(request):
     # Each ticket is saved for offline reading with this page, cancelled ones too: a saved ticket is refreshed
     # (and then shows the entry as cancelled) on every visit here with signal (static/js/offline.js).
     ticket_urls = [entry.get_ticket_url() for entry in entries]
+    entries = list(entries)
+    for entry, state in zip(entries, declaration_states(entries).values(), strict=True):
+        entry.declaration = state
     return render(request, "events/my_entries.html", {"entries": entries, "ticket_urls": ticket_urls})
 
 
@@ -170,6 +184,7 @@ def ticket(request, pk):
     qr = tickets.qr_svg(entry.ticket_token) if entry.has_valid_ticket else ""
     # A place held until paid: the transfer's details and the GiroCode (events/giro.py).
     payment = giro.PaymentDetails.for_entry(entry) if entry.status == Entry.Status.AWAITING_PAYMENT else None
+    entry.declaration = declaration_states([entry])[entry.pk]
     return render(request, "events/ticket.html", {"entry": entry, "qr": qr, "payment": payment})
 
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from common.offline import OFFLINE_HEADER
 from common.query import BIGINT_MAX, positive_int
 from events import checkin, gatelist, services
+from events.declaration_status import declaration_state
 from events.forms import CheckInSearchForm
 from events.models import Entry, Event
 
@@ -78,6 +79,7 @@ def _check_in_result(event: Event, entry: Entry | None) -> dict:
         }
     # ``scans``: the entry's scans other than its check-in: a second phone's duplicate, a refusal (GateScan.summary).
     result = {"entry": entry, "day_entries": checkin.same_day_entries(entry), "scans": checkin.entry_scans(entry)}
+    result["declaration"] = declaration_state(entry)
     if entry.status == Entry.Status.WAITLISTED:
         result["refusal"] = _("On the waitlist for %(session)s: this car has no place and no valid ticket.") % {
             "session": entry.session.name

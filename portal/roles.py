@@ -37,6 +37,12 @@ ROLES: dict[str, frozenset[tuple[str, str]]] = {
             ("events", "view_historicalentry"),
             # The gate's scans (check-ins, duplicates, refusals): read-only, written by the check-in services.
             ("events", "view_gatescan"),
+            # The declarations: the draft is theirs to write and publish; versions and signatures are read-only.
+            ("events", "add_declaration"),
+            ("events", "change_declaration"),
+            ("events", "view_declaration"),
+            ("events", "view_declarationversion"),
+            ("events", "view_declarationsignature"),
             ("register", "view_car"),
             ("register", "view_user"),
             ("register", "view_colour"),

@@ -36,6 +36,7 @@ class SessionAdminForm(forms.ModelForm):
             "laps",
             "pace_car",
             "requirements",
+            "declaration_required",
         ]
 
     def clean_capacity(self):

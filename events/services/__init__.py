@@ -15,6 +15,7 @@ Which module decides what:
   transfers at once), extending a deadline, releasing the places whose deadline passed, reminders,
   reinstating an expired entry.
 - ``checkin``: checking a confirmed car in at the gate, online or from a phone's queue of offline scans.
+- ``declarations``: publishing a declaration's version, naming a passenger, signing.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
 
@@ -42,6 +43,7 @@ from events.services.convoy import (
     convoy_reorder,
     entry_set_slot,
 )
+from events.services.declarations import declaration_for, declaration_publish, declaration_sign, passenger_name
 from events.services.entries import (
     entries_cancel_for_new_owner,
     entry_cancel,
@@ -79,6 +81,9 @@ __all__ = [
     "convoy_overwrites_hand_order",
     "convoy_renumber",
     "convoy_reorder",
+    "declaration_for",
+    "declaration_publish",
+    "declaration_sign",
     "entrant_message_check",
     "entrant_message_recipients",
     "entrant_message_send",
@@ -97,6 +102,7 @@ __all__ = [
     "gate_sync",
     "is_organiser",
     "notices_send_due",
+    "passenger_name",
     "payment_deadline",
     "payment_reminders_send",
     "roster_publish",
