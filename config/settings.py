@@ -288,3 +288,8 @@ VIN_CHECK_COUNTERS_KEPT = timedelta(days=env.float("VIN_CHECK_COUNTERS_KEPT_DAYS
 MAIL_RECORDS_KEPT = timedelta(days=env.float("MAIL_RECORDS_KEPT_DAYS", default=180))
 LOGIN_RECORDS_KEPT = timedelta(days=env.float("LOGIN_RECORDS_KEPT_DAYS", default=90))
 BOOKS_KEPT_YEARS = env.int("BOOKS_KEPT_YEARS", default=10)
+# Signed declarations (events/declarations.py): the signer's name, drawing and PDF are kept DECLARATIONS_KEPT_YEARS
+# after the end of the event's year (the regular limitation period, BGB §§ 195, 199), then emptied; the PDF's
+# SHA-256 stays. A passenger's name is emptied PASSENGER_NAMES_KEPT_DAYS after the event's last day.
+DECLARATIONS_KEPT_YEARS = env.int("DECLARATIONS_KEPT_YEARS", default=3)
+PASSENGER_NAMES_KEPT = timedelta(days=env.float("PASSENGER_NAMES_KEPT_DAYS", default=30))

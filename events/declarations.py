@@ -181,7 +181,11 @@ class DeclarationSignature(models.Model):
         verbose_name = _("declaration signature")
         verbose_name_plural = _("declaration signatures")
         constraints = [
-            models.UniqueConstraint(fields=["entry", "role", "version"], name="declaration_signed_once_per_version"),
+            # A driver once per version (per event, checked under the declaration's lock); a passenger too, but a
+            # passenger named anew is another person who signs the same version again.
+            models.UniqueConstraint(
+                fields=["entry", "version"], condition=Q(role="driver"), name="declaration_driver_signs_once"
+            ),
             models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="declaration_sha256_hex"),
             models.CheckConstraint(condition=Q(role__in=["driver", "passenger"]), name="declaration_role_known"),
             models.CheckConstraint(condition=Q(method__in=["drawn", "typed"]), name="declaration_method_known"),

@@ -2,7 +2,7 @@
 
 **What a phone gets.** Each entry of the event with only what the check-in page shows of it (session, slot,
 status, the car's colour, register number and nickname, the driver's name as the public roster shows it, the
-check-in time) and two hashes instead of the ticket's secrets: ``token_hash``, the first 32 hex digits of
+check-in time, and in a session that needs it where the declaration stands: ``declaration_fields``) and two hashes instead of the ticket's secrets: ``token_hash``, the first 32 hex digits of
 SHA-256(salt‖token), and ``code_hash``, the first 6 hex digits of SHA-256(salt‖short code) — the salt's bytes (it
 is sent in hex) followed by the text's UTF-8 bytes. The phone hashes what it scans or what is typed the same way
 and looks it up. The code's hash is deliberately short: 24 bits, so each value fits about 39,000 of the 30⁸
@@ -43,6 +43,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from events import tickets
+from events.declaration_status import declaration_states
 from events.gate import event_gate_closes
 from events.models import Entry, Event, Session
 
@@ -131,14 +132,15 @@ def check_in_list(event: Event, *, since: datetime.datetime | None = None) -> di
     if since is not None:
         entries = entries.filter(changed_at__gte=since - OVERLAP)
         other = other.filter(changed_at__gte=since - OVERLAP)
-    rows = entries.order_by("session__starts_at", "session_id", "slot", "pk").values_list(*_ENTRY_FIELDS)
+    rows = list(entries.order_by("session__starts_at", "session_id", "slot", "pk").values_list(*_ENTRY_FIELDS))
+    declarations = declaration_fields(sessions, [row[0] for row in rows])
     return {
         "event": {"slug": event.slug, "name": event.name, "ends_at": _iso(ends_at), "drop_after": _iso(closes)},
         "cursor": encode_cursor(now),
         "full": since is None,
         "salt": salt,
         "sessions": [{"id": s.pk, "name": s.name, "starts_at": _iso(s.starts_at)} for s in sessions],
-        "entries": [_entry(row, salt) for row in rows],
+        "entries": [_entry(row, salt) | declarations.get(row[0], {}) for row in rows],
         "other_tickets": [
             {"token_hash": token_hash(salt, token), "event": name}
             for token, name in other.order_by("pk").values_list("ticket_token", "session__event__name")
@@ -161,4 +163,26 @@ def _entry(row: tuple, salt: str) -> dict:
         "checked_in_at": _iso(checked_in),
         "token_hash": token_hash(salt, token),
         "code_hash": code_hash(salt, code),
+    }
+
+
+def declaration_fields(sessions: list[Session], entry_ids: list[int]) -> dict[int, dict]:
+    """Per entry of a session that needs the declaration, what the gate shows of it (``events.declaration_status``):
+    the event's current version (null: none published), whether the driver signed it, the passenger's name (null:
+    none) and whether they signed it. Nothing, and no query, when no session of the event needs a declaration; else
+    five queries whatever the number of entries."""
+    if not entry_ids or not any(s.declaration_required for s in sessions):
+        return {}
+    entries = Entry.objects.filter(pk__in=entry_ids, session__declaration_required=True).select_related("session")
+    entries = entries.only("pk", "driver", "session__declaration_required", "session__event")
+    return {
+        pk: {
+            "declaration": {
+                "version": state.version,
+                "driver_signed": state.driver_signed,
+                "passenger": state.passenger_name or None,
+                "passenger_signed": state.passenger_signed,
+            }
+        }
+        for pk, state in declaration_states(entries).items()
     }

@@ -26,12 +26,14 @@ from portal.privacy.schema import (
     mail_to,
     mail_to_erase,
     sessions_of,
+    signatures_of,
     you,
 )
 
 P = Personal
 ACCOUNT, PUBLIC, REGISTER, CLAIMS, EVENTS = "account", "public_name", "register", "claims", "events"
 MAIL, SECURITY, SESSION, BOOKS, STAFF, REQUESTS = "mail", "security", "session", "books", "staff", "requests"
+DECLARATIONS, PASSENGERS = "declarations", "passengers"
 OWNER_LINK = P(_("owner (your account)"), REGISTER, Erase.UNLINK)
 STAFF_LINK = P(_("member of staff"), STAFF, Erase.UNLINK)
 HISTORY_USER = P(_("who made the change (an account number)"), STAFF, Erase.KEEP)
@@ -58,8 +60,9 @@ EVENT_FIELDS = frozenset(
 )
 SESSION_FIELDS = frozenset(
     {"id", "event", "name", "slug", "kind", "track", "starts_at", "ends_at", "capacity", "fee", "laps", "pace_car"}
-    | {"convoy_hand_ordered", "requirements"}
+    | {"convoy_hand_ordered", "requirements", "declaration_required"}
 )
+DECLARATION_TEXTS = frozenset({"driver_text_en", "driver_text_de", "passenger_text_en", "passenger_text_de"})
 STATEMENT_FIELDS = frozenset({"id", "file_name", "sha256", "format", "imported_at", "credits_read", "credits_new"})
 CSV_LAYOUT_FIELDS = frozenset(
     {"id", "name", "date_column", "amount_column", "remittance_column", "payer_name_column", "payer_iban_column"}
@@ -216,6 +219,36 @@ RECORDS: tuple[Record, ...] = (
         frozenset({"id", "nonce", "event", "entry", "scanned_at", "received_at", "online", "outcome", "reason"}),
         rows=lambda user: apps.get_model("events.GateScan").objects.filter(entry__in=entries_of(user)),
         shown=("entry", "scanned_at", "outcome", "reason"),
+    ),
+    Record("events.Declaration", _("Declarations"), {}, DECLARATION_TEXTS | {"id", "event", "updated"}),
+    Record(
+        "events.DeclarationVersion",
+        _("Versions of declarations"),
+        {"published_by": STAFF_LINK},
+        DECLARATION_TEXTS | {"id", "declaration", "number", "published_at"},
+    ),
+    Record(
+        "events.DeclarationSignature",
+        _("Declarations you signed"),
+        {
+            "name": P(_("full name as signed"), DECLARATIONS, Erase.BLANK),
+            "image": P(_("drawn signature"), DECLARATIONS, Erase.DELETE),
+            "pdf": P(_("signed declaration (PDF)"), DECLARATIONS, Erase.DELETE),
+            "sha256": P(_("fingerprint of the signed PDF (SHA-256)"), DECLARATIONS, Erase.KEEP),
+            "collected_by": STAFF_LINK,
+        },
+        frozenset({"id", "entry", "role", "version", "method", "signed_at", "language"}),
+        rows=signatures_of,
+        shown=("entry", "role", "version", "name", "method", "image", "signed_at", "language", "pdf", "sha256"),
+        formats={"version": lambda row, user: f"{row.version.declaration.event} v{row.version.number}"},
+    ),
+    Record(
+        "events.Passenger",
+        _("Passengers you named"),
+        {"name": P(_("passenger's full name"), PASSENGERS, Erase.BLANK)},
+        frozenset({"id", "entry", "named_at"}),
+        rows=lambda user: apps.get_model("events.Passenger").objects.filter(entry__in=entries_of(user)),
+        shown=("entry", "name", "named_at"),
     ),
     Record(
         "events.PendingNotice",

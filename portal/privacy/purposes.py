@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 GDPR_URL = "https://eur-lex.europa.eu/eli/reg/2016/679/oj"
 HGB_257_URL = "https://www.gesetze-im-internet.de/hgb/__257.html"
 AO_147_URL = "https://www.gesetze-im-internet.de/ao_1977/__147.html"
+BGB_195_URL = "https://www.gesetze-im-internet.de/bgb/__195.html"
+BGB_199_URL = "https://www.gesetze-im-internet.de/bgb/__199.html"
 
 CONSENT = _("Consent (Art. 6(1)(a) GDPR)")
 CONTRACT = _("Membership and the services you asked for (Art. 6(1)(b) GDPR)")
@@ -45,6 +47,8 @@ def limits() -> dict[str, int]:
         "vin_days": settings.VIN_CHECK_COUNTERS_KEPT.days,
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
         "books_years": settings.BOOKS_KEPT_YEARS,
+        "declarations_years": settings.DECLARATIONS_KEPT_YEARS,
+        "passenger_days": settings.PASSENGER_NAMES_KEPT.days,
     }
 
 
@@ -76,6 +80,24 @@ PURPOSES: dict[str, Purpose] = {
         _("Your entries at events: places, tickets, check-in and fees due."),
         CONTRACT,
         _("With the car's history of events. When you delete your account, the entries stay without you."),
+    ),
+    "declarations": Purpose(
+        _(
+            "The declaration you sign before driving on track: proof of what you read and agreed to, should "
+            "anything happen."
+        ),
+        LEGITIMATE_INTEREST,
+        _(
+            "Your name, your drawn signature and the signed PDF: %(declarations_years)d years after the end of the "
+            "year of the event (the regular limitation period), or until you delete your account. Then only the "
+            "record that a version was signed, when, and the PDF's fingerprint (SHA-256) remain."
+        ),
+        (BGB_195_URL, BGB_199_URL),
+    ),
+    "passengers": Purpose(
+        _("The passenger you take along, for the organisers at the gate."),
+        CONTRACT,
+        _("%(passenger_days)d days after the end of the event."),
     ),
     "mail": Purpose(
         _("A record of the mail the register sent you. A mail with a personal link or code loses its text once sent."),

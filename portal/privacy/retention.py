@@ -11,7 +11,10 @@ recorded (``portal.RetentionRun``) for the staff to see. The rules, by the purpo
   ``VIN_CHECK_COUNTERS_KEPT`` (``register.services.vin_check_counters_forget``);
 - session: expired login sessions (Django's ``clearsessions``, here so the run counts them);
 - books: payers' names, IBANs and remittance texts of credits booked, and of refunds recorded, in a year that
-  ended more than ``BOOKS_KEPT_YEARS`` years ago are emptied; the amounts and dates stay.
+  ended more than ``BOOKS_KEPT_YEARS`` years ago are emptied; the amounts and dates stay;
+- passengers: a passenger's name ``PASSENGER_NAMES_KEPT`` after the event's last day;
+- declarations: the signer's name, the drawing and the PDF of signatures of events in a year that ended more than
+  ``DECLARATIONS_KEPT_YEARS`` years ago (the limitation period); the SHA-256, version and time stay.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from events.models import EntrantMessageRecipient
+from events.models import DeclarationSignature, EntrantMessageRecipient, Passenger
 from outbox.models import Message
 from payments.models import BankTransaction, Refund
 from portal.models import RetentionRun
-from register.models import User
+from register.models import User, private_storage
 from register.services import vin_check_counters_forget
 
 
@@ -89,6 +92,23 @@ def books(now) -> int:
     return credits + refunds
 
 
+def passenger_names(now) -> int:
+    last_day = timezone.localdate(now) - settings.PASSENGER_NAMES_KEPT
+    return Passenger.objects.filter(entry__session__event__ends_on__lt=last_day).exclude(name="").update(name="")
+
+
+def declarations(now) -> int:
+    """As the books: an event in 2025 with 3 years, kept to the end of 2028 and emptied from 1 January 2029."""
+    last_year_due = timezone.localdate(now).year - settings.DECLARATIONS_KEPT_YEARS - 1
+    due = DeclarationSignature.objects.filter(version__declaration__event__ends_on__year__lte=last_year_due).filter(
+        ~Q(name="") | ~Q(image="") | ~Q(pdf="")
+    )
+    files = [name for pair in due.values_list("image", "pdf") for name in pair if name]
+    count = due.update(name="", image="", pdf="")
+    transaction.on_commit(lambda: [private_storage.delete(name) for name in files])
+    return count
+
+
 RULES = {
     "mail_records": mail_records,
     "mail_to_no_account": mail_to_no_account,
@@ -97,6 +117,8 @@ RULES = {
     "vin_check_counters": vin_check_counters,
     "sessions": sessions,
     "books": books,
+    "passenger_names": passenger_names,
+    "declarations": declarations,
 }
 
 

@@ -106,5 +106,11 @@ def entries_of(user):
     return Entry.objects.visible_to(user)
 
 
+def signatures_of(user):
+    """The person's own signatures as a driver (a passenger's, given on their phone, is the passenger's)."""
+    signature = apps.get_model("events.DeclarationSignature")
+    return signature.objects.filter(entry__in=entries_of(user), role=signature.Role.DRIVER)
+
+
 def body_without_secrets(row, user):
     return "" if row.carries_secret else row.text

@@ -39,6 +39,30 @@
     container.replaceChildren.apply(container, nodes);
   }
 
+  // The declaration's lines (templates/events/includes/gate_declaration_offline.html): signed for the current
+  // version or not, the driver's and the passenger's, as the server's result says them; none when not needed.
+  function declaration(section, entry) {
+    const driverLine = section.querySelector('[data-part="declaration"]');
+    const passengerLine = section.querySelector('[data-part="passenger-declaration"]');
+    const state = entry && entry.declaration;
+    if (!state) {
+      driverLine.remove();
+      passengerLine.remove();
+      return;
+    }
+    const fillLine = function (line, signed, name) {
+      const words = state.version === null ? line.dataset.unpublished : signed ? line.dataset.signed : line.dataset.unsigned;
+      line.textContent = words.split("__NUMBER__").join(String(state.version)).split("__NAME__").join(name || "");
+      line.classList.add(signed ? "text-success" : "text-danger");
+    };
+    fillLine(driverLine, state.version !== null && state.driver_signed, "");
+    if (state.passenger && state.version !== null) {
+      fillLine(passengerLine, state.passenger_signed, state.passenger);
+    } else {
+      passengerLine.remove();
+    }
+  }
+
   // The panel with what applies to ``entry`` (or only a refusal), and a line saying it was decided here.
   function render(list, entry, sessionName, refusal, already) {
     const section = panel.content.firstElementChild.cloneNode(true);
@@ -74,6 +98,7 @@
       } else {
         drop('[data-part="driver"]');
       }
+      declaration(section, entry);
       if (already) {
         part(".checkin-already").textContent = already;
       } else {
