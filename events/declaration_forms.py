@@ -26,6 +26,7 @@ class SignForm(forms.Form):
     name = forms.CharField(
         label=_("Full name"),
         max_length=NAME_MAX,
+        error_messages={"required": _("Type the full name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words"}),
     )
     typed = forms.BooleanField(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -115,10 +115,12 @@ def declaration_pdf(request, pk):
     if not allowed or not signature.pdf:
         raise Http404
     try:
-        handle = signature.pdf.storage.open(signature.pdf.name, "rb")
+        with signature.pdf.storage.open(signature.pdf.name, "rb") as handle:
+            content = handle.read()  # a page or two: read whole, the file is closed at once
     except FileNotFoundError:
         raise Http404 from None
     name = f"declaration-{signature.entry.session.event.slug}-v{signature.version.number}-{signature.role}.pdf"
-    response = FileResponse(handle, content_type="application/pdf", as_attachment=True, filename=name)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
