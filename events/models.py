@@ -142,7 +142,7 @@ class Session(models.Model):
     declaration_required = models.BooleanField(
         _("declaration required"),
         default=False,
-        help_text=_("Drivers and passengers sign the event's declaration (events/declarations.py), e.g. on track."),
+        help_text=_("Drivers and passengers sign the event's declaration before this session, e.g. on track."),
     )
 
     objects = SessionQuerySet.as_manager()

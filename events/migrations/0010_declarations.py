@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='session',
             name='declaration_required',
-            field=models.BooleanField(default=False, help_text="Drivers and passengers sign the event's declaration (events/declarations.py), e.g. on track.", verbose_name='declaration required'),
+            field=models.BooleanField(default=False, help_text="Drivers and passengers sign the event's declaration before this session, e.g. on track.", verbose_name='declaration required'),
         ),
         migrations.CreateModel(
             name='Declaration',
