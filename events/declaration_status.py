@@ -39,7 +39,7 @@ class DeclarationState:
         return self.driver_signed and (self.passenger_signed or not self.passenger_name)
 
     def state(self, role: str) -> str:
-        """"signed", "again" (an older version was signed), "unsigned", or "unpublished" (nothing to sign yet)."""
+        """ "signed", "again" (an older version was signed), "unsigned", or "unpublished" (nothing to sign yet)."""
         if self.current is None:
             return "unpublished"
         signature = self.driver if role == DRIVER else self.passenger
@@ -51,7 +51,7 @@ class DeclarationState:
 def declaration_states(entries: Iterable[Entry]) -> dict[int, DeclarationState]:
     """Per entry id, its declaration's state; entries of sessions needing none are ``required=False`` and cost no
     query. Needs ``entry.session`` loaded."""
-    entries = [e for e in entries]
+    entries = list(entries)
     states = {e.pk: DeclarationState(required=e.session.declaration_required) for e in entries}
     needed = [e for e in entries if e.session.declaration_required]
     if not needed:

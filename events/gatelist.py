@@ -2,7 +2,7 @@
 
 **What a phone gets.** Each entry of the event with only what the check-in page shows of it (session, slot,
 status, the car's colour, register number and nickname, the driver's name as the public roster shows it, the
-check-in time, and in a session that needs it where the declaration stands: ``declaration_fields``) and two hashes instead of the ticket's secrets: ``token_hash``, the first 32 hex digits of
+check-in time) and two hashes instead of the ticket's secrets: ``token_hash``, the first 32 hex digits of
 SHA-256(salt‖token), and ``code_hash``, the first 6 hex digits of SHA-256(salt‖short code) — the salt's bytes (it
 is sent in hex) followed by the text's UTF-8 bytes. The phone hashes what it scans or what is typed the same way
 and looks it up. The code's hash is deliberately short: 24 bits, so each value fits about 39,000 of the 30⁸
@@ -13,6 +13,9 @@ and upcoming events come along too, as token hashes only: a driver showing next 
 so. Not every ticket of every other event: a stranger's ticket of another event is "no ticket matches" offline
 (refused all the same), and the list of a 105-car event stays small whatever else is upcoming. The salt is
 the event's own (derived from ``SECRET_KEY``: stable, no column), so a list's hashes match no other event's.
+
+**Declarations.** In a session that needs one, an entry also says where its declaration stands
+(``declaration_fields``): the gate shows it in large type offline as online.
 
 **The cursor.** A phone online asks every little while for what changed since its last download
 (``?since=<cursor>``) rather than the whole list. What changed is read from ``Entry.changed_at``, which a database

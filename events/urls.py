@@ -15,9 +15,7 @@ urlpatterns = [
     path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),
     path("<slug:slug>/check-in/", views_gate.check_in, name="check_in"),
     path("<slug:slug>/check-in/<int:pk>/", views_gate.check_in_entry, name="check_in_entry"),
-    path(
-        "<slug:slug>/check-in/<int:pk>/declaration/", views_declaration.declaration_at_gate, name="declaration_gate"
-    ),
+    path("<slug:slug>/check-in/<int:pk>/declaration/", views_declaration.declaration_at_gate, name="declaration_gate"),
     path("<slug:slug>/check-in/counts.json", views_gate.check_in_counts, name="check_in_counts"),
     path("<slug:slug>/check-in/list.json", views_gate.check_in_list, name="check_in_list"),
     path("<slug:slug>/check-in/sync", views_gate.check_in_sync, name="check_in_sync"),

@@ -19,8 +19,8 @@ from django.views.decorators.gzip import gzip_page
 from common.offline import offline_page
 from common.query import positive_int
 from events import exports, giro, rostercache, services, tickets
-from events.declaration_status import declaration_states
 from events import roster as roster_data
+from events.declaration_status import declaration_states
 from events.forms import FindCarForm, RosterFilterForm, SignupForm
 from events.models import Entry, Event, Session
 from register import spreadsheet

@@ -109,9 +109,10 @@ def declaration_pdf(request, pk):
     """A signed declaration's PDF: for the entry's driver (and who owned the car when it was made) and the
     organisers; anyone else gets a 404, as for a signature that does not exist."""
     signature = get_object_or_404(DeclarationSignature.objects.select_related("entry__session__event"), pk=pk)
-    allowed = services.is_organiser(request.user) or Entry.objects.visible_to(request.user).filter(
-        pk=signature.entry_id
-    ).exists()
+    allowed = (
+        services.is_organiser(request.user)
+        or Entry.objects.visible_to(request.user).filter(pk=signature.entry_id).exists()
+    )
     if not allowed or not signature.pdf:
         raise Http404
     try:

@@ -54,7 +54,8 @@ class DeclarationAdmin(admin.ModelAdmin):
             self.message_user(request, f"{declaration.event}: {error}", messages.ERROR)
             return False
         self.message_user(
-            request, _("%(event)s: version %(number)d published.") % {"event": declaration.event, "number": version.number}
+            request,
+            _("%(event)s: version %(number)d published.") % {"event": declaration.event, "number": version.number},
         )
         return True
 

@@ -45,7 +45,9 @@ def declaration_publish(*, declaration: Declaration, by: User | None, now: datet
         raise EntryError(_("Write the driver’s declaration (in English or German) before publishing."))
     current = locked.current
     if current is not None and all(getattr(current, name) == value for name, value in draft.items()):
-        raise EntryError(_("Nothing changed since version %(number)d: it stays the current one.") % {"number": current.number})
+        raise EntryError(
+            _("Nothing changed since version %(number)d: it stays the current one.") % {"number": current.number}
+        )
     version = DeclarationVersion.objects.create(
         declaration=locked,
         number=(current.number if current else 0) + 1,
@@ -162,5 +164,5 @@ def _check(entry: Entry, role: str, version_id: int | None) -> None:
         )
     if role == Role.PASSENGER and not state.passenger_name:
         raise EntryError(_("Name the passenger first."))
-    if (state.driver_signed if role == Role.DRIVER else state.passenger_signed):
+    if state.driver_signed if role == Role.DRIVER else state.passenger_signed:
         raise EntryError(_("Version %(number)d is signed already.") % {"number": state.current.number})

@@ -64,9 +64,21 @@ def test_the_page_shows_the_text_in_the_readers_language(client, entry):
     [
         ({"driver-name": "", "driver-typed": "on"}, "driver-name", "Type the full name."),
         ({"driver-name": "Dana Driver"}, "driver-signature", "Please draw the signature"),
-        ({"driver-name": "Dana Driver", "driver-signature": "data:text/html,<script>"}, "driver-signature", "could not"),
-        ({"driver-name": "Dana Driver", "driver-signature": "data:image/png;base64," + "A" * 500_000}, "driver-signature", "too large"),
-        ({"driver-name": "Dana Driver", "driver-signature": data_url(drawing_png(ink=False))}, "driver-signature", "Please draw"),
+        (
+            {"driver-name": "Dana Driver", "driver-signature": "data:text/html,<script>"},
+            "driver-signature",
+            "could not",
+        ),
+        (
+            {"driver-name": "Dana Driver", "driver-signature": "data:image/png;base64," + "A" * 500_000},
+            "driver-signature",
+            "too large",
+        ),
+        (
+            {"driver-name": "Dana Driver", "driver-signature": data_url(drawing_png(ink=False))},
+            "driver-signature",
+            "Please draw",
+        ),
         ({"driver-name": "x" * 121, "driver-typed": "on"}, "driver-name", "at most 120"),
     ],
 )
@@ -113,7 +125,9 @@ def test_a_new_version_published_while_reading_is_read_first(client, entry):
     published(entry.session.event, suffix=" Helmets on.")
 
     response = client.post(
-        page_url(entry), {"role": "driver", "driver-version": version, "driver-name": "Dana", "driver-typed": "on"}, follow=True
+        page_url(entry),
+        {"role": "driver", "driver-version": version, "driver-name": "Dana", "driver-typed": "on"},
+        follow=True,
     )
 
     assert "A new version (v2) was published while you were reading" in response.content.decode()
@@ -140,21 +154,30 @@ def test_another_persons_declaration_page_is_not_found(client, entry):
     assert client.get(page_url(entry)).status_code == 404
 
 
-def test_the_gate_shows_the_declaration_and_takes_a_signature_on_the_organisers_phone(organiser_client, entry, organiser):
+def test_the_gate_shows_the_declaration_and_takes_a_signature_on_the_organisers_phone(
+    organiser_client, entry, organiser
+):
     event = entry.session.event
     passenger_name(entry=entry, name="Pia Passenger", by=entry.driver)
-    result = organiser_client.get(reverse("events:check_in", args=[event.slug]) + f"?entry={entry.pk}").content.decode()
+    result = organiser_client.get(
+        reverse("events:check_in", args=[event.slug]) + f"?entry={entry.pk}"
+    ).content.decode()
     assert "Declaration NOT signed" in result and "Passenger Pia Passenger: declaration NOT signed" in result
     gate_page = reverse("events:declaration_gate", args=[event.slug, entry.pk])
     assert gate_page in result
 
     version = event.declaration.current.pk
-    organiser_client.post(gate_page, {"role": "driver", "driver-version": version, "driver-name": "Dana", "driver-typed": "on"})
     organiser_client.post(
-        gate_page, {"role": "passenger", "passenger-version": version, "passenger-name": "Pia P", "passenger-typed": "on"}
+        gate_page, {"role": "driver", "driver-version": version, "driver-name": "Dana", "driver-typed": "on"}
+    )
+    organiser_client.post(
+        gate_page,
+        {"role": "passenger", "passenger-version": version, "passenger-name": "Pia P", "passenger-typed": "on"},
     )
 
-    result = organiser_client.get(reverse("events:check_in", args=[event.slug]) + f"?entry={entry.pk}").content.decode()
+    result = organiser_client.get(
+        reverse("events:check_in", args=[event.slug]) + f"?entry={entry.pk}"
+    ).content.decode()
     assert "Declaration signed v1" in result and "Passenger Pia Passenger: declaration signed v1" in result
     assert set(DeclarationSignature.objects.values_list("collected_by", flat=True)) == {organiser.pk}
 

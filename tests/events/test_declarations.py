@@ -130,7 +130,9 @@ def test_a_new_version_asks_again_and_the_old_signature_stays(entry):
 
 def test_one_driver_signature_counts_for_all_their_entries_of_the_event(entry):
     other = EntryFactory(
-        session=SessionFactory(event=entry.session.event, declaration_required=True), car=entry.car, driver=entry.driver
+        session=SessionFactory(event=entry.session.event, declaration_required=True),
+        car=entry.car,
+        driver=entry.driver,
     )
     sign(entry, published(entry.session.event))
 
