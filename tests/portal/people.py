@@ -14,12 +14,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from events.models import EntrantMessage, EntrantMessageRecipient, Entry, PendingNotice
+from events.declaration_pdf import signature_png
+from events.models import EntrantMessage, EntrantMessageRecipient, Entry, PendingNotice, Session
+from events.services import passenger_name
 from outbox.models import Message
 from payments.models import BankTransaction, Refund, Statement
 from register.models import Ownership, User, VinCheckCounter
 from register.photos import photo_add
 from register.services import claim_create
+from tests.events.declaring import data_url, published, sign
 from tests.factories import EntryFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
 EMAIL = "qx7-person@example.org"
@@ -50,6 +53,8 @@ VALUES = {
     ("payments.Refund", "payer_iban"): "AT611904300234573201",
     ("admin.LogEntry", "object_repr"): "Qx7 Display",
     ("admin.LogEntry", "change_message"): "Qx7 changed",
+    ("events.DeclarationSignature", "name"): "Qx7 Signer",
+    ("events.Passenger", "name"): "Qx7 Passenger",
 }
 
 
@@ -85,6 +90,11 @@ def seed_person(*, language: str = "en") -> dict:
     )
     entry.paid_at = timezone.now()
     entry.save(update_fields=["paid_at"])
+    # The session needs the declaration: the person signed it (drawn) and named a passenger.
+    Session.objects.filter(pk=session.pk).update(declaration_required=True)
+    session.declaration_required = True
+    passenger_name(entry=entry, name="Qx7 Passenger", by=person)
+    signature = sign(entry, published(session.event), name="Qx7 Signer", image=signature_png(data_url()))
     PendingNotice.objects.create(driver=person, event=session.event, send_after=timezone.now())
     message = EntrantMessage.objects.create(event=session.event, subject="Qx7 briefing", body="Qx7 meet at 8")
     EntrantMessageRecipient.objects.create(message=message, user=person, email=EMAIL)
@@ -148,5 +158,10 @@ def seed_person(*, language: str = "en") -> dict:
         "entry": Entry.objects.get(pk=entry.pk),
         "counter": counter,
         "credit": credit,
-        "values": {**VALUES, ("events.Entry", "ticket_code"): entry.ticket_code},
+        "signature": signature,
+        "values": {
+            **VALUES,
+            ("events.Entry", "ticket_code"): entry.ticket_code,
+            ("events.DeclarationSignature", "sha256"): signature.sha256,
+        },
     }

@@ -4,6 +4,7 @@ while the car's rows and the books remain."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from io import BytesIO
@@ -57,7 +58,7 @@ def database_text() -> str:
 
 def test_every_personal_text_field_the_export_shows_is_seeded_by_the_test():
     """So that a new personal field in the export needs a value in ``seed_person`` to pass the tests below."""
-    pairs = set(VALUES) | {("events.Entry", "ticket_code")}
+    pairs = set(VALUES) | {("events.Entry", "ticket_code"), ("events.DeclarationSignature", "sha256")}
     missing = []
     for record in RECORDS:
         for name in record.shown:
@@ -98,6 +99,15 @@ def test_download_my_data_holds_every_value_and_the_files(client, seeded):
     assert photo in names and evidence in names
     assert archive.read(photo)[:2] == b"\xff\xd8"
     assert data["records"]["register.Claim"][0]["evidence"] == evidence
+    # The declaration signed: its row (version, hash) and its drawing and PDF as files.
+    signature = seeded["signature"]
+    signed = data["records"]["events.DeclarationSignature"][0]
+    assert (signed["sha256"], signed["method"], signed["role"]) == (signature.sha256, "drawn", "driver")
+    assert signed["pdf"] == f"files/{signature.pdf.name}" and signed["image"] == f"files/{signature.image.name}"
+    assert archive.read(signed["pdf"]).startswith(b"%PDF")
+    assert hashlib.sha256(archive.read(signed["pdf"])).hexdigest() == signature.sha256
+    assert archive.read(signed["image"]).startswith(b"\x89PNG")
+    assert data["records"]["events.Passenger"][0]["name"] == "Qx7 Passenger"
     # What is not the person's: another owner's claim, a staff member's name.
     assert "register.VinCheckCounter" in data["records"]
     index = archive.read("index.html").decode()
@@ -141,6 +151,7 @@ def test_erasure_leaves_none_of_the_values_while_the_cars_and_the_books_remain(
 ):
     person, car = seeded["person"], seeded["car"]
     evidence = seeded["claim"].evidence.name
+    signature = seeded["signature"]
     client.force_login(person)
     assert Session.objects.exists()
     sent_before = len(deliver_mail())  # the claim's receipt: sent, so the erasure deletes its record
@@ -166,6 +177,11 @@ def test_erasure_leaves_none_of_the_values_while_the_cars_and_the_books_remain(
         assert value not in dump
     assert not Session.objects.exists()
     assert not private_storage.exists(evidence)
+    # The declaration: drawing and PDF gone, the fact that version 1 was signed and the PDF's hash kept.
+    assert not private_storage.exists(signature.pdf.name) and not private_storage.exists(signature.image.name)
+    signature.refresh_from_db()
+    assert (signature.name, signature.pdf.name, signature.image.name) == ("", "", "")
+    assert signature.sha256 in dump and signature.version.number == 1
     # The register keeps the car (without owner) and its history; the books keep the payment.
     car.refresh_from_db()
     assert car.owner is None
