@@ -23,11 +23,12 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from events.models import Entry, Event, Session
+from events.models import Declaration, Entry, Event, Session
 from events.payment_reference import payment_reference_new
-from events.services import convoy_assign_by_colour
+from events.services import convoy_assign_by_colour, declaration_publish
 from portal.demo_data import (
     ADMIN_EMAIL,
+    DECLARATION,
     DEMO_PASSWORD,
     ENTRY_REASON,
     JAVA_GREEN,
@@ -297,7 +298,18 @@ class Seeder:
         )
         if new:
             self._entries(gp, self.rng.sample(pool, 6), **window)
+        self.seed_declaration(event)
         return event
+
+    def seed_declaration(self, event: Event) -> None:
+        """The gathering's declaration, published as version 1, needed by its convoy and its track session. Nobody
+        has signed it yet: the demo shows the pages that ask."""
+        event.sessions.filter(kind__in=[Session.Kind.CONVOY, Session.Kind.TRACK]).update(declaration_required=True)
+        declaration, created = Declaration.objects.get_or_create(event=event, defaults=DECLARATION)
+        if created:
+            self.report.add("declarations")
+        if not declaration.versions.exists():
+            declaration_publish(declaration=declaration, by=None)
 
     # --- all -------------------------------------------------------------------------------------------
 

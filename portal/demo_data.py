@@ -42,6 +42,31 @@ PHOTO_COUNT = 30
 REQUIREMENTS = "Helmet and a valid driving licence; wet-weather tyres recommended."
 PACE_CAR = "BMW 2002 turbo"
 ENTRY_REASON = "demo data"
+# The demo gathering's declaration (events/declarations.py), made up for the demo: what a club might ask drivers and
+# passengers to sign before an exclusively booked track slot. Not legal advice.
+DECLARATION = {
+    "driver_text_en": (
+        "I take part in the register's convoy and track sessions at my own risk. Driving on a race circuit carries "
+        "risks to people and cars, also at convoy speed.\n\n"
+        "I hold a valid driving licence; my car is roadworthy and insured. I follow the pace car, the organisers "
+        "and the marshals, keep my place in the convoy and do not overtake unless told to.\n\n"
+        "I leave the track when an organiser or marshal asks me to."
+    ),
+    "driver_text_de": (
+        "Ich nehme an den Konvoi- und Streckenfahrten des Registers auf eigene Gefahr teil. Fahren auf einer "
+        "Rennstrecke birgt Risiken für Menschen und Fahrzeuge, auch im Konvoi-Tempo.\n\n"
+        "Ich habe einen gültigen Führerschein; mein Fahrzeug ist verkehrssicher und versichert. Ich folge dem "
+        "Führungsfahrzeug, den Organisatoren und den Streckenposten, halte meinen Platz im Konvoi und überhole "
+        "nur, wenn man es mir sagt.\n\n"
+        "Ich verlasse die Strecke, wenn mich ein Organisator oder Streckenposten darum bittet."
+    ),
+    "passenger_text_en": (
+        "I ride along as a passenger at my own risk and follow the instructions of the organisers and marshals."
+    ),
+    "passenger_text_de": (
+        "Ich fahre auf eigene Gefahr als Beifahrer mit und folge den Anweisungen der Organisatoren und Streckenposten."
+    ),
+}
 
 FIRST_NAMES = [
     "Anna", "Ben", "Carla", "David", "Elena", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Katrin", "Lukas",

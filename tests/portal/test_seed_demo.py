@@ -306,3 +306,16 @@ def test_seed_demo_next_gathering_has_a_paid_session_whose_entries_have_paid(see
 
     page = client.get(reverse("events:detail", args=[paid.event.slug])).content.decode()
     assert "€45.00" in page
+
+
+def test_seed_demo_publishes_the_next_gatherings_declaration_once(seeded_db):
+    from events.models import DeclarationVersion
+
+    event = Event.objects.upcoming().get()
+    version = DeclarationVersion.objects.get(declaration__event=event)
+
+    seed()
+
+    assert DeclarationVersion.objects.filter(declaration__event=event).get() == version
+    assert version.number == 1 and "eigene Gefahr" in version.driver_text_de and version.passenger_text_en
+    assert set(event.sessions.values_list("declaration_required", flat=True)) == {True}
