@@ -248,3 +248,38 @@ def test_an_unsigned_declaration_is_signed_on_the_organisers_phone(browser, live
     assert DeclarationSignature.objects.get().collected_by.email == "organiser@example.org"
     page.context.close()
     assert errors == []
+
+
+def test_with_no_signal_the_gate_shows_the_declaration_from_its_list(browser, live_server):
+    """The phone decides from the list it downloaded (events.gatelist.declaration_fields): the same lines, as
+    large, as the server's result."""
+    from events.services import passenger_name
+    from tests.e2e.helpers import gate_day
+    from tests.e2e.test_gate_offline import no_signal, open_gate, organiser_page
+    from tests.events.declaring import sign
+
+    event, session, entries = gate_day(first_register_number=400)
+    type(session).objects.filter(pk=session.pk).update(declaration_required=True)
+    version = published(event)
+    ember, frost = entries[0], entries[1]
+    sign(ember, version)
+    passenger_name(entry=frost, name="Pia Passenger", by=frost.driver)
+    page = organiser_page(browser, live_server, "en")
+    errors = watch_errors(page)
+    open_gate(page, live_server, event, "en", entries=3)
+    no_signal(page)
+
+    for typed, lines in (
+        ("#401", ["Declaration signed v1"]),
+        ("#402", ["Declaration NOT signed", "Passenger Pia Passenger: declaration NOT signed"]),
+    ):
+        page.get_by_role("searchbox").fill(typed)
+        page.locator("form[role=search] button[type=submit]").click()
+        result = page.get_by_test_id("checkin-result")
+        expect(result.locator(".checkin-offline-note")).to_be_visible()
+        for text in lines:
+            line = result.get_by_text(text, exact=True)
+            expect(line).to_be_visible()
+            assert line.evaluate("element => parseFloat(getComputedStyle(element).fontSize)") >= LINE_PX
+    page.context.close()
+    assert [e for e in errors if "net::ERR_FAILED" not in e] == []
