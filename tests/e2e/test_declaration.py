@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from events.models import DeclarationSignature, Entry
-from tests.e2e.checks import assert_accessible
+from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import (
     PASSWORD,
@@ -151,6 +151,7 @@ def test_sign_by_keyboard_alone(browser, live_server, track_day):
     page, errors = new_page(browser)
     log_in(page, base, email=car.owner.email)
     sign_up(page, base, event, SAYS["en"])
+    documents = {"declaration page, to sign": page_html(page)}
 
     page.get_by_label("Full name", exact=True).focus()
     page.keyboard.type("Dana Keyboard")
@@ -167,6 +168,12 @@ def test_sign_by_keyboard_alone(browser, live_server, track_day):
     signature = DeclarationSignature.objects.get()
     assert (signature.method, signature.name, signature.image.name) == ("typed", "Dana Keyboard", "")
     assert_accessible(page)
+    documents["declaration page, signed"] = page_html(page)
+    page.goto(f"{base}/events/my-entries/")
+    documents["my entries"] = page_html(page)
+    page.goto(f"{base}/events/{event.slug}/")
+    documents["event page"] = page_html(page)
+    assert_valid_html(documents)
     page.context.close()
     assert errors == []
 
@@ -229,6 +236,7 @@ def test_an_unsigned_declaration_is_signed_on_the_organisers_phone(browser, live
     page.goto(f"{base}/events/{event.slug}/check-in/?entry={entry.pk}")
     result = page.get_by_test_id("gate-declaration")
     expect(result.get_by_text("Declaration NOT signed", exact=True)).to_be_visible()
+    assert_valid_html({"check-in result": page_html(page)})
     assert (
         result.get_by_text("Declaration NOT signed").evaluate(
             "element => parseFloat(getComputedStyle(element).fontSize)"
