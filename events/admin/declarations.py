@@ -87,6 +87,10 @@ class DeclarationSignatureAdmin(ReadOnlyAdmin):
     list_select_related = ["version__declaration__event", "entry__car", "entry__session", "collected_by"]
     search_fields = ["name", "entry__car__nickname", "entry__car__register_number"]
     ordering = ["-signed_at", "-pk"]
+    # Not the file fields themselves: private files have no URL; the PDF (drawing included) opens through the view.
+    fields = ["entry", "role", "version", "name", "method", "signed_at", "language", "collected_by", "pdf_link"]
+    fields += ["sha256"]
+    readonly_fields = ["pdf_link"]
 
     @admin.display(description=_("event"), ordering="version__declaration__event__starts_on")
     def event(self, obj):

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from io import BytesIO
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
-from events.models import Entry, Event, Session
+from events.models import Declaration, DeclarationSignature, Entry, Event, Session
+from events.services import declaration_publish
 from register.models import Car, CarPhoto, User
 from register.photos import photo_add
 from tests.factories import EntryFactory, EventFactory, SessionFactory, VerifiedCarFactory, organiser, registrar
@@ -34,6 +38,7 @@ class World:
     event: Event  # roster published, registration open
     session: Session
     entry: Entry  # the owner's confirmed entry in ``session``
+    signature: DeclarationSignature  # the owner's signature of ``event``'s declaration, which ``session`` needs
     hidden_event: Event  # roster not published
     hidden_session: Session
     clients: dict[str, Client] = field(default_factory=dict)
@@ -76,8 +81,9 @@ def world(db, owner, other_owner, media_root) -> World:
     other_car = VerifiedCarFactory(owner=other_owner, nickname="Other one")
     photo = photo_add(car=car, upload=SimpleUploadedFile("p.jpg", jpeg_bytes(), content_type="image/jpeg"))
     event = EventFactory(slug="ring-open", roster_published=True)
-    session = SessionFactory(event=event, slug="corso")
+    session = SessionFactory(event=event, slug="corso", declaration_required=True)
     entry = EntryFactory(session=session, car=car, slot=1)
+    signature = _signed(entry)
     hidden_event = EventFactory(slug="ring-hidden")
     hidden_session = SessionFactory(event=hidden_event, slug="gp")
     users = {
@@ -95,6 +101,28 @@ def world(db, owner, other_owner, media_root) -> World:
         event=event,
         session=session,
         entry=entry,
+        signature=signature,
         hidden_event=hidden_event,
         hidden_session=hidden_session,
     )
+
+
+def _signed(entry: Entry) -> DeclarationSignature:
+    """The event's declaration published, and the driver's signature with a small stand-in PDF in private storage
+    (rendering a real one for every test of this package would cost seconds; tests/events/ render real ones)."""
+    declaration = Declaration.objects.create(event=entry.session.event, driver_text_en="At my own risk.")
+    version = declaration_publish(declaration=declaration, by=None)
+    pdf = b"%PDF-1.4 stand-in"
+    signature = DeclarationSignature(
+        entry=entry,
+        role="driver",
+        version=version,
+        name="Owner Signed",
+        method="typed",
+        signed_at=timezone.now(),
+        language="en",
+        sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    signature.pdf.save("security-world.pdf", ContentFile(pdf), save=False)
+    signature.save()
+    return signature

@@ -147,6 +147,16 @@ PROJECT: dict[str, list[Case]] = {
             ),
         )
     ],
+    # The declaration page: its driver only; at the gate, the organisers (a 403 to the rest, as the gate).
+    "events:declaration": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    "events:declaration_gate": [
+        Case(lambda w: {"slug": w.event.slug, "pk": w.entry.pk}, signed_in(forbidden, organiser=ok))
+    ],
+    # A signed PDF: its driver and the organisers; a 404 to anyone else (staff who are not organisers too).
+    "events:declaration_pdf": [
+        Case(lambda w: {"pk": w.signature.pk}, {**only_owner(ok), "organiser": ok}),
+        Case(lambda w: {"pk": 999_999}, signed_in(not_found), "unknown"),
+    ],
     # The ticket: its driver and the car's owner (here the same person) only.
     "events:ticket": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
     # A receipt: only of a paid entry (the world's is free), for those who may see its ticket.
@@ -207,6 +217,10 @@ ADMIN_MODELS: dict[str, dict[str, str]] = {
     "events.historicalentry": {"organiser": "lch", "registrar": ""},
     # Sent messages to entrants: read-only, for whoever may change events.
     "events.entrantmessage": {"organiser": "lch", "registrar": ""},
+    # Declarations: organisers write and publish the draft (never delete it); versions and signatures read-only.
+    "events.declaration": {"organiser": "lach", "registrar": ""},
+    "events.declarationversion": {"organiser": "lch", "registrar": ""},
+    "events.declarationsignature": {"organiser": "lch", "registrar": ""},
     # The gate's scans: written by the check-in services only, read by organisers.
     "events.gatescan": {"organiser": "lch", "registrar": ""},
     # Mail: each staff role lists and opens its area's (the matrix's message is an events mail); another area's

@@ -180,6 +180,12 @@ def admin_object(world, label: str):
             return world.entry.history.first()
         case "events.gatescan":
             return services.entry_check_in(entry=world.entry, by=world.users["organiser"]).gate_scans.get()
+        case "events.declaration":
+            return world.signature.version.declaration
+        case "events.declarationversion":
+            return world.signature.version
+        case "events.declarationsignature":
+            return world.signature
         case "events.entrantmessage":
             return EntrantMessage.objects.create(event=world.event, subject="s", body="b")
         case "outbox.message":

@@ -43,6 +43,7 @@ ADMIN_WRITES: dict[str, dict[str, str]] = {
     "events.event": {"organiser": "ac"},
     "events.session": {"organiser": "ac"},
     "events.entry": {"organiser": "c"},
+    "events.declaration": {"organiser": "ac"},  # the draft; publishing is the change page's button or the action
     "outbox.message": {"organiser": "c", "registrar": "c"},  # "Send again"
     # The accounts' actions: a registrar's download of a person's data is recorded (portal.DataRequest).
     "register.user": {"registrar": "c"},

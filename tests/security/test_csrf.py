@@ -37,6 +37,16 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "my_data": ("owner", {}, {}),
         "events:entry_cancel": ("owner", {"pk": world.entry.pk}, {}),
         "events:check_in_entry": ("organiser", {"slug": world.event.slug, "pk": world.entry.pk}, {}),
+        "events:declaration": (
+            "owner",
+            {"pk": world.entry.pk},
+            {"role": "passenger-name", "passenger-name-name": "P"},
+        ),
+        "events:declaration_gate": (
+            "organiser",
+            {"slug": world.event.slug, "pk": world.entry.pk},
+            {"role": "passenger-name", "passenger-name-name": "P"},
+        ),
         "events:check_in_sync": ("organiser", {"slug": world.event.slug}, {"device": "Gate B", "scans": "[]"}),
         "events:signup": (
             "owner",
@@ -87,6 +97,7 @@ READ_ONLY = {
     "events:roster_csv",
     "events:calendar",
     "payments:receipt",
+    "events:declaration_pdf",
     "privacy",
     "<^media/(?P<path>.*)$>",
     "<favicon.ico>",
@@ -103,6 +114,8 @@ POST_KEYS = [
     "my_data",
     "events:entry_cancel",
     "events:check_in_entry",
+    "events:declaration",
+    "events:declaration_gate",
     "events:check_in_sync",
     "events:signup",
     "account_login",
