@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
 
 from events import giro
 from events.models import Entry, Session
@@ -90,6 +91,22 @@ def entry_paid(entry: Entry) -> None:
 def entries_paid(entries: list[Entry]) -> None:
     """``entry_paid`` for each of many entries (a bank statement's), queued together."""
     send_all([_compose("entry_paid", entry, ticket=True) for entry in entries])
+
+
+def declaration_published(entries: list[Entry], *, version) -> None:
+    """A version of the event's declaration is published: each driver who still has to sign it, once (one of
+    their entries names the event), with the link to the page where they read and sign it."""
+    send_all(
+        [
+            _compose(
+                "declaration_published",
+                entry,
+                version=version,
+                sign_url=settings.SITE_URL + reverse("events:declaration", args=[entry.pk]),
+            )
+            for entry in entries
+        ]
+    )
 
 
 def entry_expired(entry: Entry) -> None:

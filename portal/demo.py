@@ -309,7 +309,7 @@ class Seeder:
         if created:
             self.report.add("declarations")
         if not declaration.versions.exists():
-            declaration_publish(declaration=declaration, by=None)
+            declaration_publish(declaration=declaration, by=None, notify=False)
 
     # --- all -------------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from events import declaration_pdf
+from events import declaration_pdf, emails
 from events.declaration_status import declaration_state
 from events.declarations import Declaration, DeclarationSignature, DeclarationVersion, Passenger
 from events.models import Entry, Event
@@ -36,9 +36,12 @@ def _touch(entries) -> None:
 
 
 @transaction.atomic
-def declaration_publish(*, declaration: Declaration, by: User | None, now: datetime.datetime | None = None):
+def declaration_publish(
+    *, declaration: Declaration, by: User | None, now: datetime.datetime | None = None, notify: bool = True
+):
     """Freeze the draft as the next version; refused when the driver's text is empty in both languages or when
-    nothing changed since the current version."""
+    nothing changed since the current version. With ``notify``, every driver with an active entry in a session
+    that needs it and is not over is asked by email to sign the new version (the demo seeding mails nobody)."""
     locked = Declaration.objects.select_for_update().get(pk=declaration.pk)
     draft = locked.draft()
     if not (draft["driver_text_en"].strip() or draft["driver_text_de"].strip()):
@@ -55,8 +58,22 @@ def declaration_publish(*, declaration: Declaration, by: User | None, now: datet
         published_by=by,
         **draft,
     )
-    _touch(Entry.objects.filter(session__event_id=locked.event_id, session__declaration_required=True))
+    concerned = Entry.objects.filter(session__event_id=locked.event_id, session__declaration_required=True)
+    _touch(concerned)
+    if notify:
+        _ask_to_sign(concerned, version)
     return version
+
+
+def _ask_to_sign(entries, version: DeclarationVersion) -> None:
+    """One mail per driver of the active entries not yet over (their first entry in the event's order)."""
+    drivers: dict[int, Entry] = {}
+    pending = entries.active().not_over().filter(driver__isnull=False)
+    for entry in pending.select_related("session__event", "car__colour", "driver").order_by(
+        "session__starts_at", "pk"
+    ):
+        drivers.setdefault(entry.driver_id, entry)
+    emails.declaration_published(list(drivers.values()), version=version)
 
 
 def declaration_for(event: Event) -> Declaration:

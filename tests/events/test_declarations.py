@@ -204,3 +204,42 @@ def test_a_jpeg_in_a_png_data_url_is_refused():
     Image.new("RGB", (300, 100), (0, 0, 0)).save(buffer, format="JPEG")
     with pytest.raises(SignatureImageError, match="could not be read"):
         signature_png(data_url(buffer.getvalue()))
+
+
+def test_publishing_asks_each_driver_still_to_sign_by_mail_once_in_their_language(entry, deliver_mail):
+    event = entry.session.event
+    same_driver = EntryFactory(
+        session=SessionFactory(event=event, declaration_required=True), car=entry.car, driver=entry.driver
+    )
+    german = EntryFactory(session=entry.session)
+    german.driver.language = "de"
+    german.driver.save()
+    EntryFactory(session=entry.session, status=Entry.Status.CANCELLED, slot=None)
+    EntryFactory(session=SessionFactory(event=event))  # a session that needs no declaration
+
+    version = published(event, suffix=" Helmets on.")
+
+    mails = {mail.to[0]: mail for mail in deliver_mail()}
+    assert set(mails) == {entry.driver.email, german.driver.email}
+    assert mails[entry.driver.email].subject.endswith(f"Please sign the declaration (v{version.number}): {event.name}")
+    assert f"/events/my-entries/{min(entry.pk, same_driver.pk)}/declaration/" in mails[entry.driver.email].body
+    assert "Bitte unterschreibe die Erklärung (v1)" in mails[german.driver.email].subject
+
+
+def test_publishing_mails_nobody_whose_session_is_over_and_nobody_when_told_not_to(deliver_mail):
+    import datetime
+
+    from django.utils import timezone
+
+    past = SessionFactory(
+        declaration_required=True,
+        starts_at=timezone.now() - datetime.timedelta(days=2),
+        ends_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    EntryFactory(session=past)
+    published(past.event)
+    quiet = EntryFactory(session=SessionFactory(declaration_required=True))
+    declaration = Declaration.objects.create(event=quiet.session.event, driver_text_en="At my own risk.")
+    declaration_publish(declaration=declaration, by=None, notify=False)
+
+    assert deliver_mail() == []

@@ -111,7 +111,7 @@ def _signed(entry: Entry) -> DeclarationSignature:
     """The event's declaration published, and the driver's signature with a small stand-in PDF in private storage
     (rendering a real one for every test of this package would cost seconds; tests/events/ render real ones)."""
     declaration = Declaration.objects.create(event=entry.session.event, driver_text_en="At my own risk.")
-    version = declaration_publish(declaration=declaration, by=None)
+    version = declaration_publish(declaration=declaration, by=None, notify=False)
     pdf = b"%PDF-1.4 stand-in"
     signature = DeclarationSignature(
         entry=entry,

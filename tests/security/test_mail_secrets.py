@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from events import services as events
-from events.models import Entry
+from events.models import Declaration, Entry, Session
 from outbox.models import Message
 from register import services as register
 from register.models import User
@@ -60,6 +60,7 @@ EVENTS_KINDS = {
     "events/email/entry_payment_reminder",
     "events/email/entry_paid",
     "events/email/entry_expired",
+    "events/email/declaration_published",
 }
 REGISTER_KINDS = {
     "register/email/claim_received",
@@ -112,6 +113,10 @@ def send_every_kind_of_mail() -> None:
     events.entrant_message_send(
         event=event, session=None, include_waitlisted=False, subject="Gates", body="Open at 8.", by=None
     )
+    # The declaration: its publication asks the drivers of the sessions that need it to sign (a link, no secret).
+    Session.objects.filter(pk=session.pk).update(declaration_required=True)
+    declaration = Declaration.objects.create(event=event, driver_text_en="At my own risk.")
+    events.declaration_publish(declaration=declaration, by=None)
 
     # A paid session: a place held until paid (with the GiroCode), a reminder, a payment (with the ticket), and a
     # place released at its deadline.
