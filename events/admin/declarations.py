@@ -32,6 +32,7 @@ class VersionInline(ReadOnlyTabularInline):
 class DeclarationAdmin(admin.ModelAdmin):
     list_display = ["event", "current_version", "updated"]
     list_select_related = ["event"]
+    list_filter = ["event"]
     search_fields = ["event__name"]
     fields = ["event", "driver_text_en", "driver_text_de", "passenger_text_en", "passenger_text_de"]
     inlines = [VersionInline]

@@ -149,6 +149,7 @@ def declaration_sign(
     try:
         with transaction.atomic():
             Declaration.objects.select_for_update().get(event=entry.session.event)
+            entry.status = Entry.objects.values_list("status", flat=True).get(pk=entry.pk)  # as committed now
             _check(entry, role, version_id)
             signature.save(force_insert=True)
             drivers = Entry.objects.filter(session__event=entry.session.event, driver_id=entry.driver_id)

@@ -70,3 +70,16 @@ def test_versions_and_signatures_are_read_only_and_the_pdf_is_linked(organiser_c
     assert DeclarationSignature.objects.get().name == "Dana Driver"
     delete = reverse("admin:events_declaration_delete", args=[version.declaration.pk])
     assert organiser_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_the_events_page_links_its_declaration(organiser_client):
+    entry = EntryFactory(session=SessionFactory(declaration_required=True))
+    published(entry.session.event)
+    event = entry.session.event
+
+    page = organiser_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
+    link = reverse("admin:events_declaration_changelist") + f"?event__id__exact={event.pk}"
+    listing = organiser_client.get(link)
+
+    assert link in page
+    assert listing.status_code == 200 and listing.context["cl"].result_count == 1
