@@ -288,3 +288,9 @@ VIN_CHECK_COUNTERS_KEPT = timedelta(days=env.float("VIN_CHECK_COUNTERS_KEPT_DAYS
 MAIL_RECORDS_KEPT = timedelta(days=env.float("MAIL_RECORDS_KEPT_DAYS", default=180))
 LOGIN_RECORDS_KEPT = timedelta(days=env.float("LOGIN_RECORDS_KEPT_DAYS", default=90))
 BOOKS_KEPT_YEARS = env.int("BOOKS_KEPT_YEARS", default=10)
+# What the gate knows of an entry beyond its ticket (the driver's emergency contact, an organiser's attention note)
+# is for the event's days: erased GATE_DATA_KEPT_DAYS after the event's last day (events/attention.py).
+GATE_DATA_KEPT_DAYS = env.int("GATE_DATA_KEPT_DAYS", default=30)
+
+# Phone numbers (emergency contacts): typed without a country code, a number is read as German.
+PHONENUMBER_DEFAULT_REGION = "DE"

@@ -425,7 +425,8 @@ class Entry(models.Model):
 
 
 # Models of their own modules, imported here so Django finds them: notices and messages to drivers, the gate's
-# scans, the roster cache's generation.
+# scans, the roster cache's generation, what the gate knows of an entry besides its ticket.
+from events.attention import AttentionNote, EmergencyContact  # noqa: E402, F401
 from events.gate import GateScan  # noqa: E402, F401
 from events.notices import EntrantMessage, EntrantMessageRecipient, PendingNotice  # noqa: E402, F401
 from events.rostercache import RosterGeneration  # noqa: E402, F401

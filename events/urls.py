@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import views, views_gate
+from events import views, views_attention, views_gate
 
 app_name = "events"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("my-entries/", views.my_entries, name="my_entries"),
     path("my-entries/<int:pk>/ticket/", views.ticket, name="ticket"),
     path("my-entries/<int:pk>/cancel/", views.entry_cancel, name="entry_cancel"),
+    path("my-entries/<int:pk>/emergency-contact/", views_attention.emergency_contact, name="emergency_contact"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),
     path("<slug:slug>/check-in/", views_gate.check_in, name="check_in"),

@@ -15,6 +15,8 @@ Which module decides what:
   transfers at once), extending a deadline, releasing the places whose deadline passed, reminders,
   reinstating an expired entry.
 - ``checkin``: checking a confirmed car in at the gate, online or from a phone's queue of offline scans.
+- ``attention``: what the gate knows of an entry besides its ticket — the driver's emergency contact, an
+  organiser's attention note — and their erasure after the event.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
 
@@ -22,6 +24,14 @@ Import from here (``from events.services import entry_create``); the modules are
 """
 
 from events.services._base import EntryError, is_organiser
+from events.services.attention import (
+    Contact,
+    attention_clear,
+    attention_flag,
+    emergency_contact_last,
+    emergency_contact_set,
+    gate_data_forget,
+)
 from events.services.checkin import (
     AlreadyCheckedIn,
     QueuedScan,
@@ -67,10 +77,13 @@ from events.services.publication import notices_send_due, roster_publish, roster
 __all__ = [
     "AUTOMATIC_ORDERS",
     "AlreadyCheckedIn",
+    "Contact",
     "EntryError",
     "QueuedScan",
     "ScanResult",
     "Transfer",
+    "attention_clear",
+    "attention_flag",
     "checked_in_message",
     "convoy_assign",
     "convoy_assign_by_colour",
@@ -79,6 +92,8 @@ __all__ = [
     "convoy_overwrites_hand_order",
     "convoy_renumber",
     "convoy_reorder",
+    "emergency_contact_last",
+    "emergency_contact_set",
     "entrant_message_check",
     "entrant_message_recipients",
     "entrant_message_send",
@@ -94,6 +109,7 @@ __all__ = [
     "entry_move_to_waitlist",
     "entry_reinstate",
     "entry_set_slot",
+    "gate_data_forget",
     "gate_sync",
     "is_organiser",
     "notices_send_due",

@@ -45,6 +45,7 @@ def limits() -> dict[str, int]:
         "vin_days": settings.VIN_CHECK_COUNTERS_KEPT.days,
         "session_days": settings.SESSION_COOKIE_AGE // 86400,
         "books_years": settings.BOOKS_KEPT_YEARS,
+        "gate_days": settings.GATE_DATA_KEPT_DAYS,
     }
 
 
@@ -76,6 +77,14 @@ PURPOSES: dict[str, Purpose] = {
         _("Your entries at events: places, tickets, check-in and fees due."),
         CONTRACT,
         _("With the car's history of events. When you delete your account, the entries stay without you."),
+    ),
+    "gate": Purpose(
+        _(
+            "Safety at the event: whom the organisers call if something happens to you, and what the gate needs to "
+            "know about your entry. Only the event's organisers see it."
+        ),
+        LEGITIMATE_INTEREST,
+        _("Until %(gate_days)d days after the event's last day, then erased."),
     ),
     "mail": Purpose(
         _("A record of the mail the register sent you. A mail with a personal link or code loses its text once sent."),

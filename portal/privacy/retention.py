@@ -11,7 +11,9 @@ recorded (``portal.RetentionRun``) for the staff to see. The rules, by the purpo
   ``VIN_CHECK_COUNTERS_KEPT`` (``register.services.vin_check_counters_forget``);
 - session: expired login sessions (Django's ``clearsessions``, here so the run counts them);
 - books: payers' names, IBANs and remittance texts of credits booked, and of refunds recorded, in a year that
-  ended more than ``BOOKS_KEPT_YEARS`` years ago are emptied; the amounts and dates stay.
+  ended more than ``BOOKS_KEPT_YEARS`` years ago are emptied; the amounts and dates stay;
+- gate: the emergency contacts and attention notes of events whose last day ended ``GATE_DATA_KEPT_DAYS`` ago
+  (``events.services.gate_data_forget``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import EntrantMessageRecipient
+from events.services import gate_data_forget
 from outbox.models import Message
 from payments.models import BankTransaction, Refund
 from portal.models import RetentionRun
@@ -89,6 +92,10 @@ def books(now) -> int:
     return credits + refunds
 
 
+def gate_data(now) -> int:
+    return gate_data_forget(now=now)
+
+
 RULES = {
     "mail_records": mail_records,
     "mail_to_no_account": mail_to_no_account,
@@ -97,6 +104,7 @@ RULES = {
     "vin_check_counters": vin_check_counters,
     "sessions": sessions,
     "books": books,
+    "gate_data": gate_data,
 }
 
 
