@@ -124,6 +124,8 @@ PROJECT: dict[str, list[Case]] = {
     "events:my_entries": [Case(expect=signed_in(ok))],
     # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
     "events:entry_cancel": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    # The driver's emergency contact of an entry: the driver only (the organisers see it at the gate and in the admin).
+    "events:emergency_contact": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
     # The gate: organisers only; other signed-in roles get a 403 (they know the event exists).
     "events:check_in": [
         Case(_event, signed_in(forbidden, organiser=ok)),
