@@ -17,7 +17,7 @@ from events.attention import NOTE_MAX
 from events.forms_attention import AttentionForm
 from events.services import EntryError
 
-GATE_FIELDS = ["attention_note", "emergency_contact"]
+GATE_FIELDS = ["attention_note", "emergency_contact_shown"]
 
 
 class AttentionFormMixin(forms.ModelForm):
@@ -69,10 +69,10 @@ class AttentionAdmin:
         return [*related, "attention"] if self._gate_staff(request) else related
 
     def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "emergency_contact"]
+        return [*super().get_readonly_fields(request, obj), "emergency_contact_shown"]
 
     @admin.display(description=_("emergency contact"))
-    def emergency_contact(self, obj):
+    def emergency_contact_shown(self, obj):
         contact = getattr(obj, "emergency_contact", None)
         if contact is None:
             return "—"
@@ -91,7 +91,9 @@ class AttentionAdmin:
             return ""
         return format_html('<span title="{}">⚠ {}</span>', attention.note, attention.note[:40])
 
-    def save_model(self, request, obj, form, change):
+    def save_related(self, request, form, formsets, change):
+        """After the entry's own save (``EntryAdmin.save_model``: the slot, through its service)."""
+        obj = form.instance
         if change and "attention_note" in form.changed_data:
             note = form.cleaned_data["attention_note"]
             try:
@@ -101,7 +103,7 @@ class AttentionAdmin:
                     services.attention_clear(entry=obj, by=request.user)
             except EntryError as exc:
                 self.message_user(request, f"{obj.car}: {exc}", messages.ERROR)
-        super().save_model(request, obj, form, change)
+        super().save_related(request, form, formsets, change)
 
     @admin.action(description=_("Flag for attention at the gate…"), permissions=["change"])
     def flag_attention(self, request, queryset):
