@@ -247,7 +247,8 @@ def test_the_admin_action_asks_for_the_note_then_flags_each_entry(organiser_clie
     assert empty.status_code == 200
     assert not AttentionNote.objects.exists()
 
-    done = organiser_client.post(ENTRY_LIST, {**selected, "confirmed": "yes", "note": "first time on the Nordschleife"})
+    note = "first time on the Nordschleife"
+    done = organiser_client.post(ENTRY_LIST, {**selected, "confirmed": "yes", "note": note})
 
     assert done.status_code == 302
     assert sorted(AttentionNote.objects.values_list("entry_id", "note")) == [
