@@ -130,10 +130,7 @@ def entry_create(
     ``signup_token`` is the sign-up form's own random token: a second post of the same form (a double click,
     also while the first is still being written) returns the entry the first created instead of refusing a
     second sign-up. One active entry per token (a unique constraint); a token of a cancelled entry signs up
-    afresh.
-
-    ``emergency_contact``: whom to call if something happens to the driver, kept with the entry for the organisers
-    at the gate (``services.attention``).
+    afresh. ``emergency_contact`` is kept with the entry for the organisers at the gate (``services.attention``).
     """
     event = session.event
     now = now or timezone.now()
