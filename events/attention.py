@@ -16,7 +16,7 @@ is deleted whole.
 ``GATE_DATA_KEPT_DAYS`` after the event's last day (``gate_data_due``), and so does erasing the person.
 
 **The phone at the gate** learns of a change with its next sync: a write here (insert, update, delete) touches
-the entry's ``changed_at`` through a database trigger (migration ``events/0010``), which is the list's cursor.
+the entry's ``changed_at`` through a database trigger (migration ``events/0011``), which is the list's cursor.
 """
 
 from __future__ import annotations

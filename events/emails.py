@@ -92,6 +92,14 @@ def entries_paid(entries: list[Entry]) -> None:
     send_all([_compose("entry_paid", entry, ticket=True) for entry in entries])
 
 
+def entries_paid_later() -> None:
+    """The worker is to compose the mails of the entries a statement just paid (flagged ``paid_mail_due``):
+    its job is queued in this transaction, so it exists exactly when the payments do."""
+    from events.tasks import send_paid_mails
+
+    send_paid_mails.defer()
+
+
 def entry_expired(entry: Entry) -> None:
     """The deadline passed without the fee: the place is released."""
     _send("entry_expired", entry)

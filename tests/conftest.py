@@ -82,12 +82,15 @@ def _mail_through_the_outbox(settings):
 
 @pytest.fixture
 def deliver_mail(mailoutbox):
-    """Deliver every queued email as the worker would (the task's service, on this test's connection, so
-    it sees the test's uncommitted rows) and return what reached locmem's outbox."""
+    """Deliver every queued email as the worker would (the tasks' services, on this test's connection, so
+    they see the test's uncommitted rows: first the mails a bank statement's payments left for the worker to
+    compose, then the queue) and return what reached locmem's outbox."""
+    from events.services import paid_mails_send
     from outbox.models import Message
     from outbox.services import message_deliver
 
     def deliver():
+        paid_mails_send()
         for pk in Message.objects.queued().order_by("pk").values_list("pk", flat=True):
             message_deliver(message_id=pk)
         return list(mailoutbox)

@@ -70,6 +70,7 @@ from events.services.payments import (
     entry_extend_payment,
     entry_mark_paid,
     entry_reinstate,
+    paid_mails_send,
     payment_reminders_send,
 )
 from events.services.publication import notices_send_due, roster_publish, roster_unpublish
@@ -114,6 +115,7 @@ __all__ = [
     "is_organiser",
     "notices_send_due",
     "payment_deadline",
+    "paid_mails_send",
     "payment_reminders_send",
     "roster_publish",
     "roster_unpublish",

@@ -196,7 +196,7 @@ RECORDS: tuple[Record, ...] = (
             "signup_token": P(_("sign-up form's token"), EVENTS, Erase.KEEP),
             "checked_in_by": STAFF_LINK,
         },
-        ENTRY_FIELDS | {"changed_at"},
+        ENTRY_FIELDS | {"changed_at", "paid_mail_due"},
         rows=entries_of,
         shown=("session", "car", "driver", "status", "slot", "requirements_confirmed", "checked_in_at")
         + ("ticket_code", "created", "cancelled_at", "amount_due", "payment_reference", "payment_due", "paid_at"),

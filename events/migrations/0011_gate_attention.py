@@ -39,7 +39,7 @@ DROP FUNCTION events_entry_touch();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0009_gate_scans'),
+        ('events', '0010_entry_paid_mail_due'),
     ]
 
     operations = [
