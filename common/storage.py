@@ -19,6 +19,7 @@ import mimetypes
 import os
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -119,6 +120,9 @@ def serve_public(request, path):
     """
     from django.core.files.storage import default_storage
 
+    if ".." in path.split("/"):
+        # A bucket has no "outside" to escape to, but asking for one is refused as on disk.
+        raise SuspiciousFileOperation(f"Media path outside the storage: {path!r}")
     if not path or path.endswith("/"):
         raise Http404
     try:

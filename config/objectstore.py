@@ -266,6 +266,9 @@ def stop(data_dir: str | os.PathLike, timeout: float = 15) -> bool:
             os.kill(state["pid"], signal.SIGKILL)
             break
         time.sleep(0.1)
+    for process in [p for p in _launched if p.pid == state["pid"]]:
+        process.wait()  # started by this process: reap it
+        _launched.remove(process)
     return True
 
 
