@@ -27,9 +27,14 @@ from tests.storage import read, s3_settings
 
 BASE_DIR = Path(settings.BASE_DIR)
 APPS = ("common", "outbox", "register", "events", "payments", "portal", "config")
-# The settings name the directories; the disk storages (and the command that copies from them to a bucket) use them.
+# The settings name the directories and the disk storages use them; two commands copy between the disk and the
+# storages on purpose (from MEDIA_ROOT into the buckets, from the storages into a backup directory).
 MAY_NAME_MEDIA_ROOTS = {"config/settings.py", "common/storage.py"}
-MAY_OPEN_THE_DISK = {"common/storage.py", "register/management/commands/media_to_bucket.py"}
+MAY_OPEN_THE_DISK = {
+    "common/storage.py",
+    "register/management/commands/media_to_bucket.py",
+    "register/management/commands/files_backup.py",
+}
 
 
 # Served photos -------------------------------------------------------------------------------------------------
