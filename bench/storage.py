@@ -8,12 +8,14 @@ database: one with the photos on the disk (MEDIA_ROOT), one with the S3_* settin
 owner POSTs the real upload form (register:car_photos, multipart, a camera-like JPEG made with Pillow) to each in
 turn, in alternating blocks (ABBA) so that both share the machine's load; each upload is decoded, cleaned, stored
 in three sizes (register/photos.py) and answered with a redirect. Then each server serves the thumbnails it stored
-(GET /media/…, a fresh connection each, as browsers arriving one by one).
+(GET /media/…, a fresh connection each, as browsers arriving one by one). Last, `manage.py shell` in each storage's
+environment times the storage alone: the three files of one processed photo saved, the thumbnail read back.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -87,6 +89,37 @@ def serve(port: int, name: str) -> float:
     return elapsed
 
 
+# Run by `manage.py shell` in each storage's environment: the storage's own cost, without the request and Pillow.
+STORAGE_ALONE = """
+import json, sys, time
+from django.core.files.storage import default_storage
+from register.photos import process_image
+with open(sys.argv[-1], "rb") as handle:
+    processed = process_image(handle)
+files = [processed.image, processed.display, processed.thumbnail]
+saves, reads, names = [], [], []
+for i in range(ROUNDS):
+    started = time.perf_counter()
+    names.append([default_storage.save(f"bench/{i}-{file.name}", file) for file in files])
+    saves.append(time.perf_counter() - started)
+for three in names:
+    started = time.perf_counter()
+    with default_storage.open(three[2], "rb") as handle:
+        handle.read()
+    reads.append(time.perf_counter() - started)
+for three in names:
+    for name in three:
+        default_storage.delete(name)
+print(json.dumps({"saves": saves, "reads": reads, "sizes": [file.size for file in files]}))
+"""
+
+
+def storage_alone(db: harness.Database, env: dict[str, str], photo_file: Path, rounds: int) -> dict:
+    code = STORAGE_ALONE.replace("ROUNDS", str(rounds)).replace("sys.argv[-1]", repr(str(photo_file)))
+    out = harness.manage(db, "shell", "-c", code, **env)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def percentile(values: list[float], share: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[round(share * 100) - 1]
 
@@ -97,6 +130,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=4, help="alternations per storage")
     parser.add_argument("--gets", type=int, default=200, help="thumbnail GETs per storage")
     parser.add_argument("--size", default="3000x2000", help="the uploaded JPEG's pixels, WxH")
+    parser.add_argument("--rounds", type=int, default=50, help="saves and reads of the storage alone")
     args = parser.parse_args()
     width, height = (int(side) for side in args.size.split("x"))
     photo = camera_jpeg(width, height)
@@ -131,6 +165,12 @@ def main() -> None:
                     for label in order if i % 2 == 0 else order[::-1]:
                         names = thumbnails[label]
                         serving[label].append(serve(servers[label].port, names[i % len(names)]))
+            photo_file = Path(store) / "photo.jpg"
+            photo_file.write_bytes(photo)
+            alone = {
+                "local disk": storage_alone(db, {**app, "MEDIA_ROOT": str(db.tmp / "media")}, photo_file, args.rounds),
+                "object storage": storage_alone(db, {**app, **s3_env}, photo_file, args.rounds),
+            }
         finally:
             objectstore.stop(store)
 
@@ -147,6 +187,15 @@ def main() -> None:
         )
     ratio = statistics.median(timings["object storage"]) / statistics.median(timings["local disk"])
     print(f"upload p50 ratio object storage / local disk: {ratio:.2f}×")
+    sizes = " + ".join(f"{size / 1024:.0f} kB" for size in alone["local disk"]["sizes"])
+    print(f"the storage alone, one process, {args.rounds} rounds: a photo saved ({sizes}), its thumbnail read")
+    print(f"{'':>16} {'save p50 ms':>12} {'save p95 ms':>12} {'read p50 ms':>12} {'read p95 ms':>12}")
+    for label, figures in alone.items():
+        saves, reads = figures["saves"], figures["reads"]
+        print(
+            f"{label:>16} {statistics.median(saves) * 1000:12.1f} {percentile(saves, 0.95) * 1000:12.1f}"
+            f" {statistics.median(reads) * 1000:12.1f} {percentile(reads, 0.95) * 1000:12.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -56,6 +56,7 @@ def test_a_photo_is_served_from_its_storage_same_origin_and_cached_for_a_year(st
     assert response["Cache-Control"] == PUBLIC_CACHE_CONTROL
     assert response["X-Content-Type-Options"] == "nosniff"
     assert body == read(photo.thumbnail)
+    assert int(response["Content-Length"]) == len(body)
     assert head.status_code == 200
     assert client.post(photo.display.url).status_code == 405
 
