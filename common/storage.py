@@ -133,6 +133,22 @@ def _private_storage_changed(*, setting, **kwargs):
         private_storage._wrapped = empty
 
 
+def storages_answer() -> dict[str, str | None]:
+    """For a readiness check: whether each file storage answers (a HEAD in a bucket, a stat on disk). Per storage
+    alias, None when it answered, else what went wrong."""
+    from botocore.exceptions import BotoCoreError
+
+    answers = {}
+    for alias in ("default", PRIVATE):
+        try:
+            storages[alias].exists("readiness-check")
+        except (OSError, ClientError, BotoCoreError) as error:
+            answers[alias] = f"{type(error).__name__}: {error}"
+        else:
+            answers[alias] = None
+    return answers
+
+
 @require_safe
 def serve_public(request, path):
     """A public file of the default storage (a car photo), from disk or the bucket, cached for a year.

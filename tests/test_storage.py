@@ -17,11 +17,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
 
-from common.storage import PUBLIC_CACHE_CONTROL, private_storage
+from common.storage import PUBLIC_CACHE_CONTROL, private_storage, storages_answer
 from config import objectstore
-from config.storages import storages_setting
+from config.storages import s3_storages, storages_setting
 from register.photos import photo_add
 from tests.factories import CarFactory
+from tests.load.harness import free_port
 from tests.register.test_photos import image_bytes, upload
 from tests.storage import read, s3_settings
 
@@ -97,6 +98,23 @@ def test_the_buckets_refuse_anyone_without_the_keys(object_store, settings):
         # With the keys, it is there: the refusal above is not a missing file.
         with private_storage.open(private) as handle:
             assert handle.read() == b"registration document"
+
+
+# Readiness --------------------------------------------------------------------------------------------------------
+
+
+def test_both_storages_answer(storage_backend):
+    assert storages_answer() == {"default": None, "private": None}
+
+
+def test_a_bucket_that_does_not_answer_is_reported(object_store, settings):
+    closed = {**object_store, "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    settings.STORAGES = {**settings.STORAGES, **s3_storages(closed)}
+
+    answers = storages_answer()
+
+    assert answers["default"].startswith("EndpointConnectionError")
+    assert answers["private"].startswith("EndpointConnectionError")
 
 
 # Settings ------------------------------------------------------------------------------------------------------
