@@ -108,9 +108,10 @@ backup-check: $(VENV)/.installed
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
 # and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
-# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
+# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload and
+# a photo's upload and serving from the disk vs from SeaweedFS,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
-# queued check-ins and its check-in list's size, a photo upload stored on the disk vs in SeaweedFS. BENCH_ARGS go to
+# queued check-ins and its check-in list's size. BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
@@ -120,10 +121,10 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/page_weight.py
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
+	@$(BIN)/python bench/storage.py
 	@$(BIN)/python bench/scan.py
 	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py
-	@$(BIN)/python bench/storage.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).
