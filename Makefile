@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test test-fast test-random setup serve worker lint format db-stop clean backup-check bench
+.PHONY: run test test-fast test-random setup serve worker cluster lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -99,6 +99,13 @@ serve: $(VENV)/.installed
 	$(BIN)/python manage.py procrastinate worker & worker=$$!; \
 	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --reuse-port --access-logfile -
+
+# What a small production site runs, on this machine, in the foreground until Ctrl-C (config/cluster): PostgreSQL
+# (DATABASE_URL's or the embedded one), SeaweedFS as object storage, two gunicorn nodes, two mail workers and
+# nginx in front on CLUSTER_PORT (config/cluster/site.conf). A local try-out: plain http on loopback.
+CLUSTER_PORT ?= 8080
+cluster: $(VENV)/.installed
+	@$(BIN)/python -m config.cluster --port $(CLUSTER_PORT)
 
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
 backup-check: $(VENV)/.installed
