@@ -24,13 +24,14 @@ import contextlib
 import os
 import re
 import secrets
+import shlex
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.cluster.processes import BIN, ROOT, Service, free_port, manage, spawn, wait_ready
+from config.cluster.processes import BIN, ROOT, Service, free_port, manage, manage_python, spawn, wait_ready
 
 HERE = Path(__file__).resolve().parent
 NODE_NAMES = "abcdefgh"
@@ -101,12 +102,16 @@ def render(template: Path, values: dict[str, str], target: Path) -> Path:
     return target
 
 
-def _start_objectstore(run_dir: Path) -> dict[str, str]:
+def _start_objectstore(run_dir: Path, env: dict[str, str]) -> dict[str, str]:
+    """SeaweedFS on ``run_dir/seaweedfs`` (config/objectstore.py, left running by it, stopped by ``running``);
+    its S3_* settings, or none without a ``weed`` binary."""
     from config import objectstore
 
     if objectstore.weed_binary() is None:
         return {}
-    return objectstore.start(run_dir / "seaweedfs")
+    # In a process of its own: the server outlives the command that started it.
+    out = manage_python("-m", "config.objectstore", str(run_dir / "seaweedfs"), "--detach", env=env)
+    return dict(shlex.split(line)[0].split("=", 1) for line in out.splitlines() if line.startswith("S3_"))
 
 
 def _prepare(env: dict[str, str]) -> None:
@@ -172,7 +177,7 @@ def running(
     threads: int = 4,
     objectstore: bool = True,
 ) -> Iterator[Cluster]:
-    """Start everything, yield the cluster, stop everything (the nodes first, then the workers, the proxy last)."""
+    """Start everything, yield the cluster, then stop everything."""
     run_dir = Path(run_dir).resolve()
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     # nginx's workers run as an unprivileged user when it is started as root: they must reach their temp dirs.
@@ -183,7 +188,7 @@ def running(
     store: dict[str, str] = {}
     try:
         with ThreadPoolExecutor(2) as pool:
-            stored = pool.submit(_start_objectstore, run_dir) if objectstore else None
+            stored = pool.submit(_start_objectstore, run_dir, env) if objectstore else None
             _prepare(env)
             store = stored.result() if stored else {}
         env.update(store)
@@ -202,8 +207,8 @@ def running(
         wait_ready(proxy, port=port, path="/healthz", timeout=30)
         yield Cluster(run_dir=run_dir, env=env, proxy=proxy, nodes=web, workers=mail, objectstore=store)
     finally:
-        for service in started:
-            service.stop()
+        with ThreadPoolExecutor(max(len(started), 1)) as pool:
+            list(pool.map(Service.stop, started))
         if store:
             from config import objectstore as seaweedfs
 

@@ -72,8 +72,13 @@ def spawn(name: str, argv: list[str], *, env: dict[str, str], logs: Path, port: 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 600) -> str:
     """``manage.py ARGS`` to the end; its output, or an error that carries it."""
+    return manage_python("manage.py", *args, env=env, timeout=timeout)
+
+
+def manage_python(*args: str, env: dict[str, str], timeout: float = 600) -> str:
+    """The venv's ``python ARGS`` to the end; its output, or an error that carries it."""
     result = subprocess.run(
-        [str(BIN / "python"), "manage.py", *args],
+        [str(BIN / "python"), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -82,7 +87,7 @@ def manage(*args: str, env: dict[str, str], timeout: float = 600) -> str:
         check=False,
     )
     if result.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise RuntimeError(f"python {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
 
 
