@@ -142,15 +142,15 @@ def test_metrics_only_at_the_nodes_and_ready_through_the_proxy(stack):
 
 def upload(port: int, owner: dict, image: bytes):
     boundary = "onemclusterboundary"
+
+    def part(name: str, value: bytes, extra: str = "") -> bytes:
+        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"{extra}\r\n\r\n'
+        return head.encode() + value + b"\r\n"
+
     parts = [
-        f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{CSRF_SECRET}\r\n'.encode(),
-        f'--{boundary}\r\nContent-Disposition: form-data; name="caption"\r\n\r\nNode A\r\n'.encode(),
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="car.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + image
-        + b"\r\n",
+        part("csrfmiddlewaretoken", CSRF_SECRET.encode()),
+        part("caption", b"Node A"),
+        part("image", image, '; filename="car.jpg"\r\nContent-Type: image/jpeg'),
         f"--{boundary}--\r\n".encode(),
     ]
     return harness.request(
