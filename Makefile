@@ -115,7 +115,8 @@ backup-check: $(VENV)/.installed
 # and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
 # the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
-# queued check-ins and its check-in list's size. BENCH_ARGS go to
+# queued check-ins and its check-in list's size, the roster and a sign-up rush through nginx over one node vs
+# two (make cluster's). BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
@@ -128,6 +129,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/scan.py
 	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py
+	@$(BIN)/python bench/cluster.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).

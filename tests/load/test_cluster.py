@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import os
 import re
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -24,6 +26,17 @@ from tests.load.test_rush import CSRF_SECRET, MY_ENTRIES, assert_roster_consiste
 from tests.outbox.smtp import SmtpServer, wait_for, worker_env
 
 pytestmark = pytest.mark.load
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nginx():
+    """Debian's nginx is the proxy: without it the tests skip with the reason, except in CI (.ci/run installs it)."""
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        reason = "nginx is not installed (apt-get install nginx)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI but {reason}")
+        pytest.skip(reason)
+
 
 OWNERS = 150
 CAPACITY = 30
