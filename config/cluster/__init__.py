@@ -14,8 +14,8 @@ Every process gets the same environment: the S3_* settings of the object store, 
 proxy's request id (LOG_FORMAT=json, LOG_REQUESTS=1) and, where the caller set nothing, values that make a
 production configuration run on loopback. It is a try-out, not a deployment: plain http on 127.0.0.1 (no TLS,
 no HTTPS redirect, no HSTS), SITE_URL http://127.0.0.1:PORT, a well-known test IBAN for the payment box.
-``manage.py check --deploy`` reports exactly those, as it should. ``running()`` is used by
-tests/load/test_cluster.py and bench/cluster.py too.
+``manage.py check --deploy`` reports the plain http, as it should (``make cluster`` prints what it says).
+``running()`` is used by tests/load/test_cluster.py and bench/cluster.py too.
 """
 
 from __future__ import annotations

