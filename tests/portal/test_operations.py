@@ -11,7 +11,7 @@ import pytest
 from django.core.mail import send_mail
 from django.db import connection
 
-from config import objectstore
+from common.storage import s3_client_config
 from events.services import entry_check_in
 from outbox.models import Message
 from tests.factories import EntryFactory
@@ -104,7 +104,7 @@ def test_readyz_is_503_when_the_object_storage_does_not_answer(client, settings)
                 "access_key": "key",
                 "secret_key": "secret",
                 "region_name": "us-east-1",
-                "client_config": objectstore.client_config(connect_timeout=1, retries={"max_attempts": 1}),
+                "client_config": s3_client_config(connect_timeout=1, retries={"max_attempts": 1}),
             },
         },
     }

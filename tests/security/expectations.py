@@ -173,7 +173,7 @@ PROJECT: dict[str, list[Case]] = {
     "events:roster_json": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
     "events:roster_csv": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
     "events:calendar": [Case(_event, everyone(ok), "published"), Case(_hidden, everyone(ok), "unpublished")],
-    # Photos are served from MEDIA_ROOT under server-chosen names; nothing else lives there.
+    # Photos are served from the default storage (disk or bucket) under server-chosen names; nothing else lives there.
     "<^media/(?P<path>.*)$>": [
         Case(lambda w: {"path": w.photo.thumbnail.name}, everyone(ok), "a thumbnail"),
         Case(lambda w: {"path": "../config/settings.py"}, everyone(bad_request), "path traversal"),
