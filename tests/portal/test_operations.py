@@ -166,3 +166,20 @@ def test_log_format_json_writes_one_object_per_line_with_the_request_id(client, 
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", request_line["time"])
     assert outside["request_id"] == "none"
     assert outside["message"] == "a warning outside any request"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_metrics_say_the_database_is_down_instead_of_failing(client):
+    real = connection.settings_dict["PORT"]
+    connection.close()
+    connection.settings_dict["PORT"] = str(free_port())  # nothing listens there
+    try:
+        response = client.get("/metrics", **LOOPBACK)
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = real
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert metric(text, "onem_database_up") == 0
+    assert "onem_mail_queued" not in text
