@@ -140,6 +140,8 @@ def start_node(name: str, env: dict[str, str], *, run_dir: Path, workers: int, t
         "gthread",
         "--threads",
         str(threads),
+        # A listening socket per worker: the kernel spreads connections over them (tests/load/harness.py).
+        "--reuse-port",
         "--graceful-timeout",
         "5",
         "--name",
