@@ -69,6 +69,20 @@ def proxied(cluster) -> list[dict]:
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
+def logged(cluster, keep) -> list[dict]:
+    """The proxy's lines that ``keep`` accepts, once there are some: nginx writes a line after its response."""
+    wait_for(lambda: any(keep(r) for r in proxied(cluster)), timeout=10, what="the proxy's access line")
+    return [r for r in proxied(cluster) if keep(r)]
+
+
+def logged_all(cluster, keep, count: int) -> list[dict]:
+    """The proxy's lines that ``keep`` accepts, once there are ``count`` of them."""
+    wait_for(lambda: len(logged(cluster, keep)) >= count, timeout=10, what=f"{count} access lines")
+    lines = logged(cluster, keep)
+    assert len(lines) == count
+    return lines
+
+
 def node_lines(node) -> list[dict]:
     """The JSON lines of a node's log (gunicorn's own lines are not JSON)."""
     lines = []
@@ -102,8 +116,7 @@ def test_rush_through_the_proxy_is_exact_and_spread_over_both_nodes(stack, smtp)
     confirmed, waitlisted = assert_roster_consistent(entries(db, data["sessions"]["rush"]), confirmed_max=CAPACITY)
     assert (len(confirmed), len(waitlisted)) == (CAPACITY, OWNERS - CAPACITY)
     # Both nodes answered sign-ups, and nothing answered with a server error.
-    signups = [r for r in proxied(cluster) if "/sessions/rush/sign-up/" in r["uri"]]
-    assert len(signups) == OWNERS
+    signups = logged_all(cluster, lambda r: "/sessions/rush/sign-up/" in r["uri"], OWNERS)
     assert {r["upstream"] for r in signups} == {f"127.0.0.1:{node.port}" for node in cluster.nodes}
     assert all(r["status"] < 500 for r in signups)
     # Every sign-up's mail, delivered by the two workers, each once.
@@ -121,7 +134,7 @@ def test_the_proxys_request_id_reaches_the_nodes_json_log_and_the_response(stack
     assert response.status == 200
     request_id = response.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id
-    [access] = [r for r in proxied(cluster) if r["request_id"] == request_id]
+    [access] = logged(cluster, lambda r: r["request_id"] == request_id)
     [node] = [n for n in cluster.nodes if f"127.0.0.1:{n.port}" == access["upstream"]]
     [line] = [line for line in node_lines(node) if line.get("request_id") == request_id]
     assert line["message"] == "method=GET path=/events/ status=200"
@@ -187,7 +200,7 @@ def test_a_photo_uploaded_through_one_node_is_shown_through_the_other(stack):
 
     assert picture.tell() > 100_000
     uploaded = upload(cluster.port, owner, picture.getvalue())
-    [posted] = [r for r in proxied(cluster) if r["method"] == "POST" and r["uri"].startswith("/garage/cars/")]
+    [posted] = logged(cluster, lambda r: r["method"] == "POST" and r["uri"].startswith("/garage/cars/"))
     [node_b] = [n for n in cluster.nodes if f"127.0.0.1:{n.port}" != posted["upstream"]]
     page = harness.request(
         node_b.port,
@@ -215,6 +228,9 @@ def test_a_mail_worker_killed_mid_send_loses_nothing_and_sends_each_mail_once(st
     mark = db_now(db)
 
     rush(data["event"], "mail", sign_up_jobs(cluster, data["owners"][:MAILED]))
+    # Both workers hold a job (so the one killed is one of them) and a message is on the wire.
+    busy = "SELECT count(DISTINCT worker_id) FROM procrastinate_jobs WHERE status = 'doing'"
+    wait_for(lambda: db.query(busy)[0][0] == 2, timeout=30, what="both workers sending")
     wait_for(smtp.handler.data_started.is_set, timeout=30, what="a message being sent")
     doomed.kill()
 
@@ -255,7 +271,7 @@ def test_node_a_killed_mid_rush_loses_nothing_the_proxy_sends_the_rest_to_node_b
     assert {r[3] for r in rows} == {o["user"] for o in data["owners"]}
     # Node A answered nothing after the kill (the log's times are whole seconds, rounded down), and the proxy
     # passed at least one request from A on to B (its upstream lists both).
-    log = [r for r in proxied(cluster) if "/sessions/kill/sign-up/" in r["uri"]]
+    log = logged_all(cluster, lambda r: "/sessions/kill/sign-up/" in r["uri"], OWNERS)
     answered_by_a = [r for r in log if r["upstream"].split(", ")[-1] == f"127.0.0.1:{doomed.port}"]
     assert all(datetime.datetime.fromisoformat(r["time"]).timestamp() <= killed_at[0] for r in answered_by_a)
     assert any(r["upstream"] == f"127.0.0.1:{doomed.port}, 127.0.0.1:{survivor.port}" for r in log)
