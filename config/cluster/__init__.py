@@ -78,8 +78,6 @@ def cluster_env(base: dict[str, str], *, run_dir: Path, port: int) -> dict[str, 
         **TRY_OUT,
         "SITE_URL": f"http://127.0.0.1:{port}",
         "STATIC_ROOT": str(run_dir / "static"),
-        "MEDIA_ROOT": str(run_dir / "media"),
-        "PRIVATE_MEDIA_ROOT": str(run_dir / "private"),
     }.items():
         env.setdefault(name, value)
     if not env.get("SECRET_KEY"):
@@ -104,11 +102,11 @@ def render(template: Path, values: dict[str, str], target: Path) -> Path:
 
 def _start_objectstore(run_dir: Path, env: dict[str, str]) -> dict[str, str]:
     """SeaweedFS on ``run_dir/seaweedfs`` (config/objectstore.py, left running by it, stopped by ``running``);
-    its S3_* settings, or none without a ``weed`` binary."""
+    its S3_* settings, or none when the environment names an object store or there is no ``weed`` binary."""
     from config import objectstore
 
-    if objectstore.weed_binary() is None:
-        return {}
+    if env.get("S3_ENDPOINT_URL") or objectstore.weed_binary() is None:
+        return {}  # the caller's object store, or the local disk
     # In a process of its own: the server outlives the command that started it.
     out = manage_python("-m", "config.objectstore", str(run_dir / "seaweedfs"), "--detach", env=env)
     return dict(shlex.split(line)[0].split("=", 1) for line in out.splitlines() if line.startswith("S3_"))

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from config.cluster import BIN, ROOT, Cluster, running
+from config.cluster.processes import manage
 
 
 def _embedded_pgdata() -> Path | None:
@@ -85,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with running(args.dir, port=args.port) as cluster:
             print(_summary(cluster, pgdata), flush=True)
+            if cluster.objectstore:
+                # The photos and documents of `make run` (MEDIA_ROOT, PRIVATE_MEDIA_ROOT) into the buckets, as a
+                # site moving to object storage does; again on every start, copying only what is new.
+                print(manage("media_to_bucket", env=cluster.env).strip(), flush=True)
             reported: set[str] = set()
             while True:
                 for service in cluster.services():

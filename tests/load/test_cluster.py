@@ -56,6 +56,7 @@ def stack(smtp):
     with harness.embedded_database() as db, tempfile.TemporaryDirectory(prefix="onem-cluster-") as run_dir:
         # The workers' settings of the outbox tests, and the key the seeded login sessions are signed with.
         env = {**worker_env(database=db.url, smtp_port=smtp.port), "SECRET_KEY": harness.SECRET_KEY}
+        env.update(MEDIA_ROOT=f"{run_dir}/media", PRIVATE_MEDIA_ROOT=f"{run_dir}/private")
         with running(Path(run_dir), env=env) as cluster:
             data = harness.seed(
                 db, "owners", "--count", str(OWNERS), "--capacity", str(CAPACITY), "--sessions", "rush,kill,mail"
