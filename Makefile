@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test test-fast test-random setup serve worker lint format db-stop clean backup-check bench
+.PHONY: run test test-fast test-random setup serve worker cluster lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -102,6 +102,13 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --reuse-port --access-logfile -
 
+# What a small production site runs, on this machine, in the foreground until Ctrl-C (config/cluster): PostgreSQL
+# (DATABASE_URL's or the embedded one), SeaweedFS as object storage, two gunicorn nodes, two mail workers and
+# nginx in front on CLUSTER_PORT (config/cluster/site.conf). A local try-out: plain http on loopback.
+CLUSTER_PORT ?= 8080
+cluster: $(VENV)/.installed
+	@$(BIN)/python -m config.cluster --port $(CLUSTER_PORT)
+
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
 backup-check: $(VENV)/.installed
 	@$(BIN)/python manage.py db_backup --verify
@@ -111,7 +118,8 @@ backup-check: $(VENV)/.installed
 # the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload and
 # a photo's upload and serving from the disk vs from SeaweedFS,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
-# queued check-ins and its check-in list's size. BENCH_ARGS go to
+# queued check-ins and its check-in list's size, the roster and a sign-up rush through nginx over one node vs
+# two (make cluster's). BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
@@ -125,6 +133,7 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/scan.py
 	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py
+	@$(BIN)/python bench/cluster.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).

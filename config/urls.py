@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from common.storage import serve_public
+from portal import operations, webapp
 from portal import views as portal_views
-from portal import webapp
 from portal.privacy import views as privacy_views
 from register import views as register_views
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
+    # Operators: readiness (database and storage answer) and Prometheus' figures (portal/operations.py).
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("privacy/", privacy_views.privacy, name="privacy"),
     path("garage/profile/my-data/", privacy_views.my_data, name="my_data"),
     path("favicon.ico", favicon),

@@ -95,6 +95,10 @@ def _hidden(w):
 PROJECT: dict[str, list[Case]] = {
     "home": [Case(expect=everyone(ok))],
     "healthz": [Case(expect=everyone(ok))],
+    "readyz": [Case(expect=everyone(ok))],
+    # By address, not by role: the test client comes from 127.0.0.1, which METRICS_ALLOWED_IPS allows (others get
+    # a 404: tests/portal/test_operations.py).
+    "metrics": [Case(expect=everyone(ok))],
     "language": [Case(expect=everyone(ok))],
     "javascript-catalog": [Case(expect=everyone(ok))],
     # The installable web app (portal/webapp.py): the same for everyone.

@@ -73,6 +73,8 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
 READ_ONLY = {
     "home",
     "healthz",
+    "readyz",
+    "metrics",
     "javascript-catalog",
     "service_worker",
     "manifest",
