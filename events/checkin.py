@@ -21,7 +21,9 @@ SEARCH_LIMIT = 30
 
 
 def _entries():
-    return Entry.objects.select_related("session__event", "car__colour", "driver", "checked_in_by")
+    return Entry.objects.select_related(
+        "session__event", "car__colour", "driver", "checked_in_by", "attention", "emergency_contact"
+    )
 
 
 def find_ticket(text: str) -> Entry | None:

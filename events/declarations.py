@@ -6,7 +6,7 @@ passenger's text, in English and German, edited in the admin. Publishing it
 (``events.services.declaration_publish``) freezes the draft as the next numbered ``DeclarationVersion`` (v1,
 v2, …); later edits of the draft change nothing that was published, and only the next publish makes a new version
 of them. The newest version is the event's *current* one. A version's texts, number and time never change once
-written: the admin shows versions read-only, and a database trigger (migration ``events/0010``) refuses any
+written: the admin shows versions read-only, and a database trigger (migration ``events/0012``) refuses any
 UPDATE of those columns, whoever writes (the link to the member of staff who published may still be cleared when
 that account goes).
 

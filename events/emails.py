@@ -109,6 +109,14 @@ def declaration_published(entries: list[Entry], *, version) -> None:
     )
 
 
+def entries_paid_later() -> None:
+    """The worker is to compose the mails of the entries a statement just paid (flagged ``paid_mail_due``):
+    its job is queued in this transaction, so it exists exactly when the payments do."""
+    from events.tasks import send_paid_mails
+
+    send_paid_mails.defer()
+
+
 def entry_expired(entry: Entry) -> None:
     """The deadline passed without the fee: the place is released."""
     _send("entry_expired", entry)

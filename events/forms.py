@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from events import services
+from events.forms_attention import EmergencyContactFields
 from events.models import Session
 from register.models import Car
 
@@ -23,12 +24,13 @@ class CarChoiceField(forms.ModelChoiceField):
         return " · ".join(p for p in parts if p)
 
 
-class SignupForm(forms.Form):
+class SignupForm(EmergencyContactFields, forms.Form):
     """Sign one of the user's own cars up for a session.
 
     The car list is limited to the user's cars, so a tampered id (someone else's car)
     fails validation like any other invalid choice. Each form carries a random token of its own: a second
-    post of it (a double click) is the same sign-up (``services.entry_create``).
+    post of it (a double click) is the same sign-up (``services.entry_create``). The emergency contact is offered
+    as the driver gave it last (``last_contact``: ``services.emergency_contact_last``, read once per page).
     """
 
     token = forms.RegexField(regex=r"^[-_a-zA-Z0-9]{16,64}$", required=False, widget=forms.HiddenInput)
@@ -39,7 +41,7 @@ class SignupForm(forms.Form):
         error_messages={"invalid_choice": _("Choose one of your own cars.")},
     )
 
-    def __init__(self, *args, user, session: Session, **kwargs):
+    def __init__(self, *args, user, session: Session, last_contact=None, **kwargs):
         # Several sessions' forms share one page: keep their ids apart.
         kwargs.setdefault("auto_id", f"id_{session.slug}_%s")
         super().__init__(*args, **kwargs)
@@ -52,6 +54,7 @@ class SignupForm(forms.Form):
                 required=True,
                 error_messages={"required": _("Please confirm the requirements to sign up.")},
             )
+        self.add_emergency_contact_fields(initial=last_contact)
         self.helper = FormHelper()
         self.helper.form_action = reverse("events:signup", args=[session.event.slug, session.slug])
         self.helper.attrs = {

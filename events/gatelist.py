@@ -29,9 +29,13 @@ repeated entry again, which changes nothing. (A write whose transaction stays op
 still be missed until the next full download, which every opening of the page online makes.) What lives outside the
 entry row — a car's new nickname, a driver's new public name — comes with the next full download.
 
-**The cost.** A constant number of queries whatever the event's size (pinned in tests/events/test_gate_sync.py):
-the clock, the sessions, the entries (with their cars, colours and drivers in one join), the tickets of the same
-cars and drivers at other events.
+**What only the organisers need.** An entry's attention note and the driver's emergency contact
+(``gate_notes``): the list is the organisers' alone (``views_gate._gate_json``), and a phone drops it a day after
+the event (``drop_after``).
+
+**The cost.** A constant number of queries whatever the event's size (pinned in tests/events/test_gate_list.py):
+the clock, the sessions, the entries (with their cars, colours and drivers in one join), their attention notes and
+emergency contacts, the tickets of the same cars and drivers at other events.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from phonenumber_field.phonenumber import to_python
 
 from events import tickets
 from events.declaration_status import declaration_states
@@ -137,13 +142,14 @@ def check_in_list(event: Event, *, since: datetime.datetime | None = None) -> di
         other = other.filter(changed_at__gte=since - OVERLAP)
     rows = list(entries.order_by("session__starts_at", "session_id", "slot", "pk").values_list(*_ENTRY_FIELDS))
     declarations = declaration_fields(sessions, [row[0] for row in rows])
+    notes = gate_notes(entries)
     return {
         "event": {"slug": event.slug, "name": event.name, "ends_at": _iso(ends_at), "drop_after": _iso(closes)},
         "cursor": encode_cursor(now),
         "full": since is None,
         "salt": salt,
         "sessions": [{"id": s.pk, "name": s.name, "starts_at": _iso(s.starts_at)} for s in sessions],
-        "entries": [_entry(row, salt) | declarations.get(row[0], {}) for row in rows],
+        "entries": [_entry(row, salt) | notes.get(row[0], NO_NOTES) | declarations.get(row[0], {}) for row in rows],
         "other_tickets": [
             {"token_hash": token_hash(salt, token), "event": name}
             for token, name in other.order_by("pk").values_list("ticket_token", "session__event__name")
@@ -189,3 +195,25 @@ def declaration_fields(sessions: list[Session], entry_ids: list[int]) -> dict[in
         }
         for pk, state in declaration_states(entries).items()
     }
+
+
+NO_NOTES = {"attention": None, "emergency": None}
+
+
+def gate_notes(entries) -> dict[int, dict]:
+    """What the gate knows of each of ``entries`` besides its ticket (``events/attention.py``), for those that have
+    any, in one query: the organiser's attention note and the driver's emergency contact (name, the number as read
+    out, and as dialled). Every entry of the list carries both keys (``NO_NOTES``: None), so that a delta clears a
+    note taken off since the last download. The list is the organisers' (``views_gate._gate_json``), as is this."""
+    rows = entries.filter(Q(attention__isnull=False) | Q(emergency_contact__isnull=False)).values_list(
+        "pk", "attention__note", "emergency_contact__name", "emergency_contact__phone"
+    )
+    notes = {}
+    for pk, note, name, phone in rows:
+        emergency = None
+        if name:
+            number = to_python(phone)
+            shown = number.as_international if number.is_valid() else str(number)
+            emergency = {"name": name, "phone": shown, "tel": number.as_e164 if number.is_valid() else str(number)}
+        notes[pk] = {"attention": note or None, "emergency": emergency}
+    return notes

@@ -316,6 +316,8 @@ class Entry(models.Model):
     payment_due = models.DateTimeField(_("pay by"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     payment_reminded_at = models.DateTimeField(_("payment reminder sent"), null=True, blank=True)
+    # Paid by a bank statement, its mail not composed yet: the worker composes it (services.paid_mails_send).
+    paid_mail_due = models.BooleanField(_("payment mail due"), default=False, editable=False)
     # When the row was last written, set by a database trigger whoever writes (a save, QuerySet.update,
     # bulk_update, plain SQL): the gate's list sends a phone the entries changed since its last download
     # (events.gatelist, which says why a trigger; migration 0009 installs it).
@@ -325,7 +327,7 @@ class Entry(models.Model):
     # written by the services in the transaction of the change (see "Audit trails" in README.md). The
     # ticket's secrets never change and are not copied into every snapshot, nor is the sign-up form's token.
     history = HistoricalRecords(
-        excluded_fields=["ticket_token", "ticket_code", "signup_token", "changed_at"],
+        excluded_fields=["ticket_token", "ticket_code", "signup_token", "changed_at", "paid_mail_due"],
         verbose_name=_("entry change"),
         verbose_name_plural=_("entry changes"),
     )
@@ -430,7 +432,8 @@ class Entry(models.Model):
 
 
 # Models of their own modules, imported here so Django finds them: notices and messages to drivers, the gate's
-# scans, the roster cache's generation, the declarations.
+# scans, the roster cache's generation, what the gate knows of an entry besides its ticket, the declarations.
+from events.attention import AttentionNote, EmergencyContact  # noqa: E402, F401
 from events.declarations import Declaration, DeclarationSignature, DeclarationVersion, Passenger  # noqa: E402, F401
 from events.gate import GateScan  # noqa: E402, F401
 from events.notices import EntrantMessage, EntrantMessageRecipient, PendingNotice  # noqa: E402, F401

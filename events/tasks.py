@@ -1,5 +1,6 @@
 """The events' tasks for the mail queue's worker: send the slot-change notices whose batch has settled; release
-unpaid places at their deadline and send payment reminders."""
+unpaid places at their deadline and send payment reminders; compose the mails of the entries a bank statement
+paid."""
 
 from __future__ import annotations
 
@@ -29,5 +30,15 @@ def expire_unpaid_places(timestamp: int) -> None:
     try:
         services.entries_expire_overdue()
         services.payment_reminders_send()
+    finally:
+        close_old_connections()
+
+
+@app.task(name="events.send_paid_mails")
+def send_paid_mails() -> None:
+    """Deferred by a statement import that paid entries (``services.entries_mark_paid``)."""
+    close_old_connections()
+    try:
+        services.paid_mails_send()
     finally:
         close_old_connections()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import views, views_declaration, views_gate
+from events import views, views_attention, views_declaration, views_gate
 
 app_name = "events"
 
@@ -11,6 +11,7 @@ urlpatterns = [
     path("my-entries/<int:pk>/cancel/", views.entry_cancel, name="entry_cancel"),
     path("my-entries/<int:pk>/declaration/", views_declaration.declaration, name="declaration"),
     path("declarations/<int:pk>/signed.pdf", views_declaration.declaration_pdf, name="declaration_pdf"),
+    path("my-entries/<int:pk>/emergency-contact/", views_attention.emergency_contact, name="emergency_contact"),
     path("<slug:slug>/", views.event_detail, name="detail"),
     path("<slug:slug>/sessions/<slug:session_slug>/sign-up/", views.signup, name="signup"),
     path("<slug:slug>/check-in/", views_gate.check_in, name="check_in"),

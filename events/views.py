@@ -51,6 +51,9 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
             .with_waitlist_position()
         }
     bound_forms = bound_forms or {}
+    last_contact = None
+    if has_cars and registration_open:
+        last_contact = services.emergency_contact_last(user=request.user)
     for session in sessions:
         session.my_entry = my_entries.get(session.pk)
         session.signup_form = None
@@ -58,7 +61,7 @@ def _render_event(request, event: Event, *, bound_forms: dict | None = None):
             # A rejected POST: show its errors next to the fields, whatever else the page would show.
             session.signup_form = bound_forms[session.pk]
         elif registration_open and has_cars and session.my_entry is None and not session.has_started:
-            session.signup_form = SignupForm(user=request.user, session=session)
+            session.signup_form = SignupForm(user=request.user, session=session, last_contact=last_contact)
     return render(
         request,
         "events/event_detail.html",
@@ -112,6 +115,7 @@ def signup(request, slug, session_slug):
             driver=request.user,
             requirements_confirmed=form.requirements_confirmed,
             signup_token=form.cleaned_data["token"],
+            emergency_contact=form.emergency_contact,
         )
     except services.EntryError as exc:
         messages.error(request, str(exc))
@@ -159,7 +163,7 @@ def _signup_message(request, entry: Entry) -> None:
 def my_entries(request):
     entries = (
         Entry.objects.of_person(request.user)
-        .select_related("session__event", "car__colour")
+        .select_related("session__event", "car__colour", "emergency_contact")
         .with_waitlist_position()
         .order_by("-session__starts_at", "session__pk", "pk")
     )

@@ -23,13 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from events.models import Declaration, Entry, Event, Session
+from events.models import AttentionNote, Declaration, EmergencyContact, Entry, Event, Session
 from events.payment_reference import payment_reference_new
 from events.services import convoy_assign_by_colour, declaration_publish
 from portal.demo_data import (
     ADMIN_EMAIL,
+    ATTENTION_NOTE,
     DECLARATION,
     DEMO_PASSWORD,
+    EMERGENCY_CONTACTS,
     ENTRY_REASON,
     JAVA_GREEN,
     MONTE_CARLO,
@@ -311,6 +313,19 @@ class Seeder:
         if not declaration.versions.exists():
             declaration_publish(declaration=declaration, by=None, notify=False)
 
+    def seed_gate_data(self, event: Event) -> None:
+        """Emergency contacts of the first cars of ``event``'s convoy, and an attention note on the first."""
+        convoy = event.sessions.get(slug="nordschleife-convoy")
+        entries = list(convoy.entries.confirmed().order_by("slot", "pk")[: len(EMERGENCY_CONTACTS)])
+        for entry, (name, phone) in zip(entries, EMERGENCY_CONTACTS, strict=False):
+            _contact, created = EmergencyContact.objects.get_or_create(
+                entry=entry, defaults={"name": name, "phone": phone}
+            )
+            self.report.add("emergency contacts", int(created))
+        if entries:
+            _note, created = AttentionNote.objects.get_or_create(entry=entries[0], defaults={"note": ATTENTION_NOTE})
+            self.report.add("attention notes", int(created))
+
     # --- all -------------------------------------------------------------------------------------------
 
     @transaction.atomic
@@ -332,5 +347,5 @@ class Seeder:
         pool.sort(key=lambda c: c.colour.name not in (JAVA_GREEN, MONTE_CARLO))
         self.seed_photos(pool)
         self.seed_gathering_2025(pool)
-        self.seed_next_gathering(pool)
+        self.seed_gate_data(self.seed_next_gathering(pool))
         return self.report

@@ -67,6 +67,10 @@ DECLARATION = {
         "Ich fahre auf eigene Gefahr als Beifahrer mit und folge den Anweisungen der Organisatoren und Streckenposten."
     ),
 }
+# What the gate knows of a few entries of the next gathering's convoy (events/attention.py): emergency contacts
+# given at sign-up (made-up names and numbers) and an organiser's note, so the check-in shows both.
+EMERGENCY_CONTACTS = [("Maria K.", "+49 171 3920001"), ("Tom B.", "+44 20 7946 0018"), ("Léa M.", "+33 6 12 34 56 78")]
+ATTENTION_NOTE = "First time on the Nordschleife: brief the driver before the convoy."
 
 FIRST_NAMES = [
     "Anna", "Ben", "Carla", "David", "Elena", "Felix", "Greta", "Hannes", "Ines", "Jonas", "Katrin", "Lukas",

@@ -1,10 +1,7 @@
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Prefetch, Q
 from django.urls import reverse
@@ -13,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from common.storage import PrivateFileSystemStorage, get_private_storage, private_storage  # noqa: F401
 from register import vin as vin_rules
 from register.facts import Colour, Market, RegisteredModel  # noqa: F401 (models of the app)
 
@@ -260,25 +258,8 @@ class Ownership(models.Model):
         return person_label(self.owner, self.former_owner_id)
 
 
-class PrivateStorage(FileSystemStorage):
-    """Files that no URL serves: under ``PRIVATE_MEDIA_ROOT``, outside ``MEDIA_ROOT``.
-
-    Read only through views that check a permission (the claim evidence in the admin).
-    """
-
-    @property
-    def base_location(self):
-        return settings.PRIVATE_MEDIA_ROOT
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Private files have no URL.")
-
-
-private_storage = PrivateStorage()
+# The first migration names this class; the storage itself is settings.STORAGES["private"] (common/storage.py).
+PrivateStorage = PrivateFileSystemStorage
 
 
 def evidence_path(instance, filename):
@@ -314,7 +295,7 @@ class Claim(models.Model):
     message = models.TextField(_("message to the registrar"), blank=True)
     # A photo of the registration document: private, shown to registrars only, deleted once decided.
     evidence = models.ImageField(
-        _("registration document"), upload_to=evidence_path, storage=private_storage, blank=True
+        _("registration document"), upload_to=evidence_path, storage=get_private_storage, blank=True
     )
     status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
     created = models.DateTimeField(_("created"), auto_now_add=True)

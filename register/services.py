@@ -183,7 +183,7 @@ def vin_check_counters_forget(*, now=None) -> int:
 EVIDENCE_ORPHAN_AGE = datetime.timedelta(hours=1)
 
 
-def claim_evidence_orphans_delete() -> list[str]:
+def claim_evidence_orphans_delete(*, now=None) -> list[str]:
     """Delete evidence files no claim refers to, older than EVIDENCE_ORPHAN_AGE, and return their names.
 
     ``claim_create`` writes the photo before its transaction commits; if that transaction rolls back (or the
@@ -195,7 +195,7 @@ def claim_evidence_orphans_delete() -> list[str]:
     except FileNotFoundError:
         return []
     referenced = set(Claim.objects.exclude(evidence="").values_list("evidence", flat=True))
-    cutoff = timezone.now() - EVIDENCE_ORPHAN_AGE
+    cutoff = (now or timezone.now()) - EVIDENCE_ORPHAN_AGE
     orphans = [
         name
         for name in (f"claims/{file}" for file in files)

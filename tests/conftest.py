@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests import factories, reset
+from tests import factories, reset, storage
 from tests.factories import UserFactory
 
 
@@ -51,6 +51,24 @@ def _private_media_root(settings, tmp_path_factory):
     settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
 
 
+@pytest.fixture(scope="session")
+def object_store():
+    """The S3 settings (``S3_*``) of a real SeaweedFS, started once for all test processes (tests/storage.py)."""
+    return storage.object_store_env()
+
+
+@pytest.fixture(params=["disk", "s3"])
+def storage_backend(request, settings, tmp_path):
+    """The test runs twice: files on the local disk, then in SeaweedFS' buckets (a key prefix per test).
+    Returns "disk" or "s3"."""
+    if request.param == "disk":
+        settings.MEDIA_ROOT = tmp_path / "media"
+        yield "disk"
+        return
+    with storage.s3_settings(request.getfixturevalue("object_store"), settings):
+        yield "s3"
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     # A request in German leaves German active in the thread (Django does not reset it after a
@@ -82,12 +100,15 @@ def _mail_through_the_outbox(settings):
 
 @pytest.fixture
 def deliver_mail(mailoutbox):
-    """Deliver every queued email as the worker would (the task's service, on this test's connection, so
-    it sees the test's uncommitted rows) and return what reached locmem's outbox."""
+    """Deliver every queued email as the worker would (the tasks' services, on this test's connection, so
+    they see the test's uncommitted rows: first the mails a bank statement's payments left for the worker to
+    compose, then the queue) and return what reached locmem's outbox."""
+    from events.services import paid_mails_send
     from outbox.models import Message
     from outbox.services import message_deliver
 
     def deliver():
+        paid_mails_send()
         for pk in Message.objects.queued().order_by("pk").values_list("pk", flat=True):
             message_deliver(message_id=pk)
         return list(mailoutbox)

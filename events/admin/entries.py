@@ -1,7 +1,7 @@
 """The entry list of the admin: slots typed in the list (through ``entry_set_slot``), the waitlist and check-in
 actions, the payment actions (mark paid, extend the deadline: each asks for a reason on a page of its own), the
-automatic convoy orders over the selected entries' sessions, and the CSV export in slot order. Entries are created
-by sign-up and never deleted here."""
+automatic convoy orders over the selected entries' sessions, the gate's attention notes (``events.admin.attention``),
+and the CSV export in slot order. Entries are created by sign-up and never deleted here."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django_countries.filters import CountryFilter
 
 from common.admin import HistoryAdmin, ask_then_each, for_each_selected, swatch
 from events import services
+from events.admin.attention import AttentionAdmin
 from events.admin.audit import entry_audit_rows
 from events.admin.gate import gate_scan_table
 from events.admin.sessions import ConvoyOrders, SessionListFilter, convoy_order_action
@@ -64,7 +65,7 @@ class ExtendPaymentForm(PaymentActionForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(ConvoyOrders, HistoryAdmin):
+class EntryAdmin(AttentionAdmin, ConvoyOrders, HistoryAdmin):
     """Entries are created by sign-up and never deleted; only the slot is edited here, through the service.
 
     The audit trail is django-simple-history's (the History page, and the table on the change page); an old
@@ -125,6 +126,8 @@ class EntryAdmin(ConvoyOrders, HistoryAdmin):
         "check_in",
         "mark_paid",
         "extend_payment",
+        "flag_attention",
+        "clear_attention",
         "assign_by_signup",
         "assign_by_colour",
         "renumber",

@@ -16,6 +16,8 @@ Which module decides what:
   reinstating an expired entry.
 - ``checkin``: checking a confirmed car in at the gate, online or from a phone's queue of offline scans.
 - ``declarations``: publishing a declaration's version, naming a passenger, signing.
+- ``attention``: what the gate knows of an entry besides its ticket — the driver's emergency contact, an
+  organiser's attention note — and their erasure after the event.
 - ``_base``: what they share — ``EntryError``, the session lock every capacity rule relies on, the audited
   writers of entries, ``is_organiser``.
 
@@ -23,6 +25,14 @@ Import from here (``from events.services import entry_create``); the modules are
 """
 
 from events.services._base import EntryError, is_organiser
+from events.services.attention import (
+    Contact,
+    attention_clear,
+    attention_flag,
+    emergency_contact_last,
+    emergency_contact_set,
+    gate_data_forget,
+)
 from events.services.checkin import (
     AlreadyCheckedIn,
     QueuedScan,
@@ -62,6 +72,7 @@ from events.services.payments import (
     entry_extend_payment,
     entry_mark_paid,
     entry_reinstate,
+    paid_mails_send,
     payment_reminders_send,
 )
 from events.services.publication import notices_send_due, roster_publish, roster_unpublish
@@ -69,10 +80,13 @@ from events.services.publication import notices_send_due, roster_publish, roster
 __all__ = [
     "AUTOMATIC_ORDERS",
     "AlreadyCheckedIn",
+    "Contact",
     "EntryError",
     "QueuedScan",
     "ScanResult",
     "Transfer",
+    "attention_clear",
+    "attention_flag",
     "checked_in_message",
     "convoy_assign",
     "convoy_assign_by_colour",
@@ -84,6 +98,8 @@ __all__ = [
     "declaration_for",
     "declaration_publish",
     "declaration_sign",
+    "emergency_contact_last",
+    "emergency_contact_set",
     "entrant_message_check",
     "entrant_message_recipients",
     "entrant_message_send",
@@ -99,11 +115,13 @@ __all__ = [
     "entry_move_to_waitlist",
     "entry_reinstate",
     "entry_set_slot",
+    "gate_data_forget",
     "gate_sync",
     "is_organiser",
     "notices_send_due",
     "passenger_name",
     "payment_deadline",
+    "paid_mails_send",
     "payment_reminders_send",
     "roster_publish",
     "roster_unpublish",

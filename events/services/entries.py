@@ -35,6 +35,7 @@ from events import emails, signals
 from events.models import Entry, Session
 from events.payment_reference import payment_reference_new
 from events.services._base import EntryError, _audited, _lock_session, _locked_entry, _save_entries, is_organiser
+from events.services.attention import Contact, emergency_contact_save
 from register.models import Car, User
 
 # A place awaiting payment is released this long before its session starts at the latest.
@@ -110,6 +111,7 @@ def entry_create(
     driver: User,
     requirements_confirmed: bool = False,
     signup_token: str = "",
+    emergency_contact: Contact | None = None,
     now: datetime.datetime | None = None,
 ) -> Entry:
     """Sign ``car`` up for ``session``, driven by its owner.
@@ -128,7 +130,7 @@ def entry_create(
     ``signup_token`` is the sign-up form's own random token: a second post of the same form (a double click,
     also while the first is still being written) returns the entry the first created instead of refusing a
     second sign-up. One active entry per token (a unique constraint); a token of a cancelled entry signs up
-    afresh.
+    afresh. ``emergency_contact`` is kept with the entry for the organisers at the gate (``services.attention``).
     """
     event = session.event
     now = now or timezone.now()
@@ -186,6 +188,7 @@ def entry_create(
             else:
                 entry.status = Entry.Status.WAITLISTED
             _insert(_audited(entry, by=driver, reason=gettext_lazy("sign-up")))
+            emergency_contact_save(entry, emergency_contact)
             if entry.status == Entry.Status.CONFIRMED:
                 emails.entry_confirmed(entry)
             elif entry.status == Entry.Status.AWAITING_PAYMENT:

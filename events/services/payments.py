@@ -111,9 +111,41 @@ def entries_mark_paid(*, transfers: Sequence[Transfer], by: User | None) -> list
             paid.append(
                 _confirmed(entry, slot=top_slot[entry.session_id], by=by, paid_at=transfer.paid_at, reason=reason)
             )
-    _save_entries(paid, ["status", "slot", "paid_at"])
-    emails.entries_paid(paid)
+    for entry in paid:
+        entry.paid_mail_due = True
+    _save_entries(paid, ["status", "slot", "paid_at", "paid_mail_due"])
+    if paid:
+        emails.entries_paid_later()
     return found
+
+
+PAID_MAILS_AT_ONCE = 500
+
+
+def paid_mails_send() -> int:
+    """Compose and queue the mails of the entries ``entries_mark_paid`` paid (the worker's job, deferred in the
+    same transaction), PAID_MAILS_AT_ONCE to a transaction; returns how many were queued.
+
+    Why the worker and not the import: a statement pays thousands of entries at once, and rendering a mail for
+    each would keep the treasurer's upload waiting several seconds more (BENCHMARKS.md, "Bank statements").
+    Each entry's flag is cleared in the transaction that queues its mail, under a row lock that a second worker
+    skips: a mail is queued once, whichever job runs. An entry cancelled meanwhile gets no "paid" mail (its
+    cancellation mail says what became of it)."""
+    queued = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Entry.objects.select_for_update(of=("self",), skip_locked=True)
+                .filter(paid_mail_due=True)
+                .select_related("car", "driver", "session__event")
+                .order_by("pk")[:PAID_MAILS_AT_ONCE]
+            )
+            if not due:
+                return queued
+            confirmed = [entry for entry in due if entry.status == Entry.Status.CONFIRMED]
+            emails.entries_paid(confirmed)
+            Entry.objects.filter(pk__in=[entry.pk for entry in due]).update(paid_mail_due=False)
+            queued += len(confirmed)
 
 
 @transaction.atomic

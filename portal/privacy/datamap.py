@@ -31,7 +31,7 @@ from portal.privacy.schema import (
 )
 
 P = Personal
-ACCOUNT, PUBLIC, REGISTER, CLAIMS, EVENTS = "account", "public_name", "register", "claims", "events"
+ACCOUNT, PUBLIC, REGISTER, CLAIMS, EVENTS, GATE = "account", "public_name", "register", "claims", "events", "gate"
 MAIL, SECURITY, SESSION, BOOKS, STAFF, REQUESTS = "mail", "security", "session", "books", "staff", "requests"
 DECLARATIONS, PASSENGERS = "declarations", "passengers"
 OWNER_LINK = P(_("owner (your account)"), REGISTER, Erase.UNLINK)
@@ -199,7 +199,7 @@ RECORDS: tuple[Record, ...] = (
             "signup_token": P(_("sign-up form's token"), EVENTS, Erase.KEEP),
             "checked_in_by": STAFF_LINK,
         },
-        ENTRY_FIELDS | {"changed_at"},
+        ENTRY_FIELDS | {"changed_at", "paid_mail_due"},
         rows=entries_of,
         shown=("session", "car", "driver", "status", "slot", "requirements_confirmed", "checked_in_at")
         + ("ticket_code", "created", "cancelled_at", "amount_due", "payment_reference", "payment_due", "paid_at"),
@@ -249,6 +249,27 @@ RECORDS: tuple[Record, ...] = (
         frozenset({"id", "entry", "named_at"}),
         rows=lambda user: apps.get_model("events.Passenger").objects.filter(entry__in=entries_of(user)),
         shown=("entry", "name", "named_at"),
+    ),
+    # The gate's (events/attention.py): deleted by the retention job GATE_DATA_KEPT_DAYS after the event, and with
+    # the person. The attention note is the organisers' note about the driver's entry: theirs to see too (Art. 15).
+    Record(
+        "events.EmergencyContact",
+        _("Emergency contacts you gave"),
+        {
+            "name": P(_("emergency contact's name"), GATE, Erase.DELETE),
+            "phone": P(_("emergency contact's phone number"), GATE, Erase.DELETE),
+        },
+        frozenset({"entry", "updated_at"}),
+        rows=lambda user: apps.get_model("events.EmergencyContact").objects.of_driver(user),
+        shown=("entry", "name", "phone", "updated_at"),
+    ),
+    Record(
+        "events.AttentionNote",
+        _("Organisers' notes on your entries for the gate"),
+        {"note": P(_("note for the gate"), GATE, Erase.DELETE)},
+        frozenset({"entry", "flagged_at"}),
+        rows=lambda user: apps.get_model("events.AttentionNote").objects.of_driver(user),
+        shown=("entry", "note", "flagged_at"),
     ),
     Record(
         "events.PendingNotice",

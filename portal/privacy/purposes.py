@@ -49,6 +49,7 @@ def limits() -> dict[str, int]:
         "books_years": settings.BOOKS_KEPT_YEARS,
         "declarations_years": settings.DECLARATIONS_KEPT_YEARS,
         "passenger_days": settings.PASSENGER_NAMES_KEPT.days,
+        "gate_days": settings.GATE_DATA_KEPT_DAYS,
     }
 
 
@@ -98,6 +99,14 @@ PURPOSES: dict[str, Purpose] = {
         _("The passenger you take along, for the organisers at the gate."),
         CONTRACT,
         _("%(passenger_days)d days after the end of the event."),
+    ),
+    "gate": Purpose(
+        _(
+            "Safety at the event: whom the organisers call if something happens to you, and what the gate needs to "
+            "know about your entry. Only the event's organisers see it."
+        ),
+        LEGITIMATE_INTEREST,
+        _("Until %(gate_days)d days after the event's last day, then erased."),
     ),
     "mail": Purpose(
         _("A record of the mail the register sent you. A mail with a personal link or code loses its text once sent."),

@@ -15,6 +15,8 @@ recorded (``portal.RetentionRun``) for the staff to see. The rules, by the purpo
 - passengers: a passenger's name ``PASSENGER_NAMES_KEPT`` after the event's last day;
 - declarations: the signer's name, the drawing and the PDF of signatures of events in a year that ended more than
   ``DECLARATIONS_KEPT_YEARS`` years ago (the limitation period); the SHA-256, version and time stay.
+- gate: the emergency contacts and attention notes of events whose last day ended ``GATE_DATA_KEPT_DAYS`` ago
+  (``events.services.gate_data_forget``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from events.models import DeclarationSignature, EntrantMessageRecipient, Passenger
+from events.services import gate_data_forget
 from outbox.models import Message
 from payments.models import BankTransaction, Refund
 from portal.models import RetentionRun
@@ -109,6 +112,10 @@ def declarations(now) -> int:
     return count
 
 
+def gate_data(now) -> int:
+    return gate_data_forget(now=now)
+
+
 RULES = {
     "mail_records": mail_records,
     "mail_to_no_account": mail_to_no_account,
@@ -119,6 +126,7 @@ RULES = {
     "books": books,
     "passenger_names": passenger_names,
     "declarations": declarations,
+    "gate_data": gate_data,
 }
 
 

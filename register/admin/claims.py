@@ -104,7 +104,11 @@ class ClaimAdmin(admin.ModelAdmin):
         if not claim.evidence:
             raise Http404
         kind = "image/webp" if claim.evidence.name.endswith(".webp") else "image/jpeg"
-        response = FileResponse(private_storage.open(claim.evidence.name), content_type=kind)
+        try:
+            handle = private_storage.open(claim.evidence.name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=kind)
         response["Cache-Control"] = "private, no-store"
         return response
 

@@ -99,6 +99,7 @@
         drop('[data-part="driver"]');
       }
       declaration(section, entry);
+      attention(part, drop, entry);
       if (already) {
         part(".checkin-already").textContent = already;
       } else {
@@ -117,6 +118,24 @@
       ? say("decidedHere", { time: time(list.downloaded_at) })
       : say("noList");
     fill(region, [section]);
+  }
+
+  // The organiser's attention note and the driver's emergency contact, as the list has them (events.gatelist's
+  // gate_notes; templates/events/includes/gate_attention.html), or their pieces removed.
+  function attention(part, drop, entry) {
+    if (entry.attention) {
+      part(".checkin-attention-note").textContent = entry.attention;
+    } else {
+      drop('[data-part="attention"]');
+    }
+    if (entry.emergency) {
+      part(".checkin-emergency-name").textContent = entry.emergency.name;
+      const phone = part(".checkin-emergency-phone");
+      phone.textContent = entry.emergency.phone;
+      phone.href = "tel:" + entry.emergency.tel;
+    } else {
+      drop('[data-part="emergency"]');
+    }
   }
 
   window.GateView = {

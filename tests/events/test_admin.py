@@ -457,7 +457,8 @@ def test_entry_change_view_shows_audit_trail_and_only_slot_editable(organiser_cl
     response = organiser_client.get(f"{ENTRY_LIST}{entry.pk}/change/")
 
     assert response.status_code == 200
-    assert list(response.context["adminform"].form.fields) == ["slot"]
+    # The slot, and the gate's attention note (events.admin.attention), each through its service.
+    assert list(response.context["adminform"].form.fields) == ["attention_note", "slot"]
     page = response.content.decode()
     trail = page[page.index("<table><thead><tr><th") :]
     assert (

@@ -85,6 +85,8 @@ def test_list_holds_what_the_gate_shows_and_hashes_instead_of_secrets(organiser_
         "checked_in_at": None,
         "token_hash": salted(salt, public.ticket_token, 32),
         "code_hash": salted(salt, public.ticket_code, 6),
+        "attention": None,  # tests/events/test_gate_attention.py
+        "emergency": None,
     }
     assert [(e["id"], e["status"], e["driver"]) for e in data["entries"][1:]] == [
         (private.pk, "confirmed", None),
@@ -225,19 +227,19 @@ def test_every_write_sets_changed_at(session):
 
 def test_list_costs_the_same_queries_whatever_the_event_size(organiser_client, session, django_assert_num_queries):
     """Session, user, the organiser's two permission reads, the event; then the clock, the sessions, the
-    entries, the other events' tickets."""
+    entries, their attention notes and emergency contacts, the other events' tickets."""
     event = session.event
     first = EntryFactory(session=session)
     EntryFactory(car=first.car)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         small = get_list(organiser_client, event)
     second = SessionFactory(event=event)
     for n in range(12):
         here = EntryFactory(session=second if n % 2 else session)
         EntryFactory(car=here.car)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         large = get_list(organiser_client, event)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         get_list(organiser_client, event, since=large["cursor"])
 
     assert (len(small["entries"]), len(large["entries"])) == (1, 13)

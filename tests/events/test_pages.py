@@ -140,7 +140,7 @@ def test_event_page_without_requirements_has_no_confirm_box(client, owner):
     response = client.get(session.event.get_absolute_url())
 
     form = response.context["sessions"][0].signup_form
-    assert list(form.fields) == ["token", "car"]
+    assert list(form.fields) == ["token", "car", "emergency_name", "emergency_phone"]
 
 
 def test_event_page_owner_without_car_gets_link_to_add_one(client, owner):

@@ -15,7 +15,15 @@ from django.utils import timezone
 from PIL import Image
 
 from events.declaration_pdf import signature_png
-from events.models import EntrantMessage, EntrantMessageRecipient, Entry, PendingNotice, Session
+from events.models import (
+    AttentionNote,
+    EmergencyContact,
+    EntrantMessage,
+    EntrantMessageRecipient,
+    Entry,
+    PendingNotice,
+    Session,
+)
 from events.services import passenger_name
 from outbox.models import Message
 from payments.models import BankTransaction, Refund, Statement
@@ -38,6 +46,9 @@ VALUES = {
     ("register.CarPhoto", "caption"): "Qx7 caption",
     ("register.Claim", "message"): "Qx7 claim message",
     ("events.EntrantMessageRecipient", "email"): EMAIL,
+    ("events.EmergencyContact", "name"): "Qx7 Emergency Contact",
+    ("events.EmergencyContact", "phone"): "+4915771234567",
+    ("events.AttentionNote", "note"): "Qx7 first time on the Nordschleife",
     ("outbox.Message", "recipient"): EMAIL,
     ("outbox.Message", "subject"): "Qx7 mail subject",
     ("outbox.Message", "text"): "Qx7 mail text",
@@ -95,6 +106,8 @@ def seed_person(*, language: str = "en") -> dict:
     session.declaration_required = True
     passenger_name(entry=entry, name="Qx7 Passenger", by=person)
     signature = sign(entry, published(session.event), name="Qx7 Signer", image=signature_png(data_url()))
+    EmergencyContact.objects.create(entry=entry, name="Qx7 Emergency Contact", phone="+4915771234567")
+    AttentionNote.objects.create(entry=entry, note="Qx7 first time on the Nordschleife")
     PendingNotice.objects.create(driver=person, event=session.event, send_after=timezone.now())
     message = EntrantMessage.objects.create(event=session.event, subject="Qx7 briefing", body="Qx7 meet at 8")
     EntrantMessageRecipient.objects.create(message=message, user=person, email=EMAIL)

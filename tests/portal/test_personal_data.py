@@ -73,7 +73,8 @@ def test_every_personal_text_field_the_export_shows_is_seeded_by_the_test():
     assert missing == []
 
 
-def test_download_my_data_holds_every_value_and_the_files(client, seeded):
+def test_download_my_data_holds_every_value_and_the_files(client, storage_backend, seeded):
+    # storage_backend before seeded: the files are stored on the disk, then in the buckets.
     person = seeded["person"]
 
     archive = download(client, person)
@@ -147,7 +148,7 @@ def test_the_profile_offers_the_download_and_links_the_privacy_page(client, seed
 
 
 def test_erasure_leaves_none_of_the_values_while_the_cars_and_the_books_remain(
-    client, seeded, django_capture_on_commit_callbacks, deliver_mail
+    client, storage_backend, seeded, django_capture_on_commit_callbacks, deliver_mail
 ):
     person, car = seeded["person"], seeded["car"]
     evidence = seeded["claim"].evidence.name

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
 
-from events.models import Entry, Event, PendingNotice, Session
+from events.models import AttentionNote, EmergencyContact, Entry, Event, PendingNotice, Session
 from outbox.models import Message
 from portal import demo_data
 from register.models import Car, CarPhoto, Ownership, User
@@ -32,6 +32,8 @@ def counts() -> dict[str, int]:
         Group,
         Message,
         PendingNotice,
+        EmergencyContact,
+        AttentionNote,
     )
     return {model.__name__: model.objects.count() for model in models}
 
@@ -226,6 +228,20 @@ def test_seed_demo_next_gathering_is_open_with_three_places_left(seeded_db):
     assert sorted(Entry.objects.filter(session=convoy).values_list("slot", flat=True)) == list(range(1, 10))
     assert Session.objects.filter(event=event, slug="gp-session", capacity=55).count() == 1
     assert Entry.objects.filter(driver=demo_owner).count() == 0
+
+
+def test_seed_demo_gives_the_next_convoy_emergency_contacts_and_an_attention_note(seeded_db, client):
+    event = Event.objects.exclude(slug="gathering-2025").get()
+    contacts = EmergencyContact.objects.filter(entry__session__event=event).order_by("entry__slot")
+    [note] = AttentionNote.objects.all()
+
+    assert [(c.entry.slot, c.name) for c in contacts] == [(1, "Maria K."), (2, "Tom B."), (3, "Léa M.")]
+    assert all(c.phone.is_valid() for c in contacts)
+    assert (note.entry.slot, note.entry.session.event) == (1, event)
+    assert "Created 3 emergency contacts." in seeded_db
+    client.force_login(User.objects.get(email=demo_data.ORGANISER_EMAIL))
+    gate = client.get(reverse("events:check_in", args=[event.slug]) + f"?entry={note.entry_id}").content.decode()
+    assert demo_data.ATTENTION_NOTE in gate and "+49 171 3920001" in gate
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import os
-import time
 
 import pytest
 from django.db import transaction
@@ -20,13 +18,13 @@ from register.services import (
 )
 from tests.factories import UserFactory, VerifiedCarFactory
 from tests.register.test_claims import document
+from tests.storage import files_under
 
 pytestmark = pytest.mark.django_db
 
 
-def age(path: str, *, hours: float) -> None:
-    stamp = time.time() - hours * 3600
-    os.utime(path, (stamp, stamp))
+def in_hours(hours: float) -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(hours=hours)
 
 
 def test_counters_unused_for_the_kept_days_are_forgotten_and_a_fresh_one_counts_from_zero(settings):
@@ -47,31 +45,29 @@ def test_counters_unused_for_the_kept_days_are_forgotten_and_a_fresh_one_counts_
     assert vin_check_allow(user=user, address="192.0.2.7")
 
 
-def test_evidence_of_a_rolled_back_claim_is_deleted_once_an_hour_old(settings):
+def test_evidence_of_a_rolled_back_claim_is_deleted_once_an_hour_old(storage_backend):
     car, claimant = VerifiedCarFactory(), UserFactory()
     with pytest.raises(RuntimeError), transaction.atomic():
         claim = claim_create(car=car, claimant=claimant, evidence=document())
-        left_behind = claim.evidence.path
+        left_behind = claim.evidence.name
         raise RuntimeError("the request failed after the claim was written")
-    assert not Claim.objects.exists() and os.path.exists(left_behind)
+    assert not Claim.objects.exists() and private_storage.exists(left_behind)
 
     assert claim_evidence_orphans_delete() == []  # younger than an hour: its transaction may be committing
-    age(left_behind, hours=2)
-    assert claim_evidence_orphans_delete() == [f"claims/{os.path.basename(left_behind)}"]
-    assert not os.path.exists(left_behind)
+    assert claim_evidence_orphans_delete(now=in_hours(2)) == [left_behind]
+    assert not private_storage.exists(left_behind)
 
 
-def test_evidence_of_a_pending_claim_stays_however_old():
+def test_evidence_of_a_pending_claim_stays_however_old(storage_backend):
     claim = claim_create(car=VerifiedCarFactory(), claimant=UserFactory(), evidence=document())
-    age(claim.evidence.path, hours=24 * 30)
 
-    assert claim_evidence_orphans_delete() == []
+    assert claim_evidence_orphans_delete(now=in_hours(24 * 30)) == []
     assert private_storage.exists(claim.evidence.name)
 
 
-def test_no_evidence_folder_yet_is_nothing_to_do():
-    assert not private_storage.exists("claims")
-    assert claim_evidence_orphans_delete() == []
+def test_no_evidence_folder_yet_is_nothing_to_do(storage_backend):
+    assert files_under(private_storage) == []
+    assert claim_evidence_orphans_delete(now=in_hours(2)) == []
 
 
 def test_a_duplicate_claim_leaves_no_evidence_behind():

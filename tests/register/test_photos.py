@@ -5,11 +5,11 @@ import re
 import struct
 import zlib
 from io import BytesIO
-from pathlib import Path
 
 import pillow_heif
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageCms
 
@@ -17,6 +17,7 @@ from events.marshal import marshal_sheet_pdf
 from register.models import CarPhoto
 from register.photos import photo_add, photo_delete, photo_set_main, process_image
 from tests.factories import CarFactory, SessionFactory
+from tests.storage import files_under, read
 
 STORED_NAME = re.compile(r"^cars/[0-9a-f]{32}(_display|_thumb)?\.(jpg|webp)$")
 
@@ -74,12 +75,16 @@ def jpeg_with_gps_and_orientation(orientation=1) -> bytes:
     return buf.getvalue()
 
 
-def stored_files(photo: CarPhoto) -> list[Path]:
-    return [Path(photo.image.path), Path(photo.display.path), Path(photo.thumbnail.path)]
+def stored_files(photo: CarPhoto) -> list:
+    return [photo.image, photo.display, photo.thumbnail]
 
 
-def read_image(path) -> Image.Image:
-    return Image.open(BytesIO(Path(path).read_bytes()))
+def read_image(field_file) -> Image.Image:
+    return Image.open(BytesIO(read(field_file)))
+
+
+def exist(files) -> list[bool]:
+    return [file.storage.exists(file.name) for file in files]
 
 
 def error_code(excinfo) -> str:
@@ -99,32 +104,32 @@ def test_source_jpeg_really_has_gps_and_xmp():
 
 
 @pytest.mark.django_db
-def test_photo_add_jpeg_with_gps_stores_no_metadata_in_any_file():
+def test_photo_add_jpeg_with_gps_stores_no_metadata_in_any_file(storage_backend):
     car = CarFactory()
 
     photo = photo_add(car=car, upload=upload(jpeg_with_gps_and_orientation()))
 
-    for path in stored_files(photo):
-        stored = read_image(path)
+    for file in stored_files(photo):
+        stored = read_image(file)
         assert dict(stored.getexif()) == {}
         assert stored.getexif().get_ifd(ExifTags.IFD.GPSInfo) == {}
         assert "exif" not in stored.info
         assert "xmp" not in stored.info
         assert "icc_profile" not in stored.info
-        assert b"home address" not in path.read_bytes()
-        assert b"Canon" not in path.read_bytes()
+        assert b"home address" not in read(file)
+        assert b"Canon" not in read(file)
 
 
 @pytest.mark.django_db
-def test_photo_add_orientation_6_is_applied():
+def test_photo_add_orientation_6_is_applied(storage_backend):
     car = CarFactory()
 
     photo = photo_add(car=car, upload=upload(jpeg_with_gps_and_orientation(orientation=6)))
 
     assert (photo.width, photo.height) == (100, 200)
-    assert read_image(photo.image.path).size == (100, 200)
-    assert read_image(photo.display.path).size == (100, 200)
-    assert read_image(photo.thumbnail.path).size == (100, 200)
+    assert read_image(photo.image).size == (100, 200)
+    assert read_image(photo.display).size == (100, 200)
+    assert read_image(photo.thumbnail).size == (100, 200)
 
 
 def test_process_image_orientation_6_turns_the_pixels():
@@ -282,8 +287,8 @@ def test_photo_add_png_with_html_appended_drops_the_html():
     photo = photo_add(car=car, upload=upload(data, name="car.png", content_type="image/png"))
 
     assert (photo.width, photo.height) == (120, 80)
-    for path in stored_files(photo):
-        content = path.read_bytes()
+    for file in stored_files(photo):
+        content = read(file)
         assert b"<script" not in content
         assert b"<html" not in content
 
@@ -353,14 +358,14 @@ def test_photo_add_ignores_the_uploaders_file_name():
 
 
 @pytest.mark.django_db
-def test_photo_add_refused_upload_stores_nothing(media_root):
+def test_photo_add_refused_upload_stores_nothing(storage_backend):
     car = CarFactory()
 
     with pytest.raises(ValidationError):
         photo_add(car=car, upload=upload(SVG, name="car.svg"))
 
     assert CarPhoto.objects.count() == 0
-    assert [p for p in media_root.rglob("*") if p.is_file()] == []
+    assert files_under(default_storage) == []
 
 
 # --- main photo rules ------------------------------------------------------------------------
@@ -426,17 +431,18 @@ def test_photo_set_main_does_not_touch_other_cars():
 
 
 @pytest.mark.django_db
-def test_photo_delete_removes_row_and_files(django_capture_on_commit_callbacks):
+def test_photo_delete_removes_row_and_files(storage_backend, django_capture_on_commit_callbacks):
     car = CarFactory()
     photo = photo_add(car=car, upload=upload(image_bytes()))
-    paths = stored_files(photo)
-    assert all(p.exists() for p in paths)
+    files = stored_files(photo)
+    assert exist(files) == [True, True, True]
 
     with django_capture_on_commit_callbacks(execute=True):
         photo_delete(photo=photo)
 
     assert CarPhoto.objects.filter(car=car).count() == 0
-    assert [p.exists() for p in paths] == [False, False, False]
+    assert exist(files) == [False, False, False]
+    assert files_under(default_storage) == []
 
 
 @pytest.mark.django_db
@@ -467,10 +473,10 @@ def test_photo_delete_other_photo_keeps_the_main():
 def test_photo_delete_keeps_files_until_commit(django_capture_on_commit_callbacks):
     car = CarFactory()
     photo = photo_add(car=car, upload=upload(image_bytes()))
-    paths = stored_files(photo)
+    files = stored_files(photo)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         photo_delete(photo=photo)
 
     assert len(callbacks) == 1
-    assert [p.exists() for p in paths] == [True, True, True]
+    assert exist(files) == [True, True, True]

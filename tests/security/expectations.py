@@ -95,6 +95,10 @@ def _hidden(w):
 PROJECT: dict[str, list[Case]] = {
     "home": [Case(expect=everyone(ok))],
     "healthz": [Case(expect=everyone(ok))],
+    "readyz": [Case(expect=everyone(ok))],
+    # By address, not by role: the test client comes from 127.0.0.1, which METRICS_ALLOWED_IPS allows (others get
+    # a 404: tests/portal/test_operations.py).
+    "metrics": [Case(expect=everyone(ok))],
     "language": [Case(expect=everyone(ok))],
     "javascript-catalog": [Case(expect=everyone(ok))],
     # The installable web app (portal/webapp.py): the same for everyone.
@@ -124,6 +128,8 @@ PROJECT: dict[str, list[Case]] = {
     "events:my_entries": [Case(expect=signed_in(ok))],
     # GET is the confirmation page, POST cancels (see test_post_only_urls_*).
     "events:entry_cancel": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
+    # The driver's emergency contact of an entry: the driver only (the organisers see it at the gate and in the admin).
+    "events:emergency_contact": [Case(lambda w: {"pk": w.entry.pk}, only_owner(ok))],
     # The gate: organisers only; other signed-in roles get a 403 (they know the event exists).
     "events:check_in": [
         Case(_event, signed_in(forbidden, organiser=ok)),
@@ -179,7 +185,7 @@ PROJECT: dict[str, list[Case]] = {
     "events:roster_json": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
     "events:roster_csv": [Case(_event, everyone(ok), "published"), Case(_hidden, staff_only(ok), "unpublished")],
     "events:calendar": [Case(_event, everyone(ok), "published"), Case(_hidden, everyone(ok), "unpublished")],
-    # Photos are served from MEDIA_ROOT under server-chosen names; nothing else lives there.
+    # Photos are served from the default storage (disk or bucket) under server-chosen names; nothing else lives there.
     "<^media/(?P<path>.*)$>": [
         Case(lambda w: {"path": w.photo.thumbnail.name}, everyone(ok), "a thumbnail"),
         Case(lambda w: {"path": "../config/settings.py"}, everyone(bad_request), "path traversal"),

@@ -36,6 +36,11 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
         "register:account_delete": ("owner", {}, {"confirm": "on"}),
         "my_data": ("owner", {}, {}),
         "events:entry_cancel": ("owner", {"pk": world.entry.pk}, {}),
+        "events:emergency_contact": (
+            "owner",
+            {"pk": world.entry.pk},
+            {"emergency_name": "Hacked", "emergency_phone": "+49 171 1234567"},
+        ),
         "events:check_in_entry": ("organiser", {"slug": world.event.slug, "pk": world.entry.pk}, {}),
         "events:declaration": (
             "owner",
@@ -78,6 +83,8 @@ def _post_data(world) -> dict[str, tuple[str, dict, dict]]:
 READ_ONLY = {
     "home",
     "healthz",
+    "readyz",
+    "metrics",
     "javascript-catalog",
     "service_worker",
     "manifest",
@@ -113,6 +120,7 @@ POST_KEYS = [
     "register:account_delete",
     "my_data",
     "events:entry_cancel",
+    "events:emergency_contact",
     "events:check_in_entry",
     "events:declaration",
     "events:declaration_gate",

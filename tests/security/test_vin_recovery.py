@@ -12,10 +12,10 @@ import datetime
 import itertools
 import threading
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import ExifTags, Image
 
-from register.models import Car, Claim, VinCheckCounter
+from register.models import Car, Claim, VinCheckCounter, private_storage
 from register.services import user_delete, vin_check_allow
 from tests.factories import UserFactory, VerifiedCarFactory, colour, make_vin
+from tests.storage import files_under, read
 
 ADD_URL = reverse("register:car_add")
 CLAIM_URL = reverse("register:claim")
@@ -213,7 +214,8 @@ def test_organisers_do_not_see_the_counters(organiser_client):
 
 
 @pytest.fixture
-def sent_claim(owner, target, media_root, django_capture_on_commit_callbacks):
+def sent_claim(owner, target, media_root, storage_backend, django_capture_on_commit_callbacks):
+    # On the local disk and in the object store's private bucket alike.
     client = signed_in(owner)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(CLAIM_URL, {"vin": target.vin, "message": "Mine now.", "evidence": document(gps=True)})
@@ -225,21 +227,21 @@ def evidence_url(claim: Claim) -> str:
     return reverse("admin:register_claim_evidence", args=[claim.pk])
 
 
-def test_evidence_is_stored_privately_cleaned_and_not_under_media(sent_claim, media_root):
+def test_evidence_is_stored_privately_cleaned_and_not_under_media(sent_claim):
     client = Client()
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / sent_claim.evidence.name
 
-    assert path.is_file()
-    assert not path.resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve())
+    assert private_storage.exists(sent_claim.evidence.name)
     assert sent_claim.evidence.name != "claims/IMG_0001.jpg"
-    with Image.open(path) as stored:
+    with Image.open(BytesIO(read(sent_claim.evidence))) as stored:
         assert dict(stored.getexif()) == {}
-    assert list(Path(media_root).rglob("*")) == []
+    assert files_under(default_storage) == []
     assert client.get(f"{settings.MEDIA_URL}{sent_claim.evidence.name}").status_code == 404
+    with pytest.raises(ValueError, match="no URL"):
+        sent_claim.evidence.url  # noqa: B018 (the property is the test)
 
 
 def test_evidence_is_shown_to_registrars_only(sent_claim, registrar, organiser, other_owner):
-    stored = (Path(settings.PRIVATE_MEDIA_ROOT) / sent_claim.evidence.name).read_bytes()
+    stored = read(sent_claim.evidence)
     registrar_client, organiser_client, client = signed_in(registrar), signed_in(organiser), signed_in(other_owner)
 
     as_registrar = registrar_client.get(evidence_url(sent_claim))
@@ -258,10 +260,16 @@ def test_evidence_is_shown_to_registrars_only(sent_claim, registrar, organiser, 
     assert as_owner.status_code == 302  # to the admin login
 
 
+def test_evidence_whose_file_is_gone_is_not_found(sent_claim, registrar):
+    private_storage.delete(sent_claim.evidence.name)
+
+    assert signed_in(registrar).get(evidence_url(sent_claim)).status_code == 404
+
+
 @pytest.mark.parametrize("action", ["approve", "reject"])
 def test_deciding_a_claim_deletes_its_evidence(sent_claim, registrar, action, django_capture_on_commit_callbacks):
     registrar_client = signed_in(registrar)
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / sent_claim.evidence.name
+    name = sent_claim.evidence.name
 
     with django_capture_on_commit_callbacks(execute=True):
         registrar_client.post(
@@ -271,7 +279,7 @@ def test_deciding_a_claim_deletes_its_evidence(sent_claim, registrar, action, dj
 
     sent_claim.refresh_from_db()
     assert sent_claim.status != Claim.Status.PENDING
-    assert not path.exists()
+    assert not private_storage.exists(name)
     assert sent_claim.evidence.name == ""
     assert registrar_client.get(evidence_url(sent_claim)).status_code == 404
 
@@ -284,8 +292,8 @@ def test_approving_one_claim_deletes_the_evidence_of_the_competing_claims(
     client = signed_in(rival)
     client.post(CLAIM_URL, {"vin": target.vin, "message": "No, mine.", "evidence": document()})
     rival_claim = Claim.objects.get(claimant=rival)
-    rival_path = Path(settings.PRIVATE_MEDIA_ROOT) / rival_claim.evidence.name
-    assert rival_path.is_file()
+    rival_name = rival_claim.evidence.name
+    assert private_storage.exists(rival_name)
 
     with django_capture_on_commit_callbacks(execute=True):
         registrar_client.post(
@@ -296,13 +304,13 @@ def test_approving_one_claim_deletes_the_evidence_of_the_competing_claims(
     rival_claim.refresh_from_db()
     assert rival_claim.status == Claim.Status.REJECTED
     assert rival_claim.evidence.name == ""
-    assert not rival_path.exists()
+    assert not private_storage.exists(rival_name)
 
 
 def test_deleting_the_account_deletes_the_evidence_of_its_claims(
     sent_claim, owner, django_capture_on_commit_callbacks
 ):
-    path = Path(settings.PRIVATE_MEDIA_ROOT) / sent_claim.evidence.name
+    name = sent_claim.evidence.name
 
     with django_capture_on_commit_callbacks(execute=True):
         user_delete(user=owner)
@@ -310,4 +318,4 @@ def test_deleting_the_account_deletes_the_evidence_of_its_claims(
     sent_claim.refresh_from_db()
     assert sent_claim.status == Claim.Status.WITHDRAWN
     assert sent_claim.evidence.name == ""
-    assert not path.exists()
+    assert not private_storage.exists(name)

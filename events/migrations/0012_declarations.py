@@ -37,7 +37,7 @@ DROP FUNCTION IF EXISTS events_declarationversion_frozen();
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('events', '0009_gate_scans'),
+        ('events', '0011_gate_attention'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
