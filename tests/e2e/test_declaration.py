@@ -1,6 +1,7 @@
 """Browser journeys of the declaration, at 375 px with axe-core: sign up, read and sign by drawing (a mouse drag on
 the canvas) and download the signed PDF, in English and German; sign by keyboard alone; the organiser publishes a
-new version, the driver is asked again, and the gate shows "Declaration signed v2" in large type."""
+new version, the driver is asked again, and the gate shows "Declaration signed v2" and the organisers' attention
+note in large type."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from events.models import DeclarationSignature, Entry
+from events.services import attention_flag
 from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
 from tests.e2e.conftest import VIEWPORTS
 from tests.e2e.helpers import (
@@ -23,6 +25,7 @@ from tests.e2e.helpers import (
     log_in,
     watch_errors,
 )
+from tests.e2e.test_gate_type import CAR_PX, font_px
 from tests.events.declaring import published
 from tests.factories import EventFactory, SessionFactory, UserFactory, VerifiedCarFactory
 
@@ -212,7 +215,10 @@ def test_a_new_version_asks_again_and_the_gate_shows_it_in_large_type(browser, l
     expect(driver.get_by_test_id("driver-signed")).to_contain_text("Declaration signed (v2)")
     assert DeclarationSignature.objects.filter(entry__car=car).count() == 2  # the first one is kept
 
+    # The organisers flagged the entry for the gate (the admin's way: tests/e2e/test_gate_attention.py).
     entry = Entry.objects.get(car=car)
+    by = UserFactory._meta.model.objects.get(email="organiser@example.org")
+    attention_flag(entry=entry, by=by, note="First time on the Nordschleife")
     log_in(organiser, base, email="organiser@example.org")
     organiser.goto(f"{base}/events/{event.slug}/check-in/?entry={entry.pk}")
     line = organiser.get_by_test_id("gate-declaration").get_by_text("Declaration signed v2", exact=True)
@@ -220,6 +226,9 @@ def test_a_new_version_asks_again_and_the_gate_shows_it_in_large_type(browser, l
     size = line.evaluate("element => parseFloat(getComputedStyle(element).fontSize)")
     assert size >= LINE_PX, f"the declaration line is {size} px"
     assert line.bounding_box()["height"] >= LINE_PX
+    note = organiser.locator(".checkin-attention-note")
+    expect(note).to_have_text("First time on the Nordschleife")
+    assert font_px(note) >= CAR_PX, f"the attention note is {font_px(note)} px"
     assert_accessible(organiser)
     assert_no_horizontal_overflow(organiser)
     for page in (driver, organiser):
