@@ -148,34 +148,43 @@ def test_sign_up_read_and_sign_by_drawing_then_download_the_pdf(browser, live_se
     assert errors == []
 
 
-def test_sign_by_keyboard_alone(browser, live_server, track_day):
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_sign_by_keyboard_alone(browser, live_server, track_day, language):
     event, session, car = track_day
-    base = live_server.url
-    page, errors = new_page(browser)
-    log_in(page, base, email=car.owner.email)
-    sign_up(page, base, event, SAYS["en"])
-    documents = {"declaration page, to sign": page_html(page)}
+    says, base = SAYS[language], live_server.url
+    car.owner.language = language
+    car.owner.save(update_fields=["language"])
+    page, errors = new_page(browser, language)
+    log_in_in(page, base, car.owner.email, says)
+    sign_up(page, base, event, says)
+    documents = {f"declaration page, to sign ({language})": page_html(page)}
 
-    page.get_by_label("Full name", exact=True).focus()
+    page.get_by_label(says["name"], exact=True).focus()
     page.keyboard.type("Dana Keyboard")
     page.keyboard.press("Tab")
-    expect(page.get_by_label(SAYS["en"]["typed"])).to_be_focused()
+    expect(page.get_by_label(says["typed"])).to_be_focused()
     page.keyboard.press("Space")
-    expect(page.get_by_label(SAYS["en"]["typed"])).to_be_checked()
+    expect(page.get_by_label(says["typed"])).to_be_checked()
     expect(page.locator("canvas.signature-canvas")).to_be_hidden()
     page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Sign the declaration")).to_be_focused()
+    expect(page.get_by_role("button", name=says["sign"])).to_be_focused()
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("alert").filter(has_text="Thank you: the declaration is signed.")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text=says["thanks"])).to_be_visible()
     signature = DeclarationSignature.objects.get()
-    assert (signature.method, signature.name, signature.image.name) == ("typed", "Dana Keyboard", "")
+    assert (signature.method, signature.name, signature.image.name, signature.language) == (
+        "typed",
+        "Dana Keyboard",
+        "",
+        language,
+    )
     assert_accessible(page)
-    documents["declaration page, signed"] = page_html(page)
+    documents[f"declaration page, signed ({language})"] = page_html(page)
     page.goto(f"{base}/events/my-entries/")
-    documents["my entries"] = page_html(page)
+    expect(page.get_by_test_id("declaration-status")).to_contain_text(says["status"])
+    documents[f"my entries ({language})"] = page_html(page)
     page.goto(f"{base}/events/{event.slug}/")
-    documents["event page"] = page_html(page)
+    documents[f"event page ({language})"] = page_html(page)
     assert_valid_html(documents)
     page.context.close()
     assert errors == []
