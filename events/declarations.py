@@ -37,7 +37,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from register.models import private_storage
+from register.models import get_private_storage
 
 LANGUAGES = (("en", "English"), ("de", "Deutsch"))
 
@@ -161,10 +161,10 @@ class DeclarationSignature(models.Model):
     )
     name = models.CharField(_("full name as signed"), max_length=120, blank=True)
     method = models.CharField(_("signed by"), max_length=10, choices=Method)
-    image = models.FileField(_("drawn signature"), upload_to=signature_path, storage=private_storage, blank=True)
+    image = models.FileField(_("drawn signature"), upload_to=signature_path, storage=get_private_storage, blank=True)
     signed_at = models.DateTimeField(_("signed at"))
     language = models.CharField(_("language"), max_length=5, choices=LANGUAGES)
-    pdf = models.FileField(_("signed PDF"), upload_to=signature_path, storage=private_storage, blank=True)
+    pdf = models.FileField(_("signed PDF"), upload_to=signature_path, storage=get_private_storage, blank=True)
     sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
     # An organiser whose phone it was signed on at the gate; empty when the driver's own account signed.
     collected_by = models.ForeignKey(

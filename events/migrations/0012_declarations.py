@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import events.declarations
-import register.models
+import common.storage
 from django.conf import settings
 from django.db import migrations, models
 
@@ -89,10 +89,10 @@ class Migration(migrations.Migration):
                 ('role', models.CharField(choices=[('driver', 'Driver'), ('passenger', 'Passenger')], max_length=10, verbose_name='role')),
                 ('name', models.CharField(blank=True, max_length=120, verbose_name='full name as signed')),
                 ('method', models.CharField(choices=[('drawn', 'drawn'), ('typed', 'typed name')], max_length=10, verbose_name='signed by')),
-                ('image', models.FileField(blank=True, storage=register.models.PrivateStorage(), upload_to=events.declarations.signature_path, verbose_name='drawn signature')),
+                ('image', models.FileField(blank=True, storage=common.storage.get_private_storage, upload_to=events.declarations.signature_path, verbose_name='drawn signature')),
                 ('signed_at', models.DateTimeField(verbose_name='signed at')),
                 ('language', models.CharField(choices=[('en', 'English'), ('de', 'Deutsch')], max_length=5, verbose_name='language')),
-                ('pdf', models.FileField(blank=True, storage=register.models.PrivateStorage(), upload_to=events.declarations.signature_path, verbose_name='signed PDF')),
+                ('pdf', models.FileField(blank=True, storage=common.storage.get_private_storage, upload_to=events.declarations.signature_path, verbose_name='signed PDF')),
                 ('sha256', models.CharField(max_length=64, verbose_name='SHA-256 of the PDF')),
                 ('collected_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='signed at the gate with')),
                 ('entry', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='declaration_signatures', to='events.entry', verbose_name='entry')),

@@ -73,7 +73,7 @@ def test_the_database_refuses_to_change_a_published_version_but_may_forget_who_p
     assert (version.driver_text_en, version.number, version.published_by) == (DRIVER_EN, 1, None)
 
 
-def test_a_typed_signature_makes_a_pdf_whose_hash_is_kept(entry):
+def test_a_typed_signature_makes_a_pdf_whose_hash_is_kept(entry, storage_backend):
     version = published(entry.session.event)
 
     signature = sign(entry, version, name="Dana  Driver")
@@ -88,7 +88,7 @@ def test_a_typed_signature_makes_a_pdf_whose_hash_is_kept(entry):
     assert declaration_state(entry).state("driver") == "signed"
 
 
-def test_a_drawn_signature_is_stored_as_a_clean_png_and_shown_in_the_pdf(entry):
+def test_a_drawn_signature_is_stored_as_a_clean_png_and_shown_in_the_pdf(entry, storage_backend):
     version = published(entry.session.event)
 
     signature = sign(entry, version, image=signature_png(data_url()), language="de")
