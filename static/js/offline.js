@@ -131,8 +131,17 @@
     });
   });
 
+  // Whether this page went past the worker: its navigation timing says (workerStart is 0 when no worker answered
+  // the request). The controller is not enough: a worker that takes control while the page loads (clients.claim)
+  // is there by the `load` event, yet the page came from the network and was not kept.
+  function wentPastTheWorker() {
+    var navigation = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    if (navigation && "workerStart" in navigation) return !navigation.workerStart;
+    return !navigator.serviceWorker.controller;
+  }
+
   window.addEventListener("load", function () {
-    var firstVisit = !navigator.serviceWorker.controller;
+    var firstVisit = wentPastTheWorker();
     navigator.serviceWorker.register(texts.worker, {scope: "/"}).then(function () {
       if (savedAt) return;
       // The page that brought the worker went past it: the worker fetches it once more to keep it (if the
