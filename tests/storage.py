@@ -15,8 +15,8 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.storage import Storage
 
+from common.filecopy import file_names as files_under  # noqa: F401 (the tests' name for it)
 from config import objectstore
 from config.storages import s3_storages
 
@@ -49,19 +49,6 @@ def s3_settings(env: dict[str, str], settings):
             listed = client.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/")
             for entry in listed.get("Contents", []):
                 client.delete_object(Bucket=bucket, Key=entry["Key"])
-
-
-def files_under(storage: Storage, directory: str = "") -> list[str]:
-    """Every file's name under ``directory`` of ``storage``, recursively (nothing when it does not exist)."""
-    try:
-        directories, files = storage.listdir(directory)
-    except FileNotFoundError:
-        return []
-    prefix = f"{directory.rstrip('/')}/" if directory else ""
-    names = [prefix + name for name in files]
-    for sub in directories:
-        names += files_under(storage, prefix + sub)
-    return sorted(names)
 
 
 def read(field_file) -> bytes:

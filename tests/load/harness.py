@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from config.cluster.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -120,12 +121,6 @@ def migrate(db: Database) -> None:
 def seed(db: Database, *args: str, timeout: float = 120) -> dict:
     out = _run(["-m", "tests.load.seed", *args], f"seed {' '.join(args)}", root=ROOT, env=app_env(db), timeout=timeout)
     return json.loads(out.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

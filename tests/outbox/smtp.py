@@ -20,13 +20,9 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from config.cluster.processes import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Handler:
