@@ -5,6 +5,7 @@ paid."""
 from __future__ import annotations
 
 from django.db import close_old_connections
+from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from events import services
@@ -34,9 +35,10 @@ def expire_unpaid_places(timestamp: int) -> None:
         close_old_connections()
 
 
-@app.task(name="events.send_paid_mails")
+@app.task(name="events.send_paid_mails", retry=RetryStrategy(max_attempts=5, exponential_wait=30))
 def send_paid_mails() -> None:
-    """Deferred by a statement import that paid entries (``services.entries_mark_paid``)."""
+    """Deferred by a statement import that paid entries (``services.entries_mark_paid``). A failure (the database
+    gone for a moment) is tried again after 30 s, 15 min, …: the entries stay flagged until their mail is queued."""
     close_old_connections()
     try:
         services.paid_mails_send()
