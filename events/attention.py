@@ -49,6 +49,16 @@ class GateDataQuerySet(models.QuerySet):
         return self.filter(entry__driver=user)
 
 
+def phone_shown(phone) -> str:
+    """ "+49 171 1234567": a number as a person reads it out, with its country code (as stored, if not valid)."""
+    return phone.as_international if phone and phone.is_valid() else str(phone)
+
+
+def phone_dialled(phone) -> str:
+    """ "+491711234567": a number for a ``tel:`` link (as stored, if not valid)."""
+    return phone.as_e164 if phone and phone.is_valid() else str(phone)
+
+
 class EmergencyContact(models.Model):
     """Whom to call if something happens to the driver at the event: one per entry (a driver may give another
     one for each event)."""
@@ -78,8 +88,11 @@ class EmergencyContact(models.Model):
 
     @property
     def phone_display(self) -> str:
-        """ "+49 171 1234567": the number as a person reads it out, with its country code."""
-        return self.phone.as_international if self.phone and self.phone.is_valid() else str(self.phone)
+        return phone_shown(self.phone)
+
+    @property
+    def phone_tel(self) -> str:
+        return phone_dialled(self.phone)
 
 
 class AttentionNote(models.Model):

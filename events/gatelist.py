@@ -51,6 +51,7 @@ from django.utils.crypto import salted_hmac
 from phonenumber_field.phonenumber import to_python
 
 from events import tickets
+from events.attention import phone_dialled, phone_shown
 from events.declaration_status import declaration_states
 from events.gate import event_gate_closes
 from events.models import Entry, Event, Session
@@ -213,7 +214,6 @@ def gate_notes(entries) -> dict[int, dict]:
         emergency = None
         if name:
             number = to_python(phone)
-            shown = number.as_international if number.is_valid() else str(number)
-            emergency = {"name": name, "phone": shown, "tel": number.as_e164 if number.is_valid() else str(number)}
+            emergency = {"name": name, "phone": phone_shown(number), "tel": phone_dialled(number)}
         notes[pk] = {"attention": note or None, "emergency": emergency}
     return notes

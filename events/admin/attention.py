@@ -76,7 +76,7 @@ class AttentionAdmin:
         contact = getattr(obj, "emergency_contact", None)
         if contact is None:
             return "—"
-        return format_html('{}, <a href="tel:{}">{}</a>', contact.name, contact.phone.as_e164, contact.phone_display)
+        return format_html('{}, <a href="tel:{}">{}</a>', contact.name, contact.phone_tel, contact.phone_display)
 
     @admin.display(description=_("Attention at the gate"))
     def attention_note(self, obj):
