@@ -170,9 +170,9 @@ def my_entries(request):
     # Each ticket is saved for offline reading with this page, cancelled ones too: a saved ticket is refreshed
     # (and then shows the entry as cancelled) on every visit here with signal (static/js/offline.js).
     ticket_urls = [entry.get_ticket_url() for entry in entries]
-    entries = list(entries)
-    for entry, state in zip(entries, declaration_states(entries).values(), strict=True):
-        entry.declaration = state
+    states = declaration_states(entries)
+    for entry in entries:
+        entry.declaration = states[entry.pk]
     return render(request, "events/my_entries.html", {"entries": entries, "ticket_urls": ticket_urls})
 
 

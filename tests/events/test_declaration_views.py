@@ -201,3 +201,26 @@ def test_the_gate_list_says_where_the_declaration_stands(organiser_client, entry
         "passenger": "Pia Passenger",
         "passenger_signed": False,
     }
+
+
+@pytest.mark.parametrize("count", [2, 6])
+def test_my_entries_costs_the_same_queries_for_few_and_many_declarations(
+    client, owner, count, django_assert_num_queries
+):
+    # Entries of several events needing a declaration, half signed, each with a passenger: a constant number of
+    # queries (events.declaration_status.declaration_states), whatever their number.
+    for n in range(count):
+        session = SessionFactory(declaration_required=True)
+        version = published(session.event)
+        entry = EntryFactory(session=session, car=VerifiedCarFactory(owner=owner), driver=owner)
+        passenger_name(entry=entry, name=f"Pat Passenger {n}", by=owner)
+        if n % 2:
+            sign(entry, version)
+    client.force_login(owner)
+
+    # session, user, entries; the declarations' versions, drivers' signatures, passengers, passengers' signatures
+    with django_assert_num_queries(7):
+        response = client.get(reverse("events:my_entries"))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Please sign the declaration") == count - count // 2
