@@ -133,6 +133,18 @@ def _private_storage_changed(*, setting, **kwargs):
         private_storage._wrapped = empty
 
 
+def private_file_response(file, *, content_type: str, download_as: str = "") -> FileResponse:
+    """A private file (claim evidence, a signed declaration) streamed from its storage to a reader the calling
+    view has let in: never kept by a cache, a 404 when the file is gone; ``download_as`` makes it a download."""
+    try:
+        handle = file.storage.open(file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=content_type, as_attachment=bool(download_as), filename=download_as)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def storages_answer() -> dict[str, str | None]:
     """For a readiness check: whether each file storage answers (a HEAD in a bucket, a stat on disk). Per storage
     alias, None when it answered, else what went wrong."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from common.storage import private_file_response
 from events import services
 from events.declaration_forms import PassengerForm, SignForm
 from events.declaration_status import declaration_state
@@ -108,20 +109,14 @@ def _done(request, service, **kwargs) -> bool:
 def declaration_pdf(request, pk):
     """A signed declaration's PDF: for the entry's driver (and who owned the car when it was made) and the
     organisers; anyone else gets a 404, as for a signature that does not exist."""
-    signature = get_object_or_404(DeclarationSignature.objects.select_related("entry__session__event"), pk=pk)
+    signature = get_object_or_404(
+        DeclarationSignature.objects.select_related("entry__session__event", "version"), pk=pk
+    )
     allowed = (
         services.is_organiser(request.user)
         or Entry.objects.visible_to(request.user).filter(pk=signature.entry_id).exists()
     )
     if not allowed or not signature.pdf:
         raise Http404
-    try:
-        with signature.pdf.storage.open(signature.pdf.name, "rb") as handle:
-            content = handle.read()  # a page or two: read whole, the file is closed at once
-    except FileNotFoundError:
-        raise Http404 from None
     name = f"declaration-{signature.entry.session.event.slug}-v{signature.version.number}-{signature.role}.pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return private_file_response(signature.pdf, content_type="application/pdf", download_as=name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +16,8 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from common.admin import for_each_selected
-from register.models import Claim, private_storage
+from common.storage import private_file_response
+from register.models import Claim
 from register.services import RegisterError, claim_approve, claim_reject
 
 
@@ -104,13 +105,7 @@ class ClaimAdmin(admin.ModelAdmin):
         if not claim.evidence:
             raise Http404
         kind = "image/webp" if claim.evidence.name.endswith(".webp") else "image/jpeg"
-        try:
-            handle = private_storage.open(claim.evidence.name, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(handle, content_type=kind)
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return private_file_response(claim.evidence, content_type=kind)
 
     def has_add_permission(self, request):
         return False

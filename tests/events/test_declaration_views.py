@@ -144,9 +144,14 @@ def test_the_pdf_is_for_the_driver_and_the_organisers_only(client, entry, organi
     client.force_login(entry.driver)
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert b"".join(response.streaming_content if response.streaming else [response.content]).startswith(b"%PDF")
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    event = entry.session.event
+    assert response["Content-Disposition"] == f'attachment; filename="declaration-{event.slug}-v1-driver.pdf"'
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
     client.force_login(organiser)
-    assert client.get(url).status_code == 200
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")  # read to the end: the file is closed
 
 
 def test_another_persons_declaration_page_is_not_found(client, entry):
