@@ -20,16 +20,20 @@ DevTools protocol (Playwright's ``evaluate``), which the policy does not govern,
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
-import tempfile
+import time
+import urllib.request
 from functools import cache
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
+
+from config.cluster.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -86,30 +90,53 @@ def page_html(page: Page) -> str:
     return response.text()
 
 
-def nu_errors(documents: dict[str, str]) -> list[str]:
-    """The Nu HTML Checker's errors (``--errors-only``) for each document, named by its key."""
+@cache
+def _nu_service() -> str:
+    """The address of the Nu HTML Checker's own web service (the servlet in its jar), started on the first check
+    in this test process and stopped when the process ends. A check is then one HTTP request of some
+    milliseconds, where a new ``java -jar vnu.jar`` for each check cost 2 s and more of a JVM starting up."""
     if not VNU_JAR.exists():
         _missing(f"the Nu HTML Checker is not installed: {INSTALL_HINT}")
     java = shutil.which("java")
     if java is None:
         _missing("no Java to run the Nu HTML Checker (`apt-get install default-jre-headless`)")
-    with tempfile.TemporaryDirectory() as tmp:
-        names = {}
-        for index, (name, html) in enumerate(documents.items()):
-            path = Path(tmp) / f"page-{index}.html"
-            path.write_text(html)
-            names[path.as_uri()] = name
-        result = subprocess.run(
-            [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *(str(Path(u[7:])) for u in names)],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    messages = json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+    port = free_port()
+    command = [java, "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(VNU_JAR)]
+    service = subprocess.Popen(
+        [*command, "nu.validator.servlet.Main", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    atexit.register(service.kill)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=5).close()
+            return url
+        except OSError:
+            if service.poll() is not None:
+                pytest.fail(f"the Nu HTML Checker's service stopped: {service.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail("the Nu HTML Checker's service did not answer within 120 s")
+            time.sleep(0.2)
+
+
+def nu_errors(documents: dict[str, str]) -> list[str]:
+    """The Nu HTML Checker's errors (as ``--errors-only`` reports them) for each document, named by its key."""
+    url = _nu_service()
     errors = []
-    for m in messages:
-        where = names.get(m.get("url", ""), m.get("url", "?"))
-        errors.append(f"{where}:{m.get('lastLine', '?')}: {m.get('message')} [{m.get('extract', '').strip()}]")
+    for name, html in documents.items():
+        request = urllib.request.Request(
+            f"{url}?out=json",
+            data=html.encode(),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            messages = json.load(response)["messages"]
+        errors.extend(
+            f"{name}:{m.get('lastLine', '?')}: {m.get('message')} [{m.get('extract', '').strip()}]"
+            for m in messages
+            if m.get("type") in ("error", "non-document-error")
+        )
     return errors
 
 
