@@ -86,9 +86,18 @@ def viewport(request):
     return request.param
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test (``item.report_call``), for the fixtures' teardown to read."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
 def page(browser, viewport, request):
-    """A fresh browser context per test; fails the test on any console error."""
+    """A fresh browser context per test; fails the test on any console error. A journey that failed leaves a
+    screenshot of the page as it ended in test-artifacts/e2e/."""
     context = browser.new_context(viewport=VIEWPORTS[viewport], accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -96,9 +105,11 @@ def page(browser, viewport, request):
 
     errors = watch_errors(page)
     yield page
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
-    page.screenshot(path=str(ARTIFACTS / f"{name}-final.png"), full_page=True)
+    report = getattr(request.node, "report_call", None)
+    if report is None or report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
+        page.screenshot(path=str(ARTIFACTS / f"{name}-final.png"), full_page=True)
     context.close()
     assert errors == [], f"browser console errors: {errors}"
 
