@@ -68,6 +68,13 @@ def open_nav_if_collapsed(page: Page) -> None:
     if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
         toggler.click()
         expect(toggler).to_have_attribute("aria-expanded", "true")
+        menu_open(page)
+
+
+def menu_open(page: Page) -> None:
+    """The menu has finished sliding open (Bootstrap's collapse: 0.35 s, longer on a busy machine). A tap on one
+    of its items while it still slides can land on the page beneath, as a person's would: tap once it is open."""
+    expect(page.locator("#nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
 
 
 def log_in(page: Page, base_url: str, *, email: str, password: str = PASSWORD, next_url: str = "") -> None:
