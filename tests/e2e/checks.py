@@ -102,9 +102,11 @@ def _nu_service() -> str:
         _missing("no Java to run the Nu HTML Checker (`apt-get install default-jre-headless`)")
     port = free_port()
     command = [java, "-Dnu.validator.servlet.bind-address=127.0.0.1", "-cp", str(VNU_JAR)]
-    service = subprocess.Popen(
-        [*command, "nu.validator.servlet.Main", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # Its log goes to a file (a pipe nobody reads while it runs would stop it once full).
+    log = ROOT / "test-artifacts" / f"nu-checker-{os.getpid()}.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        service = subprocess.Popen([*command, "nu.validator.servlet.Main", str(port)], stdout=out, stderr=out)
     atexit.register(service.kill)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 120
@@ -114,7 +116,7 @@ def _nu_service() -> str:
             return url
         except OSError:
             if service.poll() is not None:
-                pytest.fail(f"the Nu HTML Checker's service stopped: {service.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"the Nu HTML Checker's service stopped: {log.read_text(errors='replace')[-2000:]}")
             if time.monotonic() > deadline:
                 pytest.fail("the Nu HTML Checker's service did not answer within 120 s")
             time.sleep(0.2)
