@@ -86,6 +86,12 @@ def viewport(request):
     return request.param
 
 
+# For a journey in both languages at both widths, two runs instead of four: each language once and each width
+# once, German at 375 px (the longer words on the narrower screen, the tighter fit) and English at desktop
+# width. Every page is also checked at both widths by test_checks.py.
+EACH_LANGUAGE_AND_WIDTH = pytest.mark.parametrize(("language", "viewport"), [("en", "desktop"), ("de", "mobile")])
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     """Each phase's report on the test (``item.report_call``), for the fixtures' teardown to read."""

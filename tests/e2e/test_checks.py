@@ -1,6 +1,7 @@
 """Every public page, every owner page and the custom admin pages, at desktop width and at 375 px:
-0 axe-core violations of any impact with the Content-Security-Policy on, 0 Nu HTML Checker errors,
-and nothing that scrolls sideways."""
+0 axe-core violations of any impact with the Content-Security-Policy on and nothing that scrolls sideways;
+0 Nu HTML Checker errors in each page's HTML. The server sends the same HTML at every width (the layout is
+CSS), so the Nu checker reads it once, at desktop width; axe-core and the overflow check run at both."""
 
 from __future__ import annotations
 
@@ -165,35 +166,37 @@ def gate_pages(site) -> list[str]:
     ]
 
 
-def check_pages(page, base: str, paths: list[str]) -> None:
+def check_pages(page, base: str, paths: list[str], *, viewport: str) -> None:
     documents = {}
     for path in paths:
         response = page.goto(f"{base}{path}")
         assert response.status == 200, f"{path}: {response.status}"
         assert_accessible(page)
         assert_no_horizontal_overflow(page)
-        documents[path] = page_html(page)
+        if viewport == "desktop":
+            documents[path] = page_html(page)
     assert_csp_enforced(page)
-    assert_valid_html(documents)
+    if viewport == "desktop":
+        assert_valid_html(documents)
 
 
-def test_public_pages_pass_axe_and_nu_checker(page, live_server, site):
-    check_pages(page, live_server.url, public_pages(site))
+def test_public_pages_pass_axe_and_nu_checker(page, live_server, site, viewport):
+    check_pages(page, live_server.url, public_pages(site), viewport=viewport)
 
 
-def test_owner_pages_pass_axe_and_nu_checker(page, live_server, site):
+def test_owner_pages_pass_axe_and_nu_checker(page, live_server, site, viewport):
     log_in(page, live_server.url, email="owner@example.org")
 
-    check_pages(page, live_server.url, owner_pages(site))
+    check_pages(page, live_server.url, owner_pages(site), viewport=viewport)
 
 
-def test_custom_admin_pages_pass_axe_and_nu_checker(page, live_server, site):
+def test_custom_admin_pages_pass_axe_and_nu_checker(page, live_server, site, viewport):
     log_in(page, live_server.url, email="organiser@example.org")
 
-    check_pages(page, live_server.url, admin_pages(site))
+    check_pages(page, live_server.url, admin_pages(site), viewport=viewport)
 
 
-def test_check_in_pages_pass_axe_and_nu_checker(page, live_server, site):
+def test_check_in_pages_pass_axe_and_nu_checker(page, live_server, site, viewport):
     # Two phones checked the car in with no signal: the result lists the second one's duplicate.
     import uuid
 
@@ -204,12 +207,11 @@ def test_check_in_pages_pass_axe_and_nu_checker(page, live_server, site):
         services.gate_sync(event=site["event"], scans=[scan], by=None, device=device)
     log_in(page, live_server.url, email="organiser@example.org")
 
-    check_pages(
-        page, live_server.url, [*gate_pages(site), f"/events/{site['event'].slug}/check-in/?entry={site['entry'].pk}"]
-    )
+    paths = [*gate_pages(site), f"/events/{site['event'].slug}/check-in/?entry={site['entry'].pk}"]
+    check_pages(page, live_server.url, paths, viewport=viewport)
 
 
-def test_admin_action_pages_that_ask_first_pass_axe_and_nu_checker(page, live_server, site):
+def test_admin_action_pages_that_ask_first_pass_axe_and_nu_checker(page, live_server, site, viewport):
     """The pages an action shows before it runs (common.admin.ask_then_each): reached by POST, not by URL."""
     statement = Statement.objects.create(file_name="s.xml", sha256="0" * 64, format="camt")
     credit = BankTransaction.objects.create(
@@ -231,5 +233,7 @@ def test_admin_action_pages_that_ask_first_pass_axe_and_nu_checker(page, live_se
         expect(page.locator('input[name="confirmed"][value="yes"]')).to_have_count(1)
         assert_accessible(page)
         assert_no_horizontal_overflow(page)
-        documents[action] = page_html(page)
-    assert_valid_html(documents)
+        if viewport == "desktop":
+            documents[action] = page_html(page)
+    if viewport == "desktop":
+        assert_valid_html(documents)

@@ -1,4 +1,5 @@
-"""What the gate knows of an entry besides its ticket, end to end on 375 px phones, in English and German: a driver
+"""What the gate knows of an entry besides its ticket, end to end on 375 px phones, in German (the
+organiser's saved language; the gate's English is test_gate_offline.py's): a driver
 signs up giving an emergency contact (a number that is no phone number first: said next to the field), an
 organiser flags the entry with a note in the admin, and at the gate the check-in result shows the note on top in
 a yellow banner and the emergency contact, both in large type, online and, with the list on the phone, with no
@@ -31,11 +32,6 @@ CONTACT, PHONE, TEL = "Erika Mustermann", "+49 171 1234567", "tel:+491711234567"
 NOTE = "First time on the Nordschleife"
 LATER_NOTE = "Passenger under 18: the guardian signs at the gate"
 YELLOW = "rgb(255, 212, 0)"
-
-
-@pytest.fixture(params=list(ACCEPT))
-def language(request):
-    return request.param
 
 
 def say(language: str, msgid: str, context: str | None = None) -> str:
@@ -78,6 +74,7 @@ def assert_gate_notes_in_large_type(result: Locator, language: str, *, note: str
         assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS["mobile"]["width"]
 
 
+@pytest.mark.parametrize("language", ["de"])
 def test_an_emergency_contact_and_an_attention_note_reach_the_gate_online_and_offline(browser, live_server, language):
     event, session, _entries = gate_day(first_register_number=400)
     driver = UserFactory(email="dora@example.org", display_name="Dora Driver")

@@ -1,4 +1,5 @@
-"""The journeys in each language, at desktop and 375 px: a browser that asks for German gets German from
+"""The journeys in each language (English at desktop width, German at 375 px: tests/e2e/conftest.py,
+``EACH_LANGUAGE_AND_WIDTH``): a browser that asks for German gets German from
 the first page on, and never one of the project's English phrases; one that asks for English gets English
 and none of the German ones. The phrases checked are every string of the project's catalogue whose
 translation differs (locale/de/LC_MESSAGES/*.po), so a page that forgets to translate one fails here.
@@ -25,7 +26,7 @@ from playwright.sync_api import Page, expect
 from events.models import Entry
 from register.models import Car, Colour, User
 from register.vin import check_digit
-from tests.e2e.conftest import VIEWPORTS
+from tests.e2e.conftest import EACH_LANGUAGE_AND_WIDTH, VIEWPORTS
 from tests.e2e.helpers import (
     PASSWORD,
     assert_no_horizontal_overflow,
@@ -44,7 +45,11 @@ from tests.factories import (
     VerifiedCarFactory,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    EACH_LANGUAGE_AND_WIDTH,
+]
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 US_BODY = "WBSUR9CC0BV271828"
@@ -184,11 +189,6 @@ def assert_only(page: Page, language: str) -> None:
     short = short - set(Colour.objects.values_list("name", flat=True))
     foreign = sorted(lines & short) + [p for p in sentences if p in text]
     assert foreign == [], f"{page.url} ({language}) shows {foreign}"
-
-
-@pytest.fixture(params=list(SAYS))
-def language(request):
-    return request.param
 
 
 @pytest.fixture

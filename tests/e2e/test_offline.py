@@ -18,7 +18,7 @@ from events.roster import ROSTER_PAGE_SIZE
 from events.services import entry_cancel
 from register.photos import photo_add
 from tests.e2e.checks import assert_accessible, assert_valid_html, page_html
-from tests.e2e.conftest import VIEWPORTS
+from tests.e2e.conftest import EACH_LANGUAGE_AND_WIDTH, VIEWPORTS
 from tests.e2e.helpers import (
     PASSWORD,
     assert_no_horizontal_overflow,
@@ -89,11 +89,6 @@ def relay(live_server):
     relay.cut()
 
 
-@pytest.fixture(params=list(SAYS))
-def language(request):
-    return request.param
-
-
 @pytest.fixture
 def phone(browser, viewport, language):
     """A fresh browser context in the journey's language; fails on console errors other than the failed
@@ -151,6 +146,7 @@ def _log_out(page: Page, says: dict) -> None:
     page.get_by_role("button", name=says["log_out"]).click()
 
 
+@EACH_LANGUAGE_AND_WIDTH
 def test_a_driver_reads_the_roster_and_their_ticket_without_signal(
     phone, relay, language, viewport, settings, tmp_path
 ):
@@ -236,6 +232,7 @@ def test_a_driver_reads_the_roster_and_their_ticket_without_signal(
     expect(page.locator(".ticket-code")).to_have_text(ticket.ticket_code_display)
 
 
+@EACH_LANGUAGE_AND_WIDTH
 def test_a_cancelled_entry_is_saved_as_cancelled_and_logging_out_forgets_it(phone, relay, language, viewport):
     says, page, base = SAYS[language], phone, relay.url
     event, session, driver, ticket = _convoy(cars=2, language=language)
