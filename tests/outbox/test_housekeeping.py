@@ -51,6 +51,7 @@ def counter(key: str, *, days_ago: float) -> VinCheckCounter:
     )
 
 
+@pytest.mark.processes
 def test_a_worker_removes_old_jobs_idle_counters_and_orphaned_evidence_and_keeps_the_rest(settings, workers):
     old_succeeded = finished_job("succeeded", days_ago=8)
     old_failed = finished_job("failed", days_ago=8)

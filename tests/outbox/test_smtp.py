@@ -16,7 +16,7 @@ from outbox.models import Message
 from tests.factories import SessionFactory, owners_with_cars
 from tests.outbox.smtp import silent_server, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.processes]
 
 
 def queue(count: int) -> list[str]:

@@ -41,6 +41,7 @@ def production_settings() -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.processes
 def test_production_settings_turn_on_https_only_behaviour():
     values = production_settings()
 
