@@ -1,10 +1,10 @@
-"""What the gate knows of an entry besides its ticket, end to end on 375 px phones, in German (the
-organiser's saved language; the gate's English is test_gate_offline.py's): a driver
-signs up giving an emergency contact (a number that is no phone number first: said next to the field), an
-organiser flags the entry with a note in the admin, and at the gate the check-in result shows the note on top in
-a yellow banner and the emergency contact, both in large type, online and, with the list on the phone, with no
-signal; a note changed after the download reaches the phone with "Sync now". Type sizes are measured in the
-browser (computed font-size), as tests/e2e/test_gate_type.py does for slot, colour and number."""
+"""What the gate knows of an entry besides its ticket, end to end on 375 px phones, in German (the organiser's saved
+language; the gate's English is test_gate_offline.py's): a driver signs up giving an emergency contact (a number that
+is no phone number first: said next to the field), an organiser flags the entry with a note in the admin, and at the
+gate the check-in result shows the note on top in a yellow banner and the emergency contact, both in large type, online
+and, with the list on the phone, with no signal; a note changed after the download reaches the phone with "Sync now".
+Type sizes are measured in the browser (computed font-size), as tests/e2e/test_gate_type.py does for slot, colour and
+number."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
-"""The gate with no signal, on a 375 px phone: the check-in page downloads the event's
-list, then every request of the browser fails (``context.route`` aborts them: the server is unreachable, as
-in a car park with no signal; Playwright's ``set_offline`` is unreliable with service workers). Scans and
-searches are decided on the phone in the server's words, check-ins wait in a queue with the phone's time,
-and when the server is reachable again the queue is sent and the database holds them at their scan times.
+"""The gate with no signal, on a 375 px phone: the check-in page downloads the event's list, then every request of the
+browser fails (``context.route`` aborts them: the server is unreachable, as in a car park with no signal; Playwright's
+``set_offline`` is unreliable with service workers). Scans and searches are decided on the phone in the server's words,
+check-ins wait in a queue with the phone's time, and when the server is reachable again the queue is sent and the
+database holds them at their scan times.
 
-Each journey runs in one language, English or German, so that both languages go through the phone's offline
-decisions and its queue (the gate journeys of test_gate_worker.py and test_gate_attention.py run in German);
-every text's German translation is checked against the catalog by tests/test_translations.py.
+Each journey runs in one language, English or German, so that both languages go through the phone's offline decisions
+and its queue (the gate journeys of test_gate_worker.py and test_gate_attention.py run in German); every text's German
+translation is checked against the catalog by tests/test_translations.py.
 """
 
 from __future__ import annotations
