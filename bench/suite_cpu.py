@@ -72,8 +72,10 @@ def run(command: list[str]) -> tuple[int, float, float, Counter]:
             if pid in seen:
                 seen[pid] = (seen[pid][0], seen[pid][1], ticks)
             elif (name := kind(pid)) is not None:
-                # A process that was there before the command counts from then; a new one from its start.
-                seen[pid] = (name, before.get(pid, 0), ticks)
+                # A process that was there before the command counts from then; a new one (or a new one under
+                # a number used before) from its start.
+                start = before.get(pid, 0)
+                seen[pid] = (name, start if start <= ticks else 0, ticks)
         if process.poll() is not None:
             break
         time.sleep(0.2)
